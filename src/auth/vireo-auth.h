@@ -1,0 +1,59 @@
+/*
+ * vireo-auth.h - the authentication library ABI of vireo (vireo-auth(3)).
+ *
+ * An auth library is a shared object exporting vireo_auth_entry() and,
+ * optionally, vireo_auth_nt_hash().  vireo-headless calls them in a helper
+ * process with a time limit, so a library that crashes or hangs only
+ * denies the client it was asked about.
+ */
+#ifndef VIREO_AUTH_H
+#define VIREO_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VIREO_AUTH_ABI_VERSION	  1u
+#define VIREO_AUTH_ENTRY_SYMBOL	  "vireo_auth_entry"
+#define VIREO_AUTH_NT_HASH_SYMBOL "vireo_auth_nt_hash"
+
+enum vireo_auth_result {
+	VIREO_AUTH_DENIED = 0,
+	VIREO_AUTH_GRANTED = 1,
+};
+
+struct vireo_auth_request {
+	uint32_t version;     /**< VIREO_AUTH_ABI_VERSION */
+	uint32_t size;	      /**< sizeof(struct vireo_auth_request) */
+	const char *caller;   /**< "vrde" */
+	const char *vm_uuid;  /**< "{xxxxxxxx-...}", NULL for global */
+	const char *user;     /**< as the client sent it, "@n" removed */
+	const char *password; /**< NULL for logoff and for nt_hash */
+	const char *domain;
+	int logon; /**< 1: logon; 0: the client left (result ignored) */
+	uint32_t client_id; /**< the VRDE client id */
+	/** Read-only access to the VM's ExtraData (falling back to the
+	 * global ExtraData when the VM has no such key).  Copies the value
+	 * into @buf.  @return its length, -ENOENT if unset, -ENOSPC. */
+	int (*get_extradata)(void *ctx, const char *key, char *buf,
+			     size_t size);
+	void *ctx; /**< first argument of get_extradata */
+};
+
+/** Decide about a client.  @return enum vireo_auth_result. */
+typedef int (*vireo_auth_entry_fn)(const struct vireo_auth_request *req);
+/** Supply the NT hash of req->user for NLA.  @return 0 or -ENOENT. */
+typedef int (*vireo_auth_nt_hash_fn)(const struct vireo_auth_request *req,
+				     uint8_t out[16]);
+
+int vireo_auth_entry(const struct vireo_auth_request *req);
+int vireo_auth_nt_hash(const struct vireo_auth_request *req, uint8_t out[16]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIREO_AUTH_H */

@@ -1,0 +1,123 @@
+/*
+ * vmm.h - vireo's KVM virtual machine monitor: the API the front end uses.
+ *
+ * One struct vmm is one VM: vCPU threads, guest RAM, devices (one file
+ * each, registered in devices.c), a device event loop, and the display
+ * model (N heads of XRGB8888 with damage tracking).
+ *
+ * Errors: 0 or a negative errno.  Library code never exits the process.
+ *
+ * NOTE for implementers: this is the agreed API surface that
+ * vireo-headless is written against; extend it, do not rename or remove.
+ */
+#ifndef VIREO_VMM_H
+#define VIREO_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_MAX_HEADS 16
+
+enum vmm_boot_kind {
+	VMM_BOOT_TESTCARD = 0, /* the testcard ELF guest */
+	VMM_BOOT_LINUX = 1,    /* bzImage, 64-bit boot protocol */
+};
+
+struct vmm_config {
+	uint32_t cpus;	     /* 1.. */
+	uint64_t ram_bytes;  /* guest RAM */
+	uint32_t heads;	     /* 1..VMM_MAX_HEADS */
+	uint64_t vram_bytes; /* framebuffer memory for all heads */
+	enum vmm_boot_kind boot;
+	const char *kernel;	/* testcard ELF or bzImage path */
+	const char *initrd;	/* Linux only, may be NULL */
+	const char *cmdline;	/* Linux only, may be NULL */
+	const char *serial_log; /* COM1 output file, may be NULL */
+	bool serial_stdout;	/* also copy COM1 to stdout */
+	bool start_paused;
+};
+
+enum vmm_state {
+	VMM_STATE_CREATED = 0,
+	VMM_STATE_RUNNING,
+	VMM_STATE_PAUSED,
+	VMM_STATE_POWERED_OFF,
+};
+
+/* Why the VM stopped (vmm_wait). */
+enum vmm_exit_reason {
+	VMM_EXIT_POWEROFF = 0,	 /* guest used the power-off port */
+	VMM_EXIT_HOST_POWEROFF,	 /* vmm_poweroff() */
+	VMM_EXIT_RESET,		 /* reset requested and reset not handled */
+	VMM_EXIT_TRIPLE_FAULT,	 /* KVM_EXIT_SHUTDOWN */
+	VMM_EXIT_INTERNAL_ERROR, /* KVM could not run the guest */
+};
+
+struct vmm_rect {
+	int32_t x, y;
+	uint32_t w, h;
+};
+
+struct vmm_head_info {
+	bool enabled;
+	uint32_t width, height; /* pixels */
+	uint32_t stride;	/* bytes per line */
+	const uint8_t *pixels;	/* XRGB8888; valid while the head is locked */
+};
+
+/* Display callbacks, all called from the VMM's display thread, in order:
+ * resize(head) when geometry or enabled changed, then update(head, rect)
+ * for each damaged rectangle, then update_complete(head).  The head's
+ * lock is held during update() and update_complete(). */
+struct vmm_display_ops {
+	void (*resize)(void *ctx, uint32_t head);
+	void (*update)(void *ctx, uint32_t head, const struct vmm_rect *r);
+	void (*update_complete)(void *ctx, uint32_t head);
+	/* the VM stopped; called once, from the thread that noticed */
+	void (*stopped)(void *ctx, enum vmm_exit_reason why);
+};
+
+struct vmm;
+
+/** Check /dev/kvm (API 12, capabilities) and build the VM.  On failure
+ * @errbuf says why in one line ("cannot open /dev/kvm: ..."). */
+int vmm_create(const struct vmm_config *cfg, const struct vmm_display_ops *ops,
+	       void *ctx, struct vmm **out, char *errbuf, size_t errlen);
+int vmm_start(struct vmm *vm);
+int vmm_pause(struct vmm *vm);
+int vmm_resume(struct vmm *vm);
+int vmm_reset(struct vmm *vm);
+/** Host-initiated power off (hard). */
+int vmm_poweroff(struct vmm *vm);
+/** Ask the guest to power off (guest may ignore). */
+int vmm_power_button(struct vmm *vm);
+enum vmm_state vmm_get_state(const struct vmm *vm);
+/** Block until the VM has stopped; @return the reason. */
+enum vmm_exit_reason vmm_wait(struct vmm *vm);
+void vmm_destroy(struct vmm *vm);
+
+/* ---- display model ---------------------------------------------------- */
+uint32_t vmm_head_count(const struct vmm *vm);
+void vmm_head_lock(struct vmm *vm, uint32_t head);
+void vmm_head_unlock(struct vmm *vm, uint32_t head);
+int vmm_head_query(struct vmm *vm, uint32_t head, struct vmm_head_info *out);
+/** Ask the guest to resize @head (mode-request register). */
+int vmm_head_mode_hint(struct vmm *vm, uint32_t head, uint32_t w, uint32_t h);
+
+/* ---- input ------------------------------------------------------------ */
+/** One set-1 scancode byte sequence for a key: @code 0x01..0x7f, @e0
+ * prefix, @release.  Goes to the i8042 keyboard. */
+int vmm_input_key(struct vmm *vm, uint8_t code, bool e0, bool release);
+/** Absolute pointer on @head: pixels, buttons bit0 left, bit1 right,
+ * bit2 middle; wheel notches.  Feeds the guest's pointer devices. */
+int vmm_input_pointer(struct vmm *vm, uint32_t head, int32_t x, int32_t y,
+		      uint32_t buttons, int32_t wheel, int32_t hwheel);
+
+/** Serial (COM1) output callback for tests and the headless front end;
+ * may be NULL.  Called from a vCPU thread for each byte-run written. */
+void vmm_set_serial_sink(struct vmm *vm,
+			 void (*sink)(void *ctx, const char *buf, size_t len),
+			 void *ctx);
+
+#endif /* VIREO_VMM_H */

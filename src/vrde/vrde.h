@@ -1,0 +1,247 @@
+/*
+ * vrde.h - the remote-display module ABI of vireo (see vireo-vrde(3)).
+ *
+ * A VRDE module is a shared object that exports one symbol,
+ * vireo_vrde_create().  The host (vireo-headless) hands it a table of
+ * callbacks; the module returns a table of entry points and a server
+ * handle.  Both tables begin with struct vrde_header; each side refuses a
+ * version it does not know, or a size smaller than that version's table,
+ * before calling anything else.  This is in the spirit of VirtualBox's
+ * VRDE interface, not binary compatible with it.
+ *
+ * Threads: the host calls resize() and update() from its display thread,
+ * one screen at a time, in order; other entry points from any host thread.
+ * The module may call any callback from any of its threads; the host's
+ * callbacks are thread-safe.  During update() the host holds the screen's
+ * lock: the module may read the pixels it got from screen_query() but must
+ * not call screen_lock() for that screen.  Pixels must not be read outside
+ * update() or a screen_lock()/screen_unlock() pair.
+ *
+ * Errors: functions returning int use 0 (or a non-negative length) for
+ * success and a negative errno for failure.
+ */
+#ifndef VIREO_VRDE_H
+#define VIREO_VRDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The ABI version this header describes. */
+#define VRDE_ABI_VERSION 1u
+
+/** The one symbol a module exports, and its type. */
+#define VRDE_CREATE_SYMBOL "vireo_vrde_create"
+
+/** Start of both tables: what the caller built them against. */
+struct vrde_header {
+	uint32_t version; /**< VRDE_ABI_VERSION */
+	uint32_t size;	  /**< sizeof the whole table, in bytes */
+};
+
+/** A rectangle on one screen, in pixels, origin top-left. */
+struct vrde_rect {
+	int32_t x;
+	int32_t y;
+	uint32_t w;
+	uint32_t h;
+};
+
+/** Geometry and pixels of one VM screen (a "head"). */
+struct vrde_screen_info {
+	uint32_t enabled; /**< 0: the guest has this head switched off */
+	uint32_t width;	  /**< pixels */
+	uint32_t height;  /**< pixels */
+	uint32_t stride;  /**< bytes from one line to the next */
+	uint32_t bpp;	  /**< always 32: XRGB8888, bytes B,G,R,X in memory */
+	int32_t x_origin; /**< place in the multi-monitor desktop, pixels */
+	int32_t y_origin;
+	const uint8_t *pixels; /**< valid while the screen is locked */
+};
+
+/* Input events passed to the host's input() callback. */
+enum vrde_input_type {
+	VRDE_INPUT_SCANCODE = 0, /**< one key press or release */
+	VRDE_INPUT_POINTER = 1,	 /**< absolute pointer, buttons, wheel */
+	VRDE_INPUT_CAD = 2,	 /**< Ctrl-Alt-Del as one event */
+	VRDE_INPUT_RESET = 3,	 /**< reset the VM (host may refuse) */
+	VRDE_INPUT_SYNC = 4,	 /**< lock-key state of the client */
+};
+
+/* vrde_input_event.key.flags */
+#define VRDE_KEY_RELEASE 0x0001u /**< key goes up (else down) */
+#define VRDE_KEY_E0	 0x0002u /**< extended key: E0 prefix */
+#define VRDE_KEY_E1	 0x0004u /**< E1 prefix (Pause) */
+
+/* vrde_input_event.pointer.buttons */
+#define VRDE_BUTTON_LEFT   0x01u
+#define VRDE_BUTTON_RIGHT  0x02u
+#define VRDE_BUTTON_MIDDLE 0x04u
+#define VRDE_BUTTON_X1	   0x08u /**< "back" */
+#define VRDE_BUTTON_X2	   0x10u /**< "forward" */
+
+/* vrde_input_event.sync.locks */
+#define VRDE_LOCK_SCROLL 0x01u
+#define VRDE_LOCK_NUM	 0x02u
+#define VRDE_LOCK_CAPS	 0x04u
+#define VRDE_LOCK_KANA	 0x08u
+
+struct vrde_input_event {
+	uint32_t type; /**< enum vrde_input_type */
+	union {
+		struct {
+			uint8_t scancode; /**< XT set-1 make code, 0x01..0x7f */
+			uint8_t pad;
+			uint16_t flags; /**< VRDE_KEY_* */
+		} key;
+		struct {
+			int32_t x; /**< pixels on the client's screen */
+			int32_t y;
+			uint32_t buttons; /**< VRDE_BUTTON_* held now */
+			int32_t wheel;	  /**< vertical notches, + = away */
+			int32_t hwheel;	  /**< horizontal notches, + = right */
+		} pointer;
+		struct {
+			uint32_t locks; /**< VRDE_LOCK_* */
+		} sync;
+	} u;
+};
+
+/** Pointer image: ARGB8888, straight alpha, hotspot inside the image. */
+struct vrde_pointer_shape {
+	uint32_t width;	 /**< 1..256 */
+	uint32_t height; /**< 1..256 */
+	uint32_t hot_x;
+	uint32_t hot_y;
+	const uint32_t *argb; /**< width*height pixels, row major */
+};
+
+/** What the module knows about a client asking to log on. */
+struct vrde_logon {
+	uint32_t client_id;
+	const char *user;     /**< "@n" suffix already removed */
+	const char *password; /**< plaintext, never logged */
+	const char *domain;   /**< "@n" suffix already removed */
+	const char *address;  /**< client IP as text */
+	uint32_t screen;      /**< 0-based screen the client selected */
+	const char *security; /**< "NLA", "TLS" or "RDP" */
+};
+
+/* Host property names the module may ask for besides the VRDE properties
+ * (TCP/Ports, TCP/Address, Security/..., VideoChannel/..., Client/...). */
+#define VRDE_HOST_PROP_MACHINE_FOLDER "Host/MachineFolder"
+#define VRDE_HOST_PROP_MACHINE_NAME   "Host/MachineName"
+#define VRDE_HOST_PROP_MACHINE_UUID   "Host/MachineUUID"
+#define VRDE_HOST_PROP_AUTH_TYPE      "Host/AuthType" /* Null|External|Guest */
+#define VRDE_HOST_PROP_NT_HASHES      "Host/AuthHasNtHashes" /* "1" or "0" */
+#define VRDE_HOST_PROP_SCREEN_COUNT   "Host/ScreenCount"
+
+/** Callbacks the host implements. */
+struct vrde_host_callbacks {
+	struct vrde_header hdr;
+	/** Copy property @name's value into @buf (NUL-terminated).
+	 * @return its length, -ENOENT when unset, -ENOSPC if @size is short. */
+	int (*get_property)(void *ctx, const char *name, char *buf,
+			    size_t size);
+	/** Authenticate and apply the connection policy.
+	 * @return 0 to grant; -EACCES bad credentials; -EBUSY another client
+	 * holds the VM (single-connection policy); -ERANGE bad screen. */
+	int (*client_logon)(void *ctx, const struct vrde_logon *logon);
+	/** The client's session is up (after a granted logon). */
+	void (*client_connect)(void *ctx, uint32_t client_id);
+	/** The client is gone (also for clients that never logged on). */
+	void (*client_disconnect)(void *ctx, uint32_t client_id);
+	/** Fill @info for @screen.  @return 0, or -ENOENT for no such screen.
+	 */
+	int (*screen_query)(void *ctx, uint32_t screen,
+			    struct vrde_screen_info *info);
+	void (*screen_lock)(void *ctx, uint32_t screen);
+	void (*screen_unlock)(void *ctx, uint32_t screen);
+	/** Input from @client_id, who looks at @screen. */
+	void (*input)(void *ctx, uint32_t client_id, uint32_t screen,
+		      const struct vrde_input_event *ev);
+	/** A client asks for another size of @screen. */
+	void (*video_mode_hint)(void *ctx, uint32_t screen, uint32_t width,
+				uint32_t height);
+	/** NT hash (MD4 of UTF-16LE password) of @user for NLA.
+	 * @return 0, or -ENOENT when the auth library has none. */
+	int (*get_nt_hash)(void *ctx, const char *user, const char *domain,
+			   uint8_t hash[16]);
+	/** The module bound @port (0: it failed to start listening). */
+	void (*listening)(void *ctx, uint32_t port);
+	/** A log line from the module, at a log_level of util/log.h. */
+	void (*log)(void *ctx, int level, const char *msg);
+};
+
+/* Codes for query_info().  Per-client codes take a client id; the others
+ * ignore it.  Numbers are u32/u64/i64 in host byte order, strings UTF-8. */
+enum vrde_query {
+	VRDE_QI_ACTIVE = 0,	       /**< u32: clients connected now */
+	VRDE_QI_NUMBER_OF_CLIENTS = 1, /**< u32: clients so far */
+	VRDE_QI_PORT = 2,	       /**< i32: bound port, 0 failed */
+	VRDE_QI_CLIENT_IDS = 3,	       /**< u32[]: ids connected now */
+	VRDE_QI_BEGIN_TIME = 10,       /**< i64 ms since epoch, per client */
+	VRDE_QI_BYTES_SENT = 11,       /**< u64, per client */
+	VRDE_QI_BYTES_RECEIVED = 12,   /**< u64, per client */
+	VRDE_QI_USER = 13,	       /**< string, per client */
+	VRDE_QI_DOMAIN = 14,	       /**< string, per client */
+	VRDE_QI_CLIENT_NAME = 15,      /**< string, per client */
+	VRDE_QI_CLIENT_IP = 16,	       /**< string, per client */
+	VRDE_QI_CLIENT_VERSION = 17,   /**< u32, per client */
+	VRDE_QI_ENCRYPTION = 18,       /**< string "NLA"|"TLS"|"RDP" */
+	VRDE_QI_SCREEN = 19,	       /**< u32: 0-based screen, per client */
+	VRDE_QI_CODEC = 20,	       /**< string: encoding path, per client */
+	VRDE_QI_CERT_FINGERPRINT = 21, /**< string: SHA-256 of TLS cert */
+};
+
+struct vrde_server; /* opaque, owned by the module */
+
+/** Entry points the module implements. */
+struct vrde_entry_points {
+	struct vrde_header hdr;
+	/** Disconnect everyone, stop listening, free @srv. */
+	void (*destroy)(struct vrde_server *srv);
+	/** Accept clients (true) or disconnect all and refuse (false). */
+	int (*enable_connections)(struct vrde_server *srv, bool enable);
+	/** Drop one client. */
+	void (*disconnect)(struct vrde_server *srv, uint32_t client_id,
+			   bool reconnect);
+	/** @screen's geometry may have changed: query it again. */
+	void (*resize)(struct vrde_server *srv, uint32_t screen);
+	/** @rect of @screen changed; @rect NULL: this refresh is complete
+	 * and the screen is consistent. */
+	void (*update)(struct vrde_server *srv, uint32_t screen,
+		       const struct vrde_rect *rect);
+	/** New pointer image, shown on every screen. */
+	void (*pointer_shape)(struct vrde_server *srv,
+			      const struct vrde_pointer_shape *shape);
+	void (*pointer_hide)(struct vrde_server *srv);
+	/** Copy information @code (about @client_id where per client) to @buf.
+	 * @return bytes needed (may exceed @size: then nothing was written),
+	 * 0 when there is no such information, or a negative errno. */
+	int (*query_info)(struct vrde_server *srv, uint32_t client_id,
+			  uint32_t code, void *buf, size_t size);
+};
+
+/**
+ * Create a server.  Nothing is accepted until enable_connections(true).
+ * @return 0 and set *@ep and *@srv; -EPROTO when @cb's version or size is
+ * not understood (nothing else is called then); other negative errno.
+ */
+typedef int (*vrde_create_fn)(const struct vrde_host_callbacks *cb, void *ctx,
+			      const struct vrde_entry_points **ep,
+			      struct vrde_server **srv);
+
+int vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
+		      const struct vrde_entry_points **ep,
+		      struct vrde_server **srv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIREO_VRDE_H */

@@ -1,0 +1,16 @@
+/*
+ * auth_null.c - vireo-auth-null.so, an auth library that grants everyone.
+ *
+ * It exists to exercise the external-library path (helper process, time
+ * limit, result decoding) without any credentials store; never use it to
+ * protect a real VM.
+ */
+#include "vireo-auth.h"
+
+int
+vireo_auth_entry(const struct vireo_auth_request *req)
+{
+	if (!req || req->version != VIREO_AUTH_ABI_VERSION)
+		return VIREO_AUTH_DENIED;
+	return VIREO_AUTH_GRANTED;
+}

@@ -119,4 +119,198 @@ const char *settings_registry_machine_folder(const struct settings_registry *r);
 const char *settings_registry_get_extradata(const struct settings_registry *r,
 					    const char *key);
 
+/* ---- extensions (added by the settings area) ------------------------- */
+
+/** Load and keep an exclusive lock on the machine's directory until
+ * settings_machine_free(), so a load-modify-save cannot interleave with
+ * another writer (vireo-manage uses this). */
+int settings_machine_load_locked(const char *path,
+				 struct settings_machine **out,
+				 struct settings_error *err);
+/** Parse a machine file from memory (@path names it in messages and sets
+ * m->path; nothing is read from disk).  Used by the fuzz target. */
+int settings_machine_load_buffer(const char *buf, size_t len, const char *path,
+				 struct settings_machine **out,
+				 struct settings_error *err);
+/** A new machine file in memory (settings version 1.19-linux); nothing is
+ * written until settings_machine_save().  @uuid NULL: a random one. */
+int settings_machine_new(const char *path, const char *name, const char *ostype,
+			 const char *uuid, struct settings_machine **out,
+			 struct settings_error *err);
+/** Write typed fields back and serialise to memory (malloc'd, for tests). */
+int settings_machine_serialize(struct settings_machine *m, char **buf,
+			       size_t *len);
+/** "1.16-linux" as found in the file. */
+const char *settings_machine_version(const struct settings_machine *m);
+
+/** All ExtraData items in file order (array owned by @m). */
+size_t settings_machine_extradata(const struct settings_machine *m,
+				  const struct settings_property **items);
+
+/* Boot order (Hardware/Boot/Order); default Floppy, DVD, HardDisk, None. */
+enum settings_boot_device {
+	SETTINGS_BOOTDEV_NONE = 0,
+	SETTINGS_BOOTDEV_FLOPPY,
+	SETTINGS_BOOTDEV_DVD,
+	SETTINGS_BOOTDEV_HARDDISK,
+	SETTINGS_BOOTDEV_NETWORK,
+};
+#define SETTINGS_BOOT_POSITIONS 4
+/** @order gets SETTINGS_BOOT_POSITIONS entries. */
+void settings_machine_boot_order(const struct settings_machine *m,
+				 enum settings_boot_device *order);
+/** @position 1..4.  @return 0 or -EINVAL. */
+int settings_machine_set_boot_order(struct settings_machine *m,
+				    unsigned position,
+				    enum settings_boot_device dev);
+/** "None", "Floppy", "DVD", "HardDisk", "Network". */
+const char *settings_boot_device_name(enum settings_boot_device dev);
+
+/** vireo's boot source from ExtraData vireo/Boot/Source (default testcard).
+ * Kernel/initrd/cmdline: settings_machine_get_extradata("vireo/Boot/..."). */
+enum settings_boot_kind
+settings_machine_boot_kind(const struct settings_machine *m);
+
+/* Network adapters (Hardware/Network/Adapter). */
+enum settings_nic_attachment {
+	SETTINGS_NIC_NULL = 0, /* enabled but not attached */
+	SETTINGS_NIC_NAT,
+	SETTINGS_NIC_BRIDGED,
+	SETTINGS_NIC_INTNET,
+	SETTINGS_NIC_HOSTONLY,
+	SETTINGS_NIC_GENERIC,
+	SETTINGS_NIC_NATNETWORK,
+};
+struct settings_port_forward {
+	char *name;
+	char *proto;   /* "tcp" or "udp" (file: 1 = TCP, 0 = UDP) */
+	char *host_ip; /* "" = any */
+	uint16_t host_port;
+	char *guest_ip; /* "" = the guest's DHCP address */
+	uint16_t guest_port;
+};
+struct settings_nic {
+	uint32_t slot;	    /* 0-based */
+	bool enabled;	    /* default false */
+	bool cable;	    /* default true */
+	char *adapter_type; /* "82540EM", "virtio", ... */
+	char *mac;	    /* 12 hex digits or NULL */
+	enum settings_nic_attachment attachment;
+	struct settings_port_forward *forwards; /* NAT only */
+	size_t n_forwards;
+};
+/** Adapters present in the file, in slot order (array owned by @m). */
+size_t settings_machine_nics(const struct settings_machine *m,
+			     const struct settings_nic **nics);
+/** @slot 0-based; @kind "none" (disable), "null", or "nat".
+ * @return 0 or -EINVAL. */
+int settings_machine_set_nic(struct settings_machine *m, uint32_t slot,
+			     const char *kind);
+/** Add (or with @remove delete by name) a NAT port forward on @slot. */
+int settings_machine_set_port_forward(struct settings_machine *m, uint32_t slot,
+				      const struct settings_port_forward *pf,
+				      bool remove);
+
+/* Storage (StorageControllers, resolved through the MediaRegistry). */
+struct settings_controller {
+	char *name;
+	char *type; /* "PIIX4", "AHCI", "VirtioSCSI", ... */
+	uint32_t port_count;
+	bool bootable; /* default true */
+};
+struct settings_attachment {
+	char *controller; /* controller name */
+	char *type;	  /* "HardDisk", "DVD", "Floppy" */
+	int32_t port;
+	int32_t device;
+	char *medium_uuid;   /* "{...}" or NULL (empty drive) */
+	char *medium_path;   /* absolute path, NULL if not in a registry */
+	char *medium_format; /* "RAW", "VDI", ... or NULL */
+};
+size_t settings_machine_controllers(const struct settings_machine *m,
+				    const struct settings_controller **out);
+size_t settings_machine_attachments(const struct settings_machine *m,
+				    const struct settings_attachment **out);
+/** Add a controller (or update one of that name).  @bus "ide", "sata",
+ * "scsi", "floppy", "sas", "usb", "pcie", "virtio"; @type NULL: the bus's
+ * default chip.  @port_count 0: default.  @return 0 or -EINVAL/-EEXIST. */
+int settings_machine_set_controller(struct settings_machine *m,
+				    const char *name, const char *bus,
+				    const char *type, uint32_t port_count);
+int settings_machine_remove_controller(struct settings_machine *m,
+				       const char *name);
+/** Attach @medium_path (absolute; registered in the machine's
+ * MediaRegistry as @format with @medium_uuid or a new uuid) at
+ * controller/port/device as @type; @medium_path NULL detaches.
+ * @return 0, -ENOENT (no controller), -EINVAL. */
+int settings_machine_attach(struct settings_machine *m, const char *controller,
+			    int32_t port, int32_t device, const char *type,
+			    const char *medium_path, const char *medium_uuid,
+			    const char *format);
+
+/* USB (Hardware/USB). */
+struct settings_usb_controller {
+	char *name;
+	char *type; /* "OHCI", "EHCI", "XHCI" */
+};
+struct settings_usb_filter {
+	char *name;
+	bool active;
+	bool remote_set; /* whether the "remote" attribute is present */
+	char *remote;	 /* "yes"/"no"/"" ... as written */
+	char *vendor_id, *product_id, *revision, *manufacturer, *product;
+	char *serial_number, *port, *masked_interfaces;
+};
+size_t
+settings_machine_usb_controllers(const struct settings_machine *m,
+				 const struct settings_usb_controller **out);
+size_t settings_machine_usb_filters(const struct settings_machine *m,
+				    const struct settings_usb_filter **out);
+
+/* uuids: "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}", lower case. */
+void settings_uuid_generate(char out[SETTINGS_UUID_LEN + 1]);
+/** Accept with or without braces, any case. @return 0 or -EINVAL. */
+int settings_uuid_normalize(const char *in, char out[SETTINGS_UUID_LEN + 1]);
+
+/* Registry extensions. */
+struct settings_registry_entry {
+	char uuid[SETTINGS_UUID_LEN + 1];
+	char *path; /* absolute */
+};
+int settings_registry_open_locked(struct settings_registry **out,
+				  struct settings_error *err);
+size_t settings_registry_machines(const struct settings_registry *r,
+				  const struct settings_registry_entry **out);
+/** @return 0 or -EEXIST (uuid or path already registered). */
+int settings_registry_add_machine(struct settings_registry *r, const char *uuid,
+				  const char *path);
+/** @return 0 or -ENOENT. */
+int settings_registry_remove_machine(struct settings_registry *r,
+				     const char *uuid);
+/** @value NULL: back to the default. */
+int settings_registry_set_auth_library(struct settings_registry *r,
+				       const char *value);
+int settings_registry_set_machine_folder(struct settings_registry *r,
+					 const char *value);
+int settings_registry_set_extradata(struct settings_registry *r,
+				    const char *key, const char *value);
+size_t settings_registry_extradata(const struct settings_registry *r,
+				   const struct settings_property **items);
+/** Global MediaRegistry/HardDisks: add an image; find by "{uuid}" or path.
+ * @return 0, -EEXIST / -ENOENT. */
+int settings_registry_add_hard_disk(struct settings_registry *r,
+				    const char *uuid, const char *location,
+				    const char *format);
+int settings_registry_find_hard_disk(const struct settings_registry *r,
+				     const char *uuid_or_path,
+				     char uuid[SETTINGS_UUID_LEN + 1],
+				     char **location, char **format);
+const char *settings_registry_file(const struct settings_registry *r);
+
+/* Password hashes (vireo's conventions.md). @out must hold 200 bytes. */
+int settings_password_hash_sha256(const char *pw, char *out, size_t size);
+int settings_password_hash_pbkdf2(const char *pw, unsigned iterations,
+				  char *out, size_t size);
+int settings_password_nt_hash(const char *pw, char *out, size_t size);
+
 #endif /* VIREO_SETTINGS_H */

@@ -1,0 +1,209 @@
+/*
+ * save.c - the safe writer shared by machine files and the registry.
+ *
+ * VirtualBox's order (write <file>-tmp, keep the old file as <file>-prev,
+ * rename tmp into place, fsync the directory), with one change: the old
+ * file is hard-linked to -prev instead of renamed, so <file> exists at
+ * every instant and a crash leaves either the old or the new file there.
+ * Writers take an exclusive flock on the directory, so two writers never
+ * interleave their steps (and a lock held from load to save makes a
+ * whole load-modify-save atomic).
+ *
+ * Test hook: VIREO_TEST_SAVE_ABORT_AT=<step> makes the writer _exit(99)
+ * at that step (tmp-partial, tmp-written, prev-linked, renamed), which is
+ * how the test suite simulates a crash between steps.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/xmlsave.h>
+
+#include "settings-priv.h"
+
+static void
+save_test_hook(const char *step)
+{
+	const char *at = getenv("VIREO_TEST_SAVE_ABORT_AT");
+
+	if (at && strcmp(at, step) == 0)
+		_exit(99);
+}
+
+static int
+save_dir_of(const char *path, char *dir, size_t size)
+{
+	char copy[PATH_MAX];
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	if (snprintf(dir, size, "%s", dirname(copy)) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+settings_lock_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd, rc = save_dir_of(path, dir, sizeof(dir));
+
+	if (rc)
+		return rc;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+	}
+	return fd;
+}
+
+static int
+save_write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+save_tmp(const char *tmp, const char *buf, size_t len, mode_t mode)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	if (getenv("VIREO_TEST_SAVE_ABORT_AT")) {
+		rc = save_write_all(fd, buf, len / 2);
+		save_test_hook("tmp-partial");
+		rc = rc ? rc : save_write_all(fd, buf + len / 2, len - len / 2);
+	} else {
+		rc = save_write_all(fd, buf, len);
+	}
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	return rc;
+}
+
+/* Keep the old file as <file>-prev (VirtualBox skips files under 16
+ * bytes, which cannot be a settings file anyway). */
+static int
+save_keep_prev(const char *path, const char *prev)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || st.st_size < 16)
+		return 0;
+	if (unlink(prev) < 0 && errno != ENOENT)
+		return -errno;
+	if (link(path, prev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+save_steps(const char *path, const char *buf, size_t len, const char *dir)
+{
+	char tmp[PATH_MAX], prev[PATH_MAX];
+	struct stat st;
+	mode_t mode = 0600;
+	int rc, dfd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s-tmp", path) >= (int)sizeof(tmp) ||
+	    snprintf(prev, sizeof(prev), "%s-prev", path) >= (int)sizeof(prev))
+		return -ENAMETOOLONG;
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	rc = save_tmp(tmp, buf, len, mode);
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	save_test_hook("tmp-written");
+	rc = save_keep_prev(path, prev);
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	save_test_hook("prev-linked");
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	save_test_hook("renamed");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	rc = fsync(dfd) < 0 ? -errno : 0;
+	close(dfd);
+	return rc;
+}
+
+int
+settings_write_file(const char *path, const char *buf, size_t len,
+		    bool have_lock, struct settings_error *err)
+{
+	char dir[PATH_MAX];
+	int lock = -1, rc = save_dir_of(path, dir, sizeof(dir));
+
+	if (!rc && !have_lock) {
+		lock = settings_lock_dir(path);
+		rc = lock < 0 ? lock : 0;
+	}
+	if (!rc)
+		rc = save_steps(path, buf, len, dir);
+	if (lock >= 0)
+		close(lock);
+	if (rc)
+		settings_error_set(err, "%s: cannot save: %s", path,
+				   strerror(-rc));
+	return rc;
+}
+
+int
+settings_doc_dump(xmlDocPtr doc, char **buf, size_t *len)
+{
+	xmlChar *mem = NULL;
+	int size = 0;
+
+	/* format=0: the tree's own whitespace nodes carry the layout */
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 0);
+	if (!mem)
+		return -ENOMEM;
+	*buf = malloc((size_t)size + 1);
+	if (!*buf) {
+		xmlFree(mem);
+		return -ENOMEM;
+	}
+	memcpy(*buf, mem, (size_t)size);
+	(*buf)[size] = '\0';
+	*len = (size_t)size;
+	xmlFree(mem);
+	return 0;
+}

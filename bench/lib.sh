@@ -1,0 +1,111 @@
+# lib.sh - helpers shared by bench/run's parts (sourced, POSIX sh).
+#
+# Every measurement ends up as one JSON object per line in $raw.  The
+# helpers add the command that produced it and the repetition number, so
+# every figure in the results can be reproduced by hand.
+
+log() {
+	echo "bench: $*" >&2
+}
+
+# JSON string escaping for the few characters that occur in commands.
+json_str() {
+	printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' |
+		tr '\n' ' '
+}
+
+# emit JSON-OBJECT: append a finished record.
+emit() {
+	printf '%s\n' "$1" >>"$raw"
+}
+
+# not_measured PART NAME REASON
+not_measured() {
+	log "$1/$2 not measured: $3"
+	emit "{\"bench\":\"$1\",\"name\":\"$2\",\"not_measured\":\"$(json_str "$3")\"}"
+}
+
+# record REP CMD... : runs CMD; each JSON line it prints is stored with
+# "cmd" and "rep" added.  Returns CMD's exit status.
+record() {
+	_rep=$1
+	shift
+	# Paths in the build tree are shown relative to it.
+	_cmd=$(json_str "$*" | sed "s|$top_builddir/||g")
+	"$@" >"$work/record.out" 2>>"$work/stderr.log"
+	_rc=$?
+	grep '^{' "$work/record.out" |
+		sed "s|^{|{\"cmd\":\"$(printf '%s' "$_cmd" | sed 's/[|&]/\\&/g')\",\"rep\":$_rep,|" \
+			>>"$raw"
+	return $_rc
+}
+
+# bg NAME CMD... : starts CMD in the background, output to $work/NAME.log;
+# sets $bg_pid.  The pid is ended when the run exits.
+bg() {
+	_name=$1
+	shift
+	"$@" >"$work/$_name.log" 2>&1 &
+	bg_pid=$!
+	echo "$bg_pid" >>"$pids_file"
+}
+
+# stop PID: ends one process we started and waits for it.
+stop() {
+	kill "$1" 2>/dev/null
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# cpu_ticks PID: user+system clock ticks of PID and its waited-for
+# children (fields 14-17 of /proc/PID/stat; the comm field may contain
+# spaces, so cut after the last ')').
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+		awk '{print $12 + $13 + $14 + $15}'
+}
+
+# rss_kb PID: resident set size in KiB.
+rss_kb() {
+	awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null
+}
+
+clk_tck() {
+	getconf CLK_TCK
+}
+
+# wait_port PORT SECONDS: waits until something listens on 127.0.0.1:PORT.
+wait_port() {
+	_end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -le "$_end" ]; do
+		if ss -ltn 2>/dev/null | awk '{print $4}' |
+			grep -q "[:.]$1\$"; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# free_port FROM TO: first port in the range nobody listens on.
+free_port() {
+	_p=$1
+	while [ "$_p" -le "$2" ]; do
+		if ! ss -ltn 2>/dev/null | awk '{print $4}' | grep -q "[:.]$_p\$"; then
+			echo "$_p"
+			return 0
+		fi
+		_p=$((_p + 1))
+	done
+	return 1
+}
+
+record_machine() {
+	_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+	emit "{\"bench\":\"machine\",\"host\":\"$(json_str "$host")\",\"date\":\"$date\",\"cpus\":$(nproc),\"cpu_model\":\"$(json_str "$_model")\",\"kernel\":\"$(uname -r)\",\"mem_kb\":$(awk '/^MemTotal:/ {print $2}' /proc/meminfo),\"load_at_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"freerdp\":\"$(pkg-config --modversion freerdp2 2>/dev/null)\",\"git\":\"$(git -C "$srcdir" describe --always --dirty 2>/dev/null)\"}"
+}

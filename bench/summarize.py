@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""summarize.py - turn bench/run's raw JSON lines into the results files.
+
+    summarize.py RAW.jsonl OUT-PREFIX
+
+writes OUT-PREFIX.json (medians of the repetitions, every sample, the
+command of every figure, ratios against vireo measured in the same run)
+and OUT-PREFIX.md (the same as tables).  Standard library only.
+"""
+import json
+import statistics
+import sys
+
+# Numeric fields summarised per record kind, in table order, with units.
+FIELDS = {
+    "encoder": [("mpix_per_cpu_s", "MP/s (1 core)"), ("fps_per_core", "fps/core"),
+                ("bytes_per_frame", "bytes/frame"), ("compression", "ratio to raw")],
+    "serve": [("latency_ms_p50", "latency p50 ms"), ("latency_ms_p90", "latency p90 ms"),
+              ("fps", "frames/s delivered"), ("bytes_per_s", "bytes/s"),
+              ("server_cpu_ms_per_frame", "server CPU ms/frame"),
+              ("server_rss_kb", "server RSS KiB")],
+    "scaling": [("server_cpu_per_s", "server CPU s/s"), ("server_rss_kb", "server RSS KiB"),
+                ("fps_per_client", "frames/s per client"),
+                ("bytes_per_s_per_client", "bytes/s per client")],
+    "vmm": [("first_frame_s", "start to first frame s"),
+            ("rss_beyond_guest_kb", "RSS beyond guest RAM KiB"),
+            ("guest_ram_kb", "guest RAM KiB")],
+}
+# What identifies one row of each table.
+KEYS = {
+    "encoder": ("codec", "content"),
+    "serve": ("scenario", "server"),
+    "scaling": ("server", "clients"),
+    "vmm": ("vmm",),
+}
+# Fields where a bigger value is better (ratio text says so).
+BETTER_HIGH = {"mpix_per_cpu_s", "fps_per_core", "fps", "compression", "fps_per_client"}
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                recs.append(json.loads(line))
+            except ValueError as e:
+                print(f"summarize: {path}:{n}: skipped bad line: {e}", file=sys.stderr)
+    return recs
+
+
+def group(recs, kind):
+    rows = {}
+    for r in recs:
+        if r.get("bench") != kind or "not_measured" in r:
+            continue
+        key = tuple(r.get(k) for k in KEYS[kind])
+        rows.setdefault(key, []).append(r)
+    out = []
+    for key, samples in rows.items():
+        row = dict(zip(KEYS[kind], key))
+        row["reps"] = len(samples)
+        row["cmd"] = samples[0].get("cmd", "")
+        for field, _ in FIELDS[kind]:
+            vals = [s[field] for s in samples if isinstance(s.get(field), (int, float))]
+            if vals:
+                row[field] = round(statistics.median(vals), 3)
+                row[field + "_samples"] = vals
+        for extra in ("note", "content", "codec_used", "size"):
+            if extra in samples[0] and extra not in row:
+                row[extra] = samples[0][extra]
+        out.append(row)
+    return out
+
+
+def add_ratios(rows, kind, base_key, base_value, match_keys):
+    """ratio_<field> = row / the base row with the same match_keys."""
+    base = {tuple(r[k] for k in match_keys): r for r in rows if r.get(base_key) == base_value}
+    for r in rows:
+        b = base.get(tuple(r[k] for k in match_keys))
+        if not b or r is b:
+            continue
+        for field, _ in FIELDS[kind]:
+            if isinstance(r.get(field), (int, float)) and b.get(field):
+                r["ratio_" + field] = round(r[field] / b[field], 3)
+
+
+def fmt(v):
+    if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return "" if v is None else str(v)
+
+
+def md_table(rows, kind, ratio_label=None):
+    keys = list(KEYS[kind])
+    fields = [f for f in FIELDS[kind] if any(f[0] in r for r in rows)]
+    head = keys + [label for _, label in fields]
+    if ratio_label:
+        head += [f"{label} vs {ratio_label}" for f, label in fields
+                 if any("ratio_" + f in r for r in rows)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [fmt(r.get(k)) for k in keys] + [fmt(r.get(f)) for f, _ in fields]
+        if ratio_label:
+            cells += [(fmt(r["ratio_" + f]) + "x") if "ratio_" + f in r else ""
+                      for f, _ in fields if any("ratio_" + f in x for x in rows)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def commands(rows):
+    seen = []
+    for r in rows:
+        if r.get("cmd") and r["cmd"] not in seen:
+            seen.append(r["cmd"])
+    return ["", "Commands:", ""] + [f"    {c}" for c in seen]
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: summarize.py RAW.jsonl OUT-PREFIX", file=sys.stderr)
+        return 2
+    recs = load(sys.argv[1])
+    machine = next((r for r in recs if r.get("bench") == "machine"), {})
+    result = {"machine": machine}
+    for kind in FIELDS:
+        result[kind] = group(recs, kind)
+    add_ratios(result["serve"], "serve", "server", "vireo", ("scenario",))
+    add_ratios(result["scaling"], "scaling", "clients", 1, ("server",))
+    add_ratios(result["vmm"], "vmm", "vmm", "vireo", ())
+    result["not_measured"] = [
+        {"bench": r["bench"], "name": r.get("name"), "reason": r["not_measured"]}
+        for r in recs if "not_measured" in r]
+    with open(sys.argv[2] + ".json", "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+
+    md = [f"# vireo benchmarks, {machine.get('date', '?')} on {machine.get('host', '?')}", "",
+          f"Machine: {machine.get('cpus', '?')} CPUs ({machine.get('cpu_model', '?')}), "
+          f"kernel {machine.get('kernel', '?')}, FreeRDP {machine.get('freerdp', '?')}, "
+          f"vireo {machine.get('git', '?')}, load average at start {machine.get('load_at_start', '?')}.",
+          "Every figure is the median of the repetitions (column `reps` in the JSON file); "
+          "ratios compare with vireo (or with 1 client) measured in the same run.", ""]
+    sections = [
+        ("encoder", "Encoders, one core, 1920x1080 synthetic frames", None),
+        ("serve", "End to end: the same animation served by vireo and its peers", "vireo"),
+        ("scaling", "Scaling: probe clients on one screen", "1 client"),
+        ("vmm", "VMM start-up and memory", "vireo"),
+    ]
+    for kind, title, ratio in sections:
+        md += [f"## {title}", ""]
+        if result[kind]:
+            md += md_table(result[kind], kind, ratio) + commands(result[kind])
+        else:
+            md.append("No figures in this run (see \"Not measured\").")
+        md.append("")
+    if result["not_measured"]:
+        md += ["## Not measured", ""]
+        md += [f"- {r['bench']}/{r['name']}: {r['reason']}" for r in result["not_measured"]]
+        md.append("")
+    with open(sys.argv[2] + ".md", "w") as f:
+        f.write("\n".join(md))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

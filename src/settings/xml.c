@@ -313,6 +313,28 @@ sx_read_file(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
+/* libxml2 reports every error; the first one is where the file went
+ * wrong, later ones are consequences. */
+struct sx_first_error {
+	int line;
+	char msg[300];
+	bool set;
+};
+
+static void
+sx_record_error(void *ctx, xmlErrorPtr e)
+{
+	struct sx_first_error *f = ctx;
+
+	if (f->set || !e || e->level < XML_ERR_ERROR)
+		return;
+	f->set = true;
+	f->line = e->line;
+	snprintf(f->msg, sizeof(f->msg), "%s",
+		 e->message ? e->message : "not well-formed XML");
+	f->msg[strcspn(f->msg, "\n")] = '\0';
+}
+
 int
 sx_parse(const char *buf, size_t len, const char *path, xmlDocPtr *out,
 	 struct settings_error *err)
@@ -320,34 +342,32 @@ sx_parse(const char *buf, size_t len, const char *path, xmlDocPtr *out,
 	/* No network, no entity expansion, no DTD loading: a settings file
 	 * must not make us read anything else.  Blanks are kept so the file
 	 * is rewritten with its own layout. */
-	const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR |
-			 XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	const int opts =
+	    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
+	struct sx_first_error first = {0};
+	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
+	bool ok;
 
-	if (!ctxt)
-		return -ENOMEM;
 	if (len > INT32_MAX) {
-		xmlFreeParserCtxt(ctxt);
 		settings_error_set(err, "%s: file too large", path);
 		return -EFBIG;
 	}
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return -ENOMEM;
+	xmlSetStructuredErrorFunc(&first, sx_record_error);
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", opts);
-	if (!doc || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[300] = "not well-formed XML";
-
-		if (e && e->message) {
-			snprintf(msg, sizeof(msg), "%s", e->message);
-			msg[strcspn(msg, "\n")] = '\0';
-		}
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	ok = doc && ctxt->wellFormed && !first.set;
+	xmlFreeParserCtxt(ctxt);
+	if (!ok) {
 		settings_error_set(err, "%s:%d: malformed XML: %s", path,
-				   e ? e->line : 0, msg);
+				   first.line,
+				   first.set ? first.msg : "not well-formed");
 		xmlFreeDoc(doc);
-		xmlFreeParserCtxt(ctxt);
 		return -EINVAL;
 	}
-	xmlFreeParserCtxt(ctxt);
 	*out = doc;
 	return 0;
 }

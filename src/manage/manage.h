@@ -1,0 +1,95 @@
+/*
+ * manage.h - what vireo-manage's command files share: exit codes, the
+ * option scanner, VM lookup through the registry, and the control-socket
+ * client used for running VMs.
+ */
+#ifndef VIREO_MANAGE_H
+#define VIREO_MANAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "settings.h"
+
+/* VBoxManage's exit codes: RTEXITCODE_SUCCESS, _FAILURE, _SYNTAX. */
+#define MANAGE_OK     0
+#define MANAGE_FAIL   1
+#define MANAGE_SYNTAX 2
+
+void manage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Print a syntax error and return MANAGE_SYNTAX. */
+int manage_syntax(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- option scanning ------------------------------------------------ */
+
+struct manage_opt {
+	int id;
+	const char *name;  /* 6.1 spelling, e.g. "--vrdeport" */
+	const char *alias; /* 7.x spelling or NULL */
+	bool has_arg;
+	bool numbered; /* "--boot" matches --boot1 .. --boot9 */
+};
+
+struct manage_scan {
+	int argc;
+	char **argv;
+	int i;
+	int index;	 /* the number of a numbered option */
+	const char *arg; /* the option's argument, or the positional */
+};
+
+#define MANAGE_POSITIONAL 0
+#define MANAGE_END	  (-1)
+#define MANAGE_BAD	  (-2)
+
+void manage_scan_init(struct manage_scan *s, int argc, char **argv);
+/** Next option id, MANAGE_POSITIONAL (s->arg holds it), MANAGE_END, or
+ * MANAGE_BAD after printing the error. */
+int manage_scan_next(struct manage_scan *s, const struct manage_opt *opts);
+
+/** on|off (also true/false, yes/no, 1/0); @return 0 or -1. */
+int manage_parse_onoff(const char *s, bool *out);
+/** Decimal in [lo, hi]; @return 0 or -1. */
+int manage_parse_uint(const char *s, unsigned long lo, unsigned long hi,
+		      unsigned long *out);
+/** VirtualBox's TCP/Ports check: "5000,5010-5012"; "default" -> "0". */
+int manage_check_ports(const char *s, const char **normalised);
+
+/* ---- machines ------------------------------------------------------- */
+
+/** Find @vm (name, uuid, or a .vbox path) and load it; @locked keeps the
+ * directory lock until free.  Prints the error; @return MANAGE_*. */
+int manage_open_vm(const char *vm, bool locked, struct settings_machine **m);
+int manage_save_vm(struct settings_machine *m);
+int manage_open_registry(bool locked, struct settings_registry **r);
+int manage_save_registry(struct settings_registry *r);
+
+/* ---- control socket (control.c) ------------------------------------ */
+
+/** Send one request (fields joined with TAB).  Data lines go to @cb (or
+ * stdout when NULL).  @return 0 ok, 1 "error" answer (message printed),
+ * -ENOENT/-ECONNREFUSED when the VM is not running, other -errno. */
+int manage_ctl_request(const struct settings_machine *m, const char *const *f,
+		       size_t n, void (*cb)(const char *line, void *ctx),
+		       void *ctx);
+bool manage_vm_running(const struct settings_machine *m);
+
+/* ---- commands ------------------------------------------------------- */
+
+int cmd_createvm(int argc, char **argv);
+int cmd_registervm(int argc, char **argv);
+int cmd_unregistervm(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_modifyvm(int argc, char **argv);
+int cmd_setextradata(int argc, char **argv);
+int cmd_getextradata(int argc, char **argv);
+int cmd_setproperty(int argc, char **argv);
+int cmd_showvminfo(int argc, char **argv);
+int cmd_internalcommands(int argc, char **argv);
+int cmd_createmedium(int argc, char **argv);
+int cmd_storagectl(int argc, char **argv);
+int cmd_storageattach(int argc, char **argv);
+int cmd_controlvm(int argc, char **argv);
+int cmd_startvm(int argc, char **argv);
+
+#endif /* VIREO_MANAGE_H */

@@ -1,0 +1,459 @@
+/*
+ * showvminfo.c - `showvminfo <vm> [--machinereadable|--json]`.
+ *
+ * The information is collected once as key/value pairs with VBoxManage's
+ * machine-readable keys, then printed in one of three forms.  For a
+ * running VM the control socket's `info` answer supplies the run-time keys
+ * (VMState, vrdeport, VRDE client keys); without a socket the VM is
+ * powered off and vrdeport is -1, as in VBoxManage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manage.h"
+
+struct kv {
+	char *key;
+	char *value;
+	bool quoted; /* a string ("...") rather than a number */
+};
+
+struct kvlist {
+	struct kv *v;
+	size_t n;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+kv_add(struct kvlist *l, const char *key, bool quoted, const char *fmt, ...)
+{
+	struct kv *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	va_list ap;
+
+	if (!nv)
+		abort();
+	l->v = nv;
+	nv[l->n].key = strdup(key);
+	nv[l->n].quoted = quoted;
+	va_start(ap, fmt);
+	if (vasprintf(&nv[l->n].value, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	l->n++;
+}
+
+static void
+kv_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
+/* A line from the server: key="value", key=value or the VRDEClients==N
+ * quirk (kept verbatim as key "VRDEClients" and value "=N"). */
+static void
+kv_add_line(const char *line, void *ctx)
+{
+	struct kvlist *l = ctx;
+	const char *eq = strchr(line, '=');
+	size_t vl;
+	char key[256];
+
+	if (!eq || eq == line || (size_t)(eq - line) >= sizeof(key))
+		return;
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - line), line);
+	vl = strlen(eq + 1);
+	if (vl >= 2 && eq[1] == '"' && eq[vl] == '"') {
+		char *v = strndup(eq + 2, vl - 2), *o = v;
+
+		for (const char *p = v; *p; p++) { /* undo \" and \\ */
+			if (*p == '\\' && p[1])
+				p++;
+			*o++ = *p;
+		}
+		*o = '\0';
+		kv_add(l, key, true, "%s", v);
+		free(v);
+	} else {
+		kv_add(l, key, false, "%s", eq + 1);
+	}
+}
+
+static const char *const vrde_supported[] = {
+    "TCP/Ports",
+    "TCP/Address",
+    "VideoChannel/Enabled",
+    "VideoChannel/Quality",
+    "VideoChannel/DownscaleProtection",
+    "Client/DisableDisplay",
+    "Client/DisableInput",
+    "Client/DisableAudio",
+    "Client/DisableUSB",
+    "Client/DisableClipboard",
+    "Client/DisableUpstreamAudio",
+    "Client/DisableRDPDR",
+    "H3DRedirect/Enabled",
+    "Security/Method",
+    "Security/ServerCertificate",
+    "Security/ServerPrivateKey",
+    "Security/CACertificate",
+    "Audio/RateCorrectionMode",
+    "Audio/LogPath",
+};
+
+static const char *
+onoff(bool b)
+{
+	return b ? "on" : "off";
+}
+
+static void
+info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
+{
+	static const char *const auth[] = {"null", "external", "guest"};
+	const struct settings_vrde *v = &m->vrde;
+	const char *ports = settings_vrde_get_property(m, "TCP/Ports");
+	const char *addr = settings_vrde_get_property(m, "TCP/Address");
+	const char *vc = settings_vrde_get_property(m, "VideoChannel/Enabled");
+	const char *q = settings_vrde_get_property(m, "VideoChannel/Quality");
+	bool vc_on = vc && (!strcmp(vc, "true") || !strcmp(vc, "1"));
+
+	kv_add(l, "vrde", true, "%s", onoff(v->enabled));
+	if (!v->enabled)
+		return;
+	if (!running)
+		kv_add(l, "vrdeport", false, "-1");
+	kv_add(l, "vrdeports", true, "%s",
+	       ports && strcmp(ports, "0") ? ports : "3389");
+	kv_add(l, "vrdeaddress", true, "%s", addr ? addr : "");
+	kv_add(l, "vrdeauthtype", true, "%s", auth[v->auth_type % 3]);
+	kv_add(l, "vrdemulticon", true, "%s", onoff(v->allow_multi_connection));
+	kv_add(l, "vrdereusecon", true, "%s",
+	       onoff(v->reuse_single_connection));
+	kv_add(l, "vrdevideochannel", true, "%s", onoff(vc_on));
+	if (vc_on)
+		kv_add(l, "vrdevideochannelquality", true, "%s", q ? q : "75");
+	for (size_t i = 0; i < sizeof(vrde_supported) / sizeof(*vrde_supported);
+	     i++) {
+		const char *p =
+		    settings_vrde_get_property(m, vrde_supported[i]);
+		char key[80];
+
+		snprintf(key, sizeof(key), "vrdeproperty[%s]",
+			 vrde_supported[i]);
+		if (p)
+			kv_add(l, key, true, "%s", p);
+		else
+			kv_add(l, key, false, "<not set>");
+	}
+}
+
+static void
+info_boot_net(struct kvlist *l, const struct settings_machine *m)
+{
+	static const char *const boot[] = {"none", "floppy", "dvd", "disk",
+					   "net"};
+	static const char *const att[] = {"null",      "nat",	   "bridged",
+					  "intnet",    "hostonly", "generic",
+					  "natnetwork"};
+	enum settings_boot_device order[SETTINGS_BOOT_POSITIONS];
+	const struct settings_nic *nics;
+	size_t n = settings_machine_nics(m, &nics);
+	char key[64];
+
+	settings_machine_boot_order(m, order);
+	for (int i = 0; i < SETTINGS_BOOT_POSITIONS; i++) {
+		snprintf(key, sizeof(key), "boot%d", i + 1);
+		kv_add(l, key, true, "%s", boot[order[i] % 5]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct settings_nic *c = &nics[i];
+		unsigned s = c->slot + 1;
+
+		snprintf(key, sizeof(key), "nic%u", s);
+		kv_add(l, key, true, "%s",
+		       c->enabled ? att[c->attachment % 7] : "none");
+		if (!c->enabled)
+			continue;
+		snprintf(key, sizeof(key), "nictype%u", s);
+		kv_add(l, key, true, "%s", c->adapter_type);
+		snprintf(key, sizeof(key), "macaddress%u", s);
+		kv_add(l, key, true, "%s", c->mac ? c->mac : "");
+		snprintf(key, sizeof(key), "cableconnected%u", s);
+		kv_add(l, key, true, "%s", onoff(c->cable));
+		for (size_t k = 0; k < c->n_forwards; k++) {
+			const struct settings_port_forward *f = &c->forwards[k];
+
+			snprintf(key, sizeof(key), "Forwarding(%zu)", k);
+			kv_add(l, key, true, "%s,%s,%s,%u,%s,%u", f->name,
+			       f->proto, f->host_ip, f->host_port, f->guest_ip,
+			       f->guest_port);
+		}
+	}
+}
+
+static void
+info_storage(struct kvlist *l, const struct settings_machine *m)
+{
+	const struct settings_controller *c;
+	const struct settings_attachment *a;
+	size_t nc = settings_machine_controllers(m, &c);
+	size_t na = settings_machine_attachments(m, &a);
+	char key[300];
+
+	for (size_t i = 0; i < nc; i++) {
+		snprintf(key, sizeof(key), "storagecontrollername%zu", i);
+		kv_add(l, key, true, "%s", c[i].name);
+		snprintf(key, sizeof(key), "storagecontrollertype%zu", i);
+		kv_add(l, key, true, "%s", c[i].type ? c[i].type : "");
+		snprintf(key, sizeof(key), "storagecontrollerportcount%zu", i);
+		kv_add(l, key, true, "%u", c[i].port_count);
+		snprintf(key, sizeof(key), "storagecontrollerbootable%zu", i);
+		kv_add(l, key, true, "%s", onoff(c[i].bootable));
+	}
+	for (size_t i = 0; i < na; i++) {
+		snprintf(key, sizeof(key), "%s-%d-%d", a[i].controller,
+			 a[i].port, a[i].device);
+		kv_add(l, key, true, "%s",
+		       a[i].medium_path	  ? a[i].medium_path
+		       : a[i].medium_uuid ? a[i].medium_uuid
+					  : "emptydrive");
+		if (a[i].medium_uuid) {
+			snprintf(key, sizeof(key), "%s-ImageUUID-%d-%d",
+				 a[i].controller, a[i].port, a[i].device);
+			kv_add(l, key, true, "%.36s", a[i].medium_uuid + 1);
+		}
+	}
+}
+
+static void
+info_usb(struct kvlist *l, const struct settings_machine *m)
+{
+	const struct settings_usb_controller *c;
+	const struct settings_usb_filter *f;
+	size_t nc = settings_machine_usb_controllers(m, &c);
+	size_t nf = settings_machine_usb_filters(m, &f);
+	bool ohci = false, ehci = false, xhci = false;
+	char key[64];
+
+	for (size_t i = 0; i < nc; i++) {
+		ohci |= !strcmp(c[i].type, "OHCI");
+		ehci |= !strcmp(c[i].type, "EHCI");
+		xhci |= !strcmp(c[i].type, "XHCI");
+	}
+	kv_add(l, "usb", true, "%s", onoff(ohci));
+	kv_add(l, "ehci", true, "%s", onoff(ehci));
+	kv_add(l, "xhci", true, "%s", onoff(xhci));
+	for (size_t i = 0; i < nf; i++) {
+		const struct {
+			const char *k, *v;
+		} fields[] = {
+		    {"USBFilterName", f[i].name},
+		    {"USBFilterVendorId", f[i].vendor_id},
+		    {"USBFilterProductId", f[i].product_id},
+		    {"USBFilterRevision", f[i].revision},
+		    {"USBFilterManufacturer", f[i].manufacturer},
+		    {"USBFilterProduct", f[i].product},
+		    {"USBFilterRemote", f[i].remote},
+		    {"USBFilterSerialNumber", f[i].serial_number},
+		};
+
+		snprintf(key, sizeof(key), "USBFilterActive%zu", i + 1);
+		kv_add(l, key, true, "%s", onoff(f[i].active));
+		for (size_t k = 0; k < sizeof(fields) / sizeof(*fields); k++) {
+			snprintf(key, sizeof(key), "%s%zu", fields[k].k, i + 1);
+			kv_add(l, key, true, "%s",
+			       fields[k].v ? fields[k].v : "");
+		}
+	}
+}
+
+static void
+info_collect(struct kvlist *l, const struct settings_machine *m, bool running)
+{
+	kv_add(l, "name", true, "%s", m->name);
+	kv_add(l, "ostype", true, "%s", m->ostype ? m->ostype : "Other");
+	kv_add(l, "UUID", true, "%.36s", m->uuid + 1);
+	kv_add(l, "CfgFile", true, "%s", m->path);
+	kv_add(l, "memory", false, "%u", m->ram_mb);
+	kv_add(l, "vram", false, "%u", m->vram_mb);
+	kv_add(l, "cpus", false, "%u", m->cpus);
+	kv_add(l, "monitorcount", false, "%u", m->monitor_count);
+	kv_add(l, "graphicscontroller", true, "%s", m->graphics_controller);
+	info_boot_net(l, m);
+	info_storage(l, m);
+	info_usb(l, m);
+	if (!running)
+		kv_add(l, "VMState", true, "poweroff");
+	info_vrde(l, m, running);
+	kv_add(l, "vireo-boot-source", true, "%s",
+	       settings_machine_boot_kind(m) == SETTINGS_BOOT_LINUX
+		   ? "linux"
+		   : "testcard");
+}
+
+static void
+print_escaped(FILE *f, const char *s, bool json)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (json && (unsigned char)*s < 0x20) {
+			fprintf(f, "\\u%04x", *s);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+static void
+print_machine(const struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		printf("%s=", l->v[i].key);
+		if (l->v[i].quoted) {
+			putchar('"');
+			print_escaped(stdout, l->v[i].value, false);
+			putchar('"');
+		} else {
+			fputs(l->v[i].value, stdout);
+		}
+		putchar('\n');
+	}
+}
+
+static bool
+is_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static void
+print_json(const struct kvlist *l)
+{
+	puts("{");
+	for (size_t i = 0; i < l->n; i++) {
+		const char *v = l->v[i].value;
+
+		if (!l->v[i].quoted && v[0] == '=')
+			v++; /* VRDEClients==N */
+		fputs("  \"", stdout);
+		print_escaped(stdout, l->v[i].key, true);
+		fputs("\": ", stdout);
+		if (!l->v[i].quoted && is_number(v)) {
+			fputs(v, stdout);
+		} else {
+			putchar('"');
+			print_escaped(stdout, v, true);
+			putchar('"');
+		}
+		puts(i + 1 < l->n ? "," : "");
+	}
+	puts("}");
+}
+
+static const char *
+kv_get(const struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return l->v[i].value;
+	return NULL;
+}
+
+static void
+print_human(const struct kvlist *l, const struct settings_machine *m)
+{
+	const char *state = kv_get(l, "VMState");
+
+	printf("%-24s%s\n", "Name:", m->name);
+	printf("%-24s%s\n", "Guest OS:", m->ostype ? m->ostype : "Other");
+	printf("%-24s%.36s\n", "UUID:", m->uuid + 1);
+	printf("%-24s%s\n", "Config file:", m->path);
+	printf("%-24s%uMB\n", "Memory size:", m->ram_mb);
+	printf("%-24s%uMB\n", "VRAM size:", m->vram_mb);
+	printf("%-24s%u\n", "Number of CPUs:", m->cpus);
+	printf("%-24s%u\n", "Monitor count:", m->monitor_count);
+	printf("%-24s%s\n", "Graphics Controller:", m->graphics_controller);
+	printf("%-24s%s\n", "State:", state ? state : "poweroff");
+	if (m->vrde.enabled)
+		printf("%-24senabled (Address %s, Ports %s, MultiConn: %s, "
+		       "ReuseSingleConn: %s, Authentication type: %s)\n",
+		       "VRDE:",
+		       *kv_get(l, "vrdeaddress") ? kv_get(l, "vrdeaddress")
+						 : "0.0.0.0",
+		       kv_get(l, "vrdeports"), kv_get(l, "vrdemulticon"),
+		       kv_get(l, "vrdereusecon"), kv_get(l, "vrdeauthtype"));
+	else
+		printf("%-24sdisabled\n", "VRDE:");
+	for (size_t i = 0; i < l->n; i++) /* the rest, as key: value */
+		if (strchr(l->v[i].key, '[') || strchr(l->v[i].key, '-') ||
+		    !strncmp(l->v[i].key, "nic", 3) ||
+		    !strncmp(l->v[i].key, "boot", 4) ||
+		    !strncmp(l->v[i].key, "VRDE", 4))
+			printf("%-24s%s\n", l->v[i].key, l->v[i].value);
+}
+
+int
+cmd_showvminfo(int argc, char **argv)
+{
+	static const struct manage_opt opts[] = {
+	    {1, "--machinereadable", "--machine-readable", false},
+	    {2, "--json", NULL, false},
+	    {3, "--details", NULL, false},
+	    {0},
+	};
+	struct kvlist l = {0};
+	struct settings_machine *m;
+	struct manage_scan s;
+	const char *vm = NULL, *req[] = {"info"};
+	int id, form = 0, rc;
+
+	manage_scan_init(&s, argc, argv);
+	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
+		if (id == MANAGE_BAD)
+			return MANAGE_SYNTAX;
+		if (id == MANAGE_POSITIONAL && vm)
+			return manage_syntax("unexpected argument: %s", s.arg);
+		if (id == MANAGE_POSITIONAL)
+			vm = s.arg;
+		else if (id != 3)
+			form = id;
+	}
+	if (!vm)
+		return manage_syntax("usage: showvminfo <vm> "
+				     "[--machinereadable|--json]");
+	if (manage_open_vm(vm, false, &m))
+		return MANAGE_FAIL;
+	struct kvlist run = {0};
+
+	/* run-time keys come from the server; no answer = powered off */
+	rc = manage_ctl_request(m, req, 1, kv_add_line, &run);
+	info_collect(&l, m, rc == 0);
+	for (size_t i = 0; rc == 0 && i < run.n; i++)
+		kv_add(&l, run.v[i].key, run.v[i].quoted, "%s", run.v[i].value);
+	kv_free(&run);
+	if (form == 1)
+		print_machine(&l);
+	else if (form == 2)
+		print_json(&l);
+	else
+		print_human(&l, m);
+	kv_free(&l);
+	settings_machine_free(m);
+	return MANAGE_OK;
+}

@@ -324,7 +324,18 @@ check_reset_and_frames(void)
 
 struct fake_props {
 	const char *const *kv; /* name, value, ..., NULL */
+	int warnings;
+	char last[256];
 };
+
+static void
+fake_warn(void *ctx, const char *msg)
+{
+	struct fake_props *fp = ctx;
+
+	fp->warnings++;
+	snprintf(fp->last, sizeof(fp->last), "%s", msg);
+}
 
 static int
 fake_get(void *ctx, const char *name, char *buf, size_t size)
@@ -338,6 +349,17 @@ fake_get(void *ctx, const char *name, char *buf, size_t size)
 		}
 	}
 	return -ENOENT;
+}
+
+static bool
+params_equal(const struct video_detector_params *a,
+	     const struct video_detector_params *b)
+{
+	return a->enabled == b->enabled && a->frames == b->frames &&
+	       a->min_ms == b->min_ms && a->max_ms == b->max_ms &&
+	       a->history_ms == b->history_ms &&
+	       a->video_decay_ms == b->video_decay_ms &&
+	       a->min_size == b->min_size && a->jitter == b->jitter;
 }
 
 static void
@@ -355,22 +377,26 @@ check_params(void)
 	static const char *const bad[] = {"VideoDetector/MaxMS", "fast",
 					  "VideoDetector/HistoryDecayMS", "-5",
 					  NULL};
-	struct fake_props fp = {good};
+	struct fake_props fp = {good, 0, ""};
 	struct video_detector_params p, q;
 	int rc;
 
 	video_detector_params_default(&p);
-	rc = video_detector_params_load(&p, fake_get, &fp);
-	tap_ok(rc == 0 && p.enabled && p.min_ms == 20 && p.max_ms == 250 &&
-		   p.video_decay_ms == 500 && p.frames == 10 &&
-		   p.history_ms == 2000,
+	rc = video_detector_params_load(&p, fake_get, fake_warn, &fp);
+	tap_ok(rc == 0 && fp.warnings == 0 && p.enabled && p.min_ms == 20 &&
+		   p.max_ms == 250 && p.video_decay_ms == 500 &&
+		   p.frames == 10 && p.history_ms == 2000,
 	       "properties with and without the Property/ prefix are read");
 	video_detector_params_default(&p);
 	fp.kv = bad;
-	rc = video_detector_params_load(&p, fake_get, &fp);
+	rc = video_detector_params_load(&p, fake_get, fake_warn, &fp);
 	video_detector_params_default(&q);
-	tap_ok(rc == -EINVAL && !memcmp(&p, &q, sizeof(p)),
-	       "bad values are refused and the defaults stay");
+	tap_ok(rc == -EINVAL && params_equal(&p, &q) && fp.warnings == 2 &&
+		   strchr(fp.last, '\n') == NULL &&
+		   strstr(fp.last, "HistoryDecayMS") != NULL,
+	       "bad values are refused with one warning line each and the "
+	       "defaults stay (last: %s)",
+	       fp.last);
 	tap_ok(video_detector_params_set(&p, "VideoDetector/Nope", "1") ==
 		       -ENOENT &&
 		   video_detector_params_set(&p, "VideoDetector/MinMS",

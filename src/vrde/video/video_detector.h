@@ -55,13 +55,18 @@ void video_detector_params_default(struct video_detector_params *p);
 int video_detector_params_set(struct video_detector_params *p, const char *name,
 			      const char *value);
 
+/** Where video_detector_params_load() reports a rejected value: one
+ * line, without a newline. */
+typedef void (*video_warn_fn)(void *ctx, const char *msg);
+
 /**
  * Read every tunable through @get (unset ones keep their value).  A bad
- * value is logged in one line and ignored.  @return 0, or -EINVAL when at
- * least one value was rejected.
+ * value is reported through @warn (may be NULL) and ignored.  @return 0,
+ * or -EINVAL when at least one value was rejected.
  */
 int video_detector_params_load(struct video_detector_params *p,
-			       video_get_property_fn get, void *ctx);
+			       video_get_property_fn get, video_warn_fn warn,
+			       void *ctx);
 
 enum video_event_type {
 	VIDEO_EVENT_START = 1, /**< a new stream; this refresh is frame 1 */

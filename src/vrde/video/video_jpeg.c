@@ -7,15 +7,11 @@
  * in-memory byte order of the host's XRGB8888 framebuffer, so no pixel is
  * converted before the encoder.
  */
-#define LOG_TAG "video"
-
 #include "video_jpeg.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <turbojpeg.h>
-
-#include "log.h"
 
 struct video_jpeg {
 	tjhandle enc;
@@ -34,11 +30,16 @@ video_jpeg_new(void)
 	}
 	j->enc = tjInitCompress();
 	if (!j->enc) {
-		log_err("TurboJPEG: %s", tjGetErrorStr2(NULL));
 		free(j);
 		return NULL;
 	}
 	return j;
+}
+
+const char *
+video_jpeg_error(struct video_jpeg *j)
+{
+	return tjGetErrorStr2(j->enc);
 }
 
 void
@@ -98,8 +99,6 @@ video_jpeg_encode(struct video_jpeg *j, const uint8_t *pixels, uint32_t stride,
 	if (tjCompress2(j->enc, src, (int)r->w, (int)stride, (int)r->h,
 			TJPF_BGRX, &j->buf, &size, subsamp, quality,
 			TJFLAG_NOREALLOC) != 0) {
-		log_err("JPEG encode %ux%u failed: %s", r->w, r->h,
-			tjGetErrorStr2(j->enc));
 		return -EIO;
 	}
 	*out = j->buf;

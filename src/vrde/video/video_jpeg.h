@@ -19,6 +19,8 @@ struct video_jpeg;
 /** @return a compressor handle, or NULL (out of memory / TurboJPEG). */
 struct video_jpeg *video_jpeg_new(void);
 void video_jpeg_free(struct video_jpeg *j);
+/** TurboJPEG's message about the last encoder error. */
+const char *video_jpeg_error(struct video_jpeg *j);
 
 /**
  * Encode @r of an XRGB8888 image (bytes B,G,R,X; @stride bytes per line;
@@ -26,7 +28,7 @@ void video_jpeg_free(struct video_jpeg *j);
  * above keep full chroma, below that chroma is 4:2:0 as in VirtualBox's
  * MJPEG).  *@out points into the handle's buffer, valid until the next
  * call.  @return 0, -EINVAL for an empty rectangle, -EIO on an encoder
- * error (logged), -ENOMEM.
+ * error (see video_jpeg_error()), -ENOMEM.
  */
 int video_jpeg_encode(struct video_jpeg *j, const uint8_t *pixels,
 		      uint32_t stride, const struct vrde_rect *r, int quality,

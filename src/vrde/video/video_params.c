@@ -4,9 +4,10 @@
  * VirtualBox reads its detector tunables as hidden VRDE properties
  * "Property/VideoDetector/<Name>"; vireo accepts the name with and without
  * that prefix so a .vbox file written for VirtualBox keeps working.  Values
- * out of range are refused with one log line and the default stays.
+ * out of range are refused with one warning line and the default stays.
+ * The library does not log itself: the RDP module routes warnings to the
+ * host's log, the tests collect them.
  */
-#define LOG_TAG "video"
 
 #include "video_detector.h"
 
@@ -17,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include "log.h"
 
 struct vd_param {
 	const char *name;
@@ -128,40 +127,46 @@ video_detector_params_set(struct video_detector_params *p, const char *name,
 /* Read @name (or "Property/" @name) through @get and apply it. */
 static int
 vd_load_one(struct video_detector_params *p, const char *name,
-	    video_get_property_fn get, void *ctx)
+	    video_get_property_fn get, video_warn_fn warn, void *ctx)
 {
-	char key[96], value[64];
+	char key[96], value[64], msg[192];
 	int rc;
 
 	rc = get(ctx, name, value, sizeof(value));
-	if (rc < 0) {
+	if (rc < 0 && rc != -ENOSPC) {
 		snprintf(key, sizeof(key), "Property/%s", name);
 		rc = get(ctx, key, value, sizeof(value));
 	}
-	if (rc == -ENOENT) {
+	if (rc == -ENOENT || (rc == 0 && !value[0])) {
+		return 0; /* unset, or set to "" (VirtualBox's "unset") */
+	}
+	if (rc >= 0 && video_detector_params_set(p, name, value) == 0) {
 		return 0;
 	}
 	if (rc < 0) {
-		log_warn("%s: cannot read the value (%s); using the default",
+		snprintf(msg, sizeof(msg),
+			 "%s: cannot read the value (%s); using the default",
 			 name, strerror(-rc));
-		return -EINVAL;
-	}
-	if (video_detector_params_set(p, name, value)) {
-		log_warn("%s: invalid value \"%s\"; keeping the default", name,
+	} else {
+		snprintf(msg, sizeof(msg),
+			 "%s: invalid value \"%s\"; keeping the default", name,
 			 value);
-		return -EINVAL;
 	}
-	return 0;
+	if (warn) {
+		warn(ctx, msg);
+	}
+	return -EINVAL;
 }
 
 int
 video_detector_params_load(struct video_detector_params *p,
-			   video_get_property_fn get, void *ctx)
+			   video_get_property_fn get, video_warn_fn warn,
+			   void *ctx)
 {
-	int rc = vd_load_one(p, VD_ENABLED_NAME, get, ctx);
+	int rc = vd_load_one(p, VD_ENABLED_NAME, get, warn, ctx);
 
 	for (size_t i = 0; i < sizeof(vd_params) / sizeof(vd_params[0]); i++) {
-		if (vd_load_one(p, vd_params[i].name, get, ctx)) {
+		if (vd_load_one(p, vd_params[i].name, get, warn, ctx)) {
 			rc = -EINVAL;
 		}
 	}

@@ -317,7 +317,17 @@ static void
 print_machine(const struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		printf("%s=", l->v[i].key);
+		const char *k = l->v[i].key;
+
+		/* VBoxManage quotes the storage keys ("SATA-0-0"), whose
+		 * controller part may hold any character */
+		if (strchr(k, '-') && strncmp(k, "vrdeproperty[", 13)) {
+			putchar('"');
+			print_escaped(stdout, k, false);
+			fputs("\"=", stdout);
+		} else {
+			printf("%s=", k);
+		}
 		if (l->v[i].quoted) {
 			putchar('"');
 			print_escaped(stdout, l->v[i].value, false);

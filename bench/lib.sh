@@ -25,6 +25,11 @@ not_measured() {
 	emit "{\"bench\":\"$1\",\"name\":\"$2\",\"not_measured\":\"$(json_str "$3")\"}"
 }
 
+# note NAME TEXT: a remark printed with the results (what differs).
+note() {
+	emit "{\"bench\":\"note\",\"name\":\"$1\",\"text\":\"$(json_str "$2")\"}"
+}
+
 # record REP CMD... : runs CMD; each JSON line it prints is stored with
 # "cmd" and "rep" added.  Returns CMD's exit status.
 record() {

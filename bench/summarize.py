@@ -137,6 +137,8 @@ def main():
     result["not_measured"] = [
         {"bench": r["bench"], "name": r.get("name"), "reason": r["not_measured"]}
         for r in recs if "not_measured" in r]
+    result["notes"] = [{"name": r.get("name"), "text": r.get("text")}
+                       for r in recs if r.get("bench") == "note"]
     with open(sys.argv[2] + ".json", "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
@@ -159,6 +161,12 @@ def main():
             md += md_table(result[kind], kind, ratio) + commands(result[kind])
         else:
             md.append("No figures in this run (see \"Not measured\").")
+        md.append("")
+    result["notes"] = [{"name": r.get("name"), "text": r.get("text")}
+                       for r in recs if r.get("bench") == "note"]
+    if result["notes"]:
+        md += ["## What differs between the servers", ""]
+        md += [f"- {r['name']}: {r['text']}" for r in result["notes"]]
         md.append("")
     if result["not_measured"]:
         md += ["## Not measured", ""]

@@ -1,0 +1,358 @@
+/*
+ * watch.c - frame rate, input-to-display latency, bytes and server CPU as
+ * seen by a benchmark client (see watch.h).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest/testcard.h"
+#include "watch.h"
+
+double
+watch_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+watch_init(struct watch *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->t_process = watch_now();
+	w->seconds = 10;
+	w->key_interval = 0.25;
+	w->server = "?";
+	w->scenario = "rect";
+}
+
+int
+watch_option(struct watch *w, int argc, char **argv, int *i)
+{
+	const char *opt = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+
+	if (!val) {
+		return 0;
+	}
+	if (!strcmp(opt, "--server")) {
+		w->server = val;
+	} else if (!strcmp(opt, "--scenario")) {
+		w->scenario = val;
+	} else if (!strcmp(opt, "--server-pid")) {
+		w->server_pid = atoi(val);
+	} else if (!strcmp(opt, "--exclude-threads")) {
+		w->exclude_threads = val;
+	} else if (!strcmp(opt, "--seconds")) {
+		w->seconds = atof(val);
+	} else if (!strcmp(opt, "--dump")) {
+		w->dump = val;
+	} else if (!strcmp(opt, "--key-interval")) {
+		w->key_interval = atof(val);
+	} else {
+		return 0;
+	}
+	(*i)++;
+	return 1;
+}
+
+/* Reads the 32 counter blocks; 0 when they do not look like a counter. */
+static uint32_t
+watch_counter(const uint8_t *px, unsigned width, unsigned height,
+	      unsigned stride)
+{
+	uint32_t v = 0;
+
+	if (width < TESTCARD_COUNTER_BLOCKS * TESTCARD_BLOCK_SIZE ||
+	    height < TESTCARD_BLOCK_SIZE) {
+		return 0;
+	}
+	for (unsigned i = 0; i < TESTCARD_COUNTER_BLOCKS; i++) {
+		const uint8_t *p =
+		    px + (TESTCARD_BLOCK_SIZE / 2) * stride +
+		    (i * TESTCARD_BLOCK_SIZE + TESTCARD_BLOCK_SIZE / 2) * 4;
+		int b = p[0], g = p[1], r = p[2];
+		int lo = b < 64 && g < 64 && r < 64;
+		int hi = b > 192 && g > 192 && r > 192;
+		if (!lo && !hi) {
+			return 0; /* lossy or not drawn yet */
+		}
+		v = v << 1 | (uint32_t)hi;
+	}
+	return v;
+}
+
+static uint64_t
+watch_text_sum(const uint8_t *px, unsigned width, unsigned height,
+	       unsigned stride)
+{
+	uint64_t sum = 0;
+
+	if (width < TESTCARD_TEXT_X + TESTCARD_TEXT_WIDTH ||
+	    height < TESTCARD_TEXT_Y + TESTCARD_TEXT_HEIGHT) {
+		return 0;
+	}
+	for (unsigned y = 0; y < TESTCARD_TEXT_HEIGHT; y++) {
+		const uint8_t *row =
+		    px + (TESTCARD_TEXT_Y + y) * stride + TESTCARD_TEXT_X * 4;
+		for (unsigned x = 0; x < TESTCARD_TEXT_WIDTH * 4; x += 4) {
+			/* Bright pixels only: robust against lossy codecs. */
+			sum = sum * 31 + (row[x + 1] > 128);
+		}
+	}
+	return sum;
+}
+
+static long
+watch_cpu_ticks(const struct watch *w)
+{
+	char path[320], buf[512];
+	long total = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", w->server_pid);
+	d = opendir(path);
+	if (!d) {
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.') {
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat",
+			 w->server_pid, de->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f) {
+			continue;
+		}
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+		if (!open || !close) {
+			continue;
+		}
+		*close = 0;
+		if (w->exclude_threads &&
+		    strstr(open + 1, w->exclude_threads)) {
+			continue; /* a vCPU thread: the guest's work */
+		}
+		unsigned long ut, st;
+		/* fields 14 and 15 counted from the state after ')' (3) */
+		if (sscanf(
+			close + 2,
+			"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			&ut, &st) == 2) {
+			total += (long)(ut + st);
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+static long
+watch_rss_kb(int pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1) {
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Bytes received on every TCP socket of this process. */
+static uint64_t
+watch_bytes(void)
+{
+	uint64_t total = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (!d) {
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		struct stat st;
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		if (de->d_name[0] == '.' || fstat(fd, &st) < 0 ||
+		    !S_ISSOCK(st.st_mode)) {
+			continue;
+		}
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+			total += ti.tcpi_bytes_received;
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+static void
+watch_start_window(struct watch *w, double now)
+{
+	w->t_window = now;
+	w->window_first = w->counter;
+	w->bytes0 = watch_bytes();
+	w->cpu_ticks0 = w->server_pid ? watch_cpu_ticks(w) : -1;
+}
+
+int
+watch_frame(struct watch *w, const uint8_t *px, unsigned width, unsigned height,
+	    unsigned stride)
+{
+	double now = watch_now();
+	uint32_t v = watch_counter(px, width, height, stride);
+	int fresh = 0;
+
+	w->text_sum = watch_text_sum(px, width, height, stride);
+	if (w->key_pending && w->text_sum != w->key_base) {
+		if (w->nlat < WATCH_MAX_LAT) {
+			w->lat[w->nlat++] = now - w->key_time;
+		}
+		w->key_pending = 0;
+	}
+	if (v && v != w->counter) {
+		if (!w->t_first_frame) {
+			w->t_first_frame = now;
+			w->counter = v;
+			watch_start_window(w, now);
+			return 1;
+		}
+		if (v > w->counter && !watch_done(w)) {
+			w->distinct++;
+			w->gaps += v - w->counter - 1;
+		}
+		w->counter = v;
+		fresh = 1;
+	}
+	return fresh;
+}
+
+int
+watch_want_key(struct watch *w, int *backspace)
+{
+	double now = watch_now();
+
+	if (!w->t_window || watch_done(w) || w->key_interval <= 0) {
+		return 0;
+	}
+	if (w->key_pending) {
+		if (now - w->key_time < 2.0) {
+			return 0;
+		}
+		w->key_pending = 0; /* no change within 2 s: lost */
+		w->keys_lost++;
+	}
+	if (now - w->key_time < w->key_interval) {
+		return 0;
+	}
+	/* Alternate a character and Backspace so the line never fills. */
+	*backspace = (w->keys_sent - w->keys_lost) % 2 == 1;
+	w->keys_sent++;
+	w->key_pending = 1;
+	w->key_time = now;
+	w->key_base = w->text_sum;
+	return 1;
+}
+
+void
+watch_dump(const struct watch *w, const uint8_t *px, unsigned width,
+	   unsigned height, unsigned stride)
+{
+	FILE *f = w->dump ? fopen(w->dump, "wb") : NULL;
+
+	if (!f) {
+		return;
+	}
+	fprintf(f, "P6 %u %u 255\n", width, height);
+	for (unsigned y = 0; y < height; y++) {
+		for (unsigned x = 0; x < width; x++) {
+			const uint8_t *p = px + y * stride + x * 4;
+			uint8_t rgb[3] = {p[2], p[1], p[0]};
+			fwrite(rgb, 1, 3, f);
+		}
+	}
+	fclose(f);
+}
+
+int
+watch_done(const struct watch *w)
+{
+	return w->t_window && watch_now() - w->t_window >= w->seconds;
+}
+
+static int
+watch_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+watch_pct(const double *v, unsigned n, double p)
+{
+	return n ? v[(unsigned)(p * (n - 1) + 0.5)] : 0;
+}
+
+int
+watch_report(struct watch *w, FILE *out)
+{
+	double elapsed = watch_now() - w->t_window;
+	uint64_t bytes = watch_bytes() - w->bytes0;
+
+	if (!w->t_window) {
+		fprintf(stderr, "watch: no frame counter seen\n");
+		return -1;
+	}
+	qsort(w->lat, w->nlat, sizeof(w->lat[0]), watch_cmp);
+	fprintf(out,
+		"{\"bench\":\"serve\",\"server\":\"%s\",\"scenario\":\"%s\","
+		"\"first_frame_s\":%.3f,\"window_s\":%.2f,\"frames\":%lu,"
+		"\"fps\":%.2f,\"gaps\":%lu,\"keys\":%u,\"keys_lost\":%u",
+		w->server, w->scenario, w->t_first_frame - w->t_process,
+		elapsed, w->distinct, w->distinct / elapsed, w->gaps,
+		w->keys_sent, w->keys_lost);
+	if (w->nlat) {
+		fprintf(out, ",\"latency_ms_p50\":%.2f,\"latency_ms_p90\":%.2f",
+			watch_pct(w->lat, w->nlat, 0.5) * 1e3,
+			watch_pct(w->lat, w->nlat, 0.9) * 1e3);
+	}
+	fprintf(out, ",\"bytes\":%llu,\"bytes_per_s\":%.0f",
+		(unsigned long long)bytes, bytes / elapsed);
+	if (w->server_pid && w->cpu_ticks0 >= 0) {
+		long ticks = watch_cpu_ticks(w) - w->cpu_ticks0;
+		double cpu = (double)ticks / sysconf(_SC_CLK_TCK);
+		fprintf(out, ",\"server_cpu_s\":%.2f,\"server_rss_kb\":%ld",
+			cpu, watch_rss_kb(w->server_pid));
+		if (w->distinct) {
+			fprintf(out, ",\"server_cpu_ms_per_frame\":%.3f",
+				cpu * 1e3 / w->distinct);
+		}
+	}
+	fprintf(out, "}\n");
+	fflush(out);
+	return 0;
+}

@@ -1,0 +1,211 @@
+/*
+ * xanim.c - the testcard's animation as an X11 client, for the peers that
+ * export an X or Wayland desktop (FreeRDP's shadow server on Xvfb, Weston
+ * with Xwayland).  It draws card.c's copy of the test card, advances the
+ * frame counter and the video rectangle at the testcard's 30 frames per
+ * second, and echoes typed keys into the text line like the guest does, so
+ * the same benchmark client measures every server the same way.
+ *
+ * Usage: xanim [--width W --height H] [--override | --fullscreen]
+ *   --override: an override-redirect window at (0,0) (no window manager)
+ *   --fullscreen: ask the window manager for full screen (Weston's
+ *                 Xwayland window manager then also gives it the keyboard)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <X11/Xlib.h>
+#include <X11/Xatom.h>
+#include <X11/Xutil.h>
+#include <X11/keysym.h>
+
+#include "card.h"
+#include "guest/testcard.h"
+
+struct xanim {
+	Display *dpy;
+	Window win;
+	GC gc;
+	XImage *img;
+	struct card_fb fb;
+	unsigned chars;
+	int text_dirty; /* typed since the last frame */
+};
+
+static void
+xanim_put(struct xanim *a, int x, int y, unsigned w, unsigned h)
+{
+	XPutImage(a->dpy, a->win, a->gc, a->img, x, y, x, y, w, h);
+}
+
+/* Asks the window manager (EWMH) to show the window full screen. */
+static void
+xanim_fullscreen(struct xanim *a)
+{
+	Atom state = XInternAtom(a->dpy, "_NET_WM_STATE", False);
+	Atom full = XInternAtom(a->dpy, "_NET_WM_STATE_FULLSCREEN", False);
+
+	XChangeProperty(a->dpy, a->win, state, XA_ATOM, 32, PropModeReplace,
+			(unsigned char *)&full, 1);
+}
+
+static int
+xanim_open(struct xanim *a, unsigned w, unsigned h, int override,
+	   int fullscreen)
+{
+	XSetWindowAttributes attr = {.override_redirect = override,
+				     .background_pixel = 0};
+
+	a->dpy = XOpenDisplay(NULL);
+	if (!a->dpy) {
+		fprintf(stderr, "xanim: cannot open display %s\n",
+			getenv("DISPLAY") ? getenv("DISPLAY") : "(unset)");
+		return -1;
+	}
+	int scr = DefaultScreen(a->dpy);
+	if (!w || !h) {
+		w = (unsigned)DisplayWidth(a->dpy, scr);
+		h = (unsigned)DisplayHeight(a->dpy, scr);
+	}
+	if (DefaultDepth(a->dpy, scr) != 24) {
+		fprintf(stderr, "xanim: needs a 24-bit display\n");
+		return -1;
+	}
+	a->win = XCreateWindow(a->dpy, RootWindow(a->dpy, scr), 0, 0, w, h, 0,
+			       CopyFromParent, InputOutput, CopyFromParent,
+			       CWOverrideRedirect | CWBackPixel, &attr);
+	XStoreName(a->dpy, a->win, "vireo-bench testcard");
+	XSelectInput(a->dpy, a->win, ExposureMask | KeyPressMask);
+	a->gc = XCreateGC(a->dpy, a->win, 0, NULL);
+	a->fb.w = w;
+	a->fb.h = h;
+	a->fb.pitch = w;
+	a->fb.px = calloc((size_t)w * h, 4);
+	if (!a->fb.px) {
+		return -1;
+	}
+	a->img = XCreateImage(a->dpy, DefaultVisual(a->dpy, scr), 24, ZPixmap,
+			      0, (char *)a->fb.px, w, h, 32, (int)w * 4);
+	if (!a->img) {
+		fprintf(stderr, "xanim: cannot create the image\n");
+		return -1;
+	}
+	if (fullscreen) {
+		xanim_fullscreen(a);
+	}
+	if (override) {
+		/*
+		 * An override-redirect window never gets the keyboard from
+		 * a window manager (Weston's); a managed window below it
+		 * does, and its key presses are echoed the same way.
+		 */
+		Window focus = XCreateSimpleWindow(
+		    a->dpy, RootWindow(a->dpy, scr), 0, 0, w, h, 0, 0, 0);
+		XSelectInput(a->dpy, focus, KeyPressMask);
+		XMapWindow(a->dpy, focus);
+	}
+	XMapRaised(a->dpy, a->win);
+	XSync(a->dpy, False);
+	return 0;
+}
+
+static void
+xanim_key(struct xanim *a, XKeyEvent *ev)
+{
+	KeySym sym = XLookupKeysym(ev, 0);
+
+	if (sym == XK_BackSpace) {
+		a->chars -= a->chars > 0;
+	} else if (sym == XK_Return || a->chars >= TESTCARD_TEXT_MAX) {
+		a->chars = 0;
+	} else {
+		a->chars++;
+	}
+	/* Shown with the next frame, as the guest does. */
+	a->text_dirty = 1;
+}
+
+static void
+xanim_events(struct xanim *a)
+{
+	while (XPending(a->dpy)) {
+		XEvent ev;
+		XNextEvent(a->dpy, &ev);
+		if (ev.type == Expose) {
+			xanim_put(a, 0, 0, a->fb.w, a->fb.h);
+		} else if (ev.type == KeyPress) {
+			xanim_key(a, &ev.xkey);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct xanim a = {0};
+	unsigned w = 0, h = 0;
+	int override = 0, fullscreen = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--override")) {
+			override = 1;
+		} else if (!strcmp(argv[i], "--fullscreen")) {
+			fullscreen = 1;
+		} else if (!strcmp(argv[i], "--width") && i + 1 < argc) {
+			w = (unsigned)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--height") && i + 1 < argc) {
+			h = (unsigned)atoi(argv[++i]);
+		} else {
+			fprintf(stderr, "usage: xanim [--width W --height H] "
+					"[--override | --fullscreen]\n");
+			return 2;
+		}
+	}
+	if (xanim_open(&a, w, h, override, fullscreen) < 0) {
+		return 1;
+	}
+	XSetInputFocus(a.dpy, a.win, RevertToParent, CurrentTime);
+	card_draw_static(&a.fb);
+	xanim_put(&a, 0, 0, a.fb.w, a.fb.h);
+
+	/* Frame f is drawn at start + (f - 1) / 30 s, like the guest. */
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (uint32_t frame = 1;; frame++) {
+		card_draw_frame(&a.fb, frame);
+		xanim_put(&a, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
+			  TESTCARD_VIDEO_WIDTH, TESTCARD_VIDEO_HEIGHT);
+		xanim_put(&a, 0, 0,
+			  TESTCARD_COUNTER_BLOCKS * TESTCARD_BLOCK_SIZE,
+			  TESTCARD_BLOCK_SIZE);
+		if (a.text_dirty) {
+			card_draw_text(&a.fb, a.chars);
+			xanim_put(&a, TESTCARD_TEXT_X, TESTCARD_TEXT_Y,
+				  TESTCARD_TEXT_WIDTH, TESTCARD_TEXT_HEIGHT);
+			a.text_dirty = 0;
+		}
+		XFlush(a.dpy);
+		next.tv_nsec += 1000000000L / TESTCARD_FPS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		/* Wait for the next frame while answering key presses. */
+		for (;;) {
+			xanim_events(&a);
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > next.tv_sec ||
+			    (now.tv_sec == next.tv_sec &&
+			     now.tv_nsec >= next.tv_nsec)) {
+				break;
+			}
+			struct timespec nap = {0, 2000000};
+			nanosleep(&nap, NULL);
+		}
+	}
+}

@@ -247,15 +247,18 @@ test_innotek_112(void)
 	tap_ok(settings_machine_nics(m, &n) == 1 && n[0].n_forwards == 1 &&
 		   n[0].forwards[0].host_port == 13389,
 	       "1.12: NAT forward");
-	tap_ok(settings_machine_set_extradata(m, "vireo/Boot/Source",
-					      "linux") == 0 &&
-		   serialized_count(
-		       m, "/" L("VirtualBox") "/" L("Machine") "/" L("ExtraDat"
-								     "a") "/" L(
-			      "ExtraDataItem") "[namespace-uri()="
-					       "'http://www.innotek.de/"
-					       "VirtualBox-settings']") == 1,
-	       "1.12: a new element is created in the file's namespace");
+	tap_ok(
+	    settings_machine_set_extradata(m, "vireo/Boot/Source", "linux") ==
+		    0 &&
+		serialized_count(
+		    m,
+		    "/" L("VirtualBox") "/" L("Machine") "/" L(
+			"ExtraDat"
+			"a") "/" L("ExtraDataItem") "[namespace-uri()="
+						    "'http://www.innotek.de/"
+						    "VirtualBox-settings']") ==
+		    1,
+	    "1.12: a new element is created in the file's namespace");
 	settings_machine_free(m);
 }
 
@@ -278,16 +281,16 @@ test_small_versions(void)
 			   b[1] == SETTINGS_BOOTDEV_FLOPPY &&
 			   b[2] == SETTINGS_BOOTDEV_NONE,
 		       "1.15: partial boot order");
-		tap_ok(
-		    settings_machine_set_controller(m, "SATA", "sata", NULL,
-						    0) == 0 &&
-			serialized_count(
-			    m, "/" L("VirtualBox") "/" L("Machine") "/" L(
+		tap_ok(settings_machine_set_controller(m, "SATA", "sata", NULL,
+						       0) == 0 &&
+			   serialized_count(
+			       m,
+			       "/" L("VirtualBox") "/" L("Machine") "/" L(
 				   "StorageControllers") "/" L("StorageControll"
 							       "er") "[@type='"
 								     "AHCI'"
 								     "]") == 1,
-		    "1.15: a new controller goes under <Machine>");
+		       "1.15: a new controller goes under <Machine>");
 		m->cpus = 3;
 		tap_ok(serialized_count(m, "//" L("Hardware") "/" L(
 					       "CPU") "[@count='3']") == 1,

@@ -1,0 +1,375 @@
+/*
+ * testcard.c - the testcard guest: finds vireo's display device on PCI,
+ * draws the test card (draw.c) on every enabled head at TESTCARD_FPS,
+ * echoes keyboard and pointer input to the text line and COM1, and
+ * applies mode requests.  Runs entirely in ring 3 and polls; between
+ * frames it sleeps on the VMM's idle port, which wakes it early on input.
+ *
+ * Deterministic by construction: what is drawn depends only on the frame
+ * number, the head and the input received.
+ */
+#include <stddef.h>
+
+#include "card.h"
+#include "hw.h"
+#include "vmm/vireo-hw.h"
+
+static struct card card;
+static uint64_t disp_regs, disp_vram, vram_per_head;
+static uint32_t mode_seq[16];
+static int key_ctrl, key_alt;
+
+/* ---- COM1 --------------------------------------------------------------- */
+
+static void
+com_putc(char ch)
+{
+	while (!(inb(VIREO_PORT_COM1 + 5) & 0x20))
+		;
+	outb(VIREO_PORT_COM1, (uint8_t)ch);
+}
+
+static void
+com_puts(const char *s)
+{
+	while (*s)
+		com_putc(*s++);
+}
+
+static void
+com_putu(uint32_t v)
+{
+	char b[12];
+	int n = 0;
+
+	do {
+		b[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		com_putc(b[--n]);
+}
+
+static void
+com_puti(int32_t v)
+{
+	if (v < 0) {
+		com_putc('-');
+		com_putu((uint32_t) - (int64_t)v);
+	} else {
+		com_putu((uint32_t)v);
+	}
+}
+
+static void
+com_puthex2(uint8_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	com_putc(hex[v >> 4]);
+	com_putc(hex[v & 15]);
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static uint32_t
+pci_read(uint32_t slot, uint32_t reg)
+{
+	outl(VIREO_PORT_PCI_ADDR, 0x80000000u | slot << 11 | reg);
+	return inl(VIREO_PORT_PCI_DATA);
+}
+
+static int
+display_find(void)
+{
+	uint32_t want = VIREO_DISPLAY_VENDOR | VIREO_DISPLAY_DEVICE << 16;
+
+	for (uint32_t slot = 0; slot < 32; slot++) {
+		if (pci_read(slot, 0) != want)
+			continue;
+		disp_regs = pci_read(slot, 0x10) & ~0xfu;
+		disp_vram = (pci_read(slot, 0x18) & ~0xfu) |
+			    (uint64_t)pci_read(slot, 0x1c) << 32;
+		return mmio_read32(disp_regs + VIREO_DISP_REG_MAGIC) ==
+		       VIREO_DISP_MAGIC;
+	}
+	return 0;
+}
+
+static uint64_t
+head_reg(uint32_t head, uint32_t reg)
+{
+	return disp_regs + VIREO_DISP_HEAD_BASE +
+	       head * VIREO_DISP_HEAD_STRIDE + reg;
+}
+
+static void
+head_load(uint32_t head)
+{
+	struct card_head *h = &card.head[head];
+
+	h->enabled = (int)mmio_read32(head_reg(head, VIREO_DISP_H_ENABLE));
+	h->width = mmio_read32(head_reg(head, VIREO_DISP_H_WIDTH));
+	h->height = mmio_read32(head_reg(head, VIREO_DISP_H_HEIGHT));
+	h->pitch = mmio_read32(head_reg(head, VIREO_DISP_H_STRIDE)) / 4;
+	h->fb = (uint32_t *)(uintptr_t)(disp_vram + head * vram_per_head);
+}
+
+static void
+head_set_mode(uint32_t head, int enable, uint32_t w, uint32_t h)
+{
+	mmio_write32(head_reg(head, VIREO_DISP_H_WIDTH), w);
+	mmio_write32(head_reg(head, VIREO_DISP_H_HEIGHT), h);
+	mmio_write32(head_reg(head, VIREO_DISP_H_STRIDE), w * 4);
+	mmio_write32(head_reg(head, VIREO_DISP_H_ENABLE), (uint32_t)enable);
+	mmio_write32(head_reg(head, VIREO_DISP_H_COMMIT), 1);
+	head_load(head);
+}
+
+static void
+mode_request(uint32_t head)
+{
+	uint32_t w = mmio_read32(head_reg(head, VIREO_DISP_H_REQ_WIDTH));
+	uint32_t h = mmio_read32(head_reg(head, VIREO_DISP_H_REQ_HEIGHT));
+
+	com_puts("mode ");
+	com_putu(head);
+	if (!w || !h) {
+		head_set_mode(head, 0, card.head[head].width,
+			      card.head[head].height);
+		card.head[head].enabled = 0;
+		com_puts(" off\n");
+		return;
+	}
+	if (w < TESTCARD_MIN_WIDTH || h < TESTCARD_MIN_HEIGHT ||
+	    w > TESTCARD_MAX_WIDTH || h > TESTCARD_MAX_HEIGHT ||
+	    (uint64_t)w * h * 4 > vram_per_head) {
+		com_puts(" rejected ");
+	} else {
+		head_set_mode(head, 1, w, h);
+		if (card.head[head].cross_x >= (int)w ||
+		    card.head[head].cross_y >= (int)h)
+			card.head[head].cross_x = card.head[head].cross_y = -1;
+		card_draw_full(&card, head);
+		com_putc(' ');
+	}
+	com_putu(w);
+	com_putc('x');
+	com_putu(h);
+	com_putc('\n');
+}
+
+static void
+poll_modes(void)
+{
+	if (!(mmio_read32(disp_regs + VIREO_DISP_REG_EVENTS) &
+	      VIREO_DISP_EV_MODE))
+		return;
+	for (uint32_t i = 0; i < card.nheads; i++) {
+		uint32_t seq = mmio_read32(head_reg(i, VIREO_DISP_H_REQ_SEQ));
+
+		if (seq == mode_seq[i])
+			continue;
+		mode_seq[i] = seq;
+		mmio_write32(head_reg(i, VIREO_DISP_H_REQ_SEQ), seq);
+		mode_request(i);
+	}
+}
+
+static void
+poweroff(void)
+{
+	com_puts("testcard poweroff\n");
+	outl(VIREO_PORT_POWEROFF, 0);
+}
+
+/* ---- input ----------------------------------------------------------------
+ */
+
+static void
+text_key(uint8_t code)
+{
+	char ch = font_scancode_char(code);
+
+	if (code == 0x1c || (ch && card.text_len == TESTCARD_TEXT_MAX)) {
+		card.text_len = 0;
+	} else if (code == 0x0e) {
+		if (card.text_len)
+			card.text_len--;
+	} else if (ch) {
+		card.text[card.text_len++] = ch;
+	} else {
+		return;
+	}
+	if (card.head[0].enabled) {
+		card_draw_rect(&card, 0, TESTCARD_TEXT_X, TESTCARD_TEXT_Y,
+			       TESTCARD_TEXT_WIDTH, TESTCARD_TEXT_HEIGHT);
+		card_move_crosshair(&card, 0, card.head[0].cross_x,
+				    card.head[0].cross_y);
+	}
+}
+
+static void
+key_event(uint8_t code, int e0, int up)
+{
+	com_puts("key ");
+	if (e0)
+		com_puts("e0");
+	com_puthex2(code);
+	com_puts(up ? " up\n" : " down\n");
+	if (code == 0x1d)
+		key_ctrl = !up;
+	else if (code == 0x38)
+		key_alt = !up;
+	else if (code == 0x53 && !up && key_ctrl && key_alt)
+		poweroff(); /* Ctrl-Alt-Del is vireo's power button */
+	if (!up && !e0)
+		text_key(code);
+}
+
+static void
+poll_keyboard(void)
+{
+	static int e0;
+	uint8_t st;
+
+	while ((st = inb(VIREO_PORT_I8042_CMD)) & 1) {
+		uint8_t b = inb(VIREO_PORT_I8042_DATA);
+
+		if (st & 0x20)
+			continue; /* mouse byte: the testcard reads the
+				   * absolute pointer instead */
+		if (b == 0xe0) {
+			e0 = 1;
+			continue;
+		}
+		key_event(b & 0x7f, e0, b & 0x80);
+		e0 = 0;
+	}
+}
+
+static void
+poll_pointer(void)
+{
+	while (mmio_read32(disp_regs + VIREO_DISP_REG_PTR_POP)) {
+		int32_t x =
+		    (int32_t)mmio_read32(disp_regs + VIREO_DISP_REG_PTR_X);
+		int32_t y =
+		    (int32_t)mmio_read32(disp_regs + VIREO_DISP_REG_PTR_Y);
+		uint32_t b =
+		    mmio_read32(disp_regs + VIREO_DISP_REG_PTR_BUTTONS);
+		uint32_t head =
+		    mmio_read32(disp_regs + VIREO_DISP_REG_PTR_HEAD);
+		int32_t wv =
+		    (int32_t)mmio_read32(disp_regs + VIREO_DISP_REG_PTR_WHEEL);
+		int32_t wh =
+		    (int32_t)mmio_read32(disp_regs + VIREO_DISP_REG_PTR_HWHEEL);
+
+		com_puts("ptr ");
+		com_puti(x);
+		com_putc(' ');
+		com_puti(y);
+		com_putc(' ');
+		com_putu(b);
+		if (head) {
+			com_puts(" head=");
+			com_putu(head);
+		}
+		com_putc('\n');
+		if (wv || wh) {
+			com_puts("wheel ");
+			com_puti(wv);
+			com_putc(' ');
+			com_puti(wh);
+			com_putc('\n');
+		}
+		card_move_crosshair(&card, head, x, y);
+	}
+}
+
+/* ---- main -----------------------------------------------------------------
+ */
+
+static int
+has_option(const char *cmdline, const char *opt)
+{
+	for (const char *p = cmdline; *p;) {
+		const char *a = opt;
+		const char *q = p;
+
+		while (*a && *q == *a) {
+			a++;
+			q++;
+		}
+		if (!*a && (*q == 0 || *q == ' '))
+			return 1;
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+static void
+draw_frame_all(void)
+{
+	for (uint32_t i = 0; i < card.nheads; i++)
+		if (card.head[i].enabled)
+			card_draw_frame(&card, i);
+}
+
+void testcard_main(void);
+
+void
+testcard_main(void)
+{
+	const struct vireo_boot_info *bi =
+	    (const struct vireo_boot_info *)(uintptr_t)VIREO_GPA_BOOTINFO;
+	uint64_t tsc_khz = bi->tsc_khz ? bi->tsc_khz : 1000000;
+	uint64_t period = tsc_khz * 1000 / TESTCARD_FPS, next;
+
+	if (!display_find()) {
+		com_puts("testcard: no vireo display device\n");
+		poweroff();
+	}
+	card.nheads = mmio_read32(disp_regs + VIREO_DISP_REG_HEADS);
+	vram_per_head = mmio_read32(disp_regs + VIREO_DISP_REG_VRAM_PER_HEAD);
+	if (card.nheads > 16)
+		card.nheads = 16;
+	card.frame = 1;
+	for (uint32_t i = 0; i < card.nheads; i++) {
+		head_load(i);
+		card.head[i].cross_x = card.head[i].cross_y = -1;
+		mode_seq[i] = mmio_read32(head_reg(i, VIREO_DISP_H_REQ_SEQ));
+		if (card.head[i].enabled)
+			card_draw_full(&card, i);
+	}
+	com_puts(TESTCARD_READY_PREFIX);
+	com_putu(card.nheads);
+	com_putc('\n');
+	if (has_option(bi->cmdline, "triplefault"))
+		__asm__ volatile("ud2"); /* no IDT: #UD -> #DF -> shutdown */
+	if (has_option(bi->cmdline, "poweroff"))
+		poweroff();
+
+	next = rdtsc() + period;
+	for (;;) {
+		uint64_t now;
+
+		poll_keyboard();
+		poll_pointer();
+		poll_modes();
+		now = rdtsc();
+		if (now >= next) {
+			card.frame++;
+			draw_frame_all();
+			next += period;
+			if (next <= now) /* after a pause: no catching up */
+				next = now + period;
+			continue;
+		}
+		outl(VIREO_PORT_IDLE,
+		     (uint32_t)((next - now) * 1000 / tsc_khz) + 1);
+	}
+}

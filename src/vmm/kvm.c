@@ -1,0 +1,173 @@
+/*
+ * kvm.c - /dev/kvm: API version and capability checks, the VM itself
+ * (TSS, irqchip, PIT), and guest memory slots.
+ *
+ * Guest RAM below VIREO_MMIO_HOLE sits at 0; whatever does not fit moves
+ * to 4 GiB, so the PCI BARs, IOAPIC and LAPIC have a hole below 4 GiB.
+ * VRAM is its own slot with dirty logging, which is how the display model
+ * finds damage without the guest's help.
+ */
+#define LOG_TAG "vmm"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vmm-internal.h"
+
+static const struct {
+	int cap;
+	const char *name;
+} vmm_required_caps[] = {
+    {KVM_CAP_IRQCHIP, "IRQCHIP"},
+    {KVM_CAP_PIT2, "PIT2"},
+    {KVM_CAP_USER_MEMORY, "USER_MEMORY"},
+    {KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR"},
+    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
+    {KVM_CAP_HLT, "HLT"},
+    {KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
+    {KVM_CAP_GET_TSC_KHZ, "GET_TSC_KHZ"},
+};
+
+int
+vmm_kvm_open(struct vmm *vm, char *err, size_t errlen)
+{
+	int v;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open /dev/kvm: %s%s", strerror(e),
+			 e == EACCES ? " (add the user to group kvm)" : "");
+		return -e;
+	}
+	v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (v != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm has API version %d, need %d", v,
+			 KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0;
+	     i < sizeof(vmm_required_caps) / sizeof(vmm_required_caps[0]);
+	     i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			  vmm_required_caps[i].cap) <= 0) {
+			snprintf(err, errlen,
+				 "/dev/kvm lacks capability KVM_CAP_%s",
+				 vmm_required_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int
+vmm_kvm_slot(struct vmm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
+	     void *hva, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+	    .slot = slot,
+	    .flags = flags,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Creates the VM on the already-mapped RAM and VRAM (a reset calls it
+ * again with the same memory). */
+int
+vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	uint64_t ident = VIREO_GPA_IDENTITY_MAP;
+	int r;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VIREO_GPA_TSS_KVM) < 0) {
+		snprintf(err, errlen, "KVM_SET_TSS_ADDR failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	r = vmm_kvm_slot(vm, VMM_SLOT_RAM_LOW, 0, vm->ram_low, vm->ram, 0);
+	if (!r && vm->ram_high)
+		r = vmm_kvm_slot(vm, VMM_SLOT_RAM_HI, 1ull << 32, vm->ram_high,
+				 vm->ram + vm->ram_low, 0);
+	if (!r)
+		r = vmm_kvm_slot(vm, VMM_SLOT_VRAM, VIREO_GPA_VRAM,
+				 vm->vram_size, vm->vram,
+				 KVM_MEM_LOG_DIRTY_PAGES);
+	if (r) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION failed: %s",
+			 strerror(-r));
+		return r;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_IRQCHIP failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_PIT2 failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void
+vmm_kvm_destroy_vm(struct vmm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+}
+
+/* ISA interrupts are level-style here: a device holds its line high while
+ * it has something to say (the in-kernel PIC/IOAPIC take care of edges). */
+int
+vmm_irq_line(struct vmm *vm, uint32_t irq, int level)
+{
+	struct kvm_irq_level l = {.irq = irq, .level = level};
+
+	if (vm->vm_fd < 0)
+		return -EBADF;
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Host pointer for guest RAM [gpa, gpa + len), or NULL outside RAM. */
+void *
+vmm_gpa(struct vmm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa + len < gpa)
+		return NULL;
+	if (gpa + len <= vm->ram_low)
+		return vm->ram + gpa;
+	if (gpa >= (1ull << 32) && gpa + len <= (1ull << 32) + vm->ram_high)
+		return vm->ram + vm->ram_low + (gpa - (1ull << 32));
+	return NULL;
+}

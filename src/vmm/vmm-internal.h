@@ -1,0 +1,235 @@
+/*
+ * vmm-internal.h - what the parts of the VMM share: struct vmm, the I/O
+ * bus, the device ops table, the display model and the loaders.  Not
+ * installed; front ends use vmm.h only.
+ */
+#ifndef VIREO_VMM_INTERNAL_H
+#define VIREO_VMM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "vmm.h"
+#include "vireo-hw.h"
+
+#define VMM_MAX_CPUS	 64
+#define VMM_MAX_RANGES	 32
+#define VMM_SLOT_RAM_LOW 0
+#define VMM_SLOT_RAM_HI	 1
+#define VMM_SLOT_VRAM	 2
+#define VMM_LOOP_FDS	 8
+
+struct vmm;
+
+/* One I/O port or MMIO range on a bus.  Handlers run on vCPU threads,
+ * concurrently; a device locks its own state. */
+struct vmm_io_ops {
+	void (*read)(void *dev, uint64_t addr, uint8_t *data, uint32_t len);
+	void (*write)(void *dev, uint64_t addr, const uint8_t *data,
+		      uint32_t len);
+};
+
+struct vmm_io_range {
+	uint64_t base, len;
+	const struct vmm_io_ops *ops;
+	void *dev;
+};
+
+struct vmm_bus {
+	struct vmm_io_range r[VMM_MAX_RANGES];
+	int n;
+};
+
+/* Devices (devices.c holds the table).  Phases order the init calls. */
+enum vmm_dev_phase {
+	VMM_PHASE_BUS = 0, /* buses other devices plug into (PCI host) */
+	VMM_PHASE_DEV,	   /* ordinary devices */
+};
+
+struct vmm_device_ops {
+	const char *name;
+	enum vmm_dev_phase phase;
+	/* create state, register ranges; 0 or -errno */
+	int (*init)(struct vmm *vm, void **state);
+	/* back to power-on state (VM reset); may be NULL */
+	void (*reset)(void *state);
+	void (*destroy)(void *state);
+};
+
+/* A PCI function on bus 0: 256 bytes of config space.  BAR sizes are
+ * given as masks (~(size - 1)); BARs are assigned by the VMM and fixed. */
+struct vmm_pci_dev {
+	uint8_t slot;
+	uint8_t cfg[256];
+	uint32_t bar_mask[6];
+};
+
+struct vmm_vcpu {
+	struct vmm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+/* One head as the host sees it (published by the display thread). */
+struct vmm_head {
+	pthread_mutex_t lock; /* recursive: vmm_head_lock() */
+	bool enabled;
+	uint32_t width, height, stride;
+	uint8_t *shadow; /* last frame handed to the host */
+	size_t shadow_cap;
+	/* set by the display device under disp_lock */
+	bool mode_pending;
+	bool p_enabled;
+	uint32_t p_width, p_height, p_stride;
+	/* explicit flush rectangles, merged to one bounding box */
+	bool flush_pending;
+	struct vmm_rect flush;
+};
+
+struct vmm {
+	struct vmm_config cfg;
+	char *kernel, *initrd, *cmdline, *serial_log_path;
+	const struct vmm_display_ops *ops;
+	void *ctx;
+
+	int kvm_fd, vm_fd;
+	int run_size;
+	uint64_t tsc_khz;
+	struct kvm_cpuid2 *cpuid;
+
+	uint8_t *ram;
+	uint64_t ram_size, ram_low, ram_high; /* high part sits at 4 GiB */
+	uint8_t *vram;
+	uint64_t vram_size, vram_per_head;
+
+	struct vmm_vcpu vcpus[VMM_MAX_CPUS];
+	uint32_t ncpus;
+
+	struct vmm_bus pio, mmio;
+	void *dev_state[16];
+	const struct vmm_device_ops *dev_ops[16];
+	int ndev;
+	struct vmm_pci_dev *pci[32];
+	void *kbd;  /* dev_isa_i8042 */
+	void *disp; /* dev_pci_display */
+
+	/* lifecycle, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vmm_state state;
+	bool pause_req, stop_req, reset_req;
+	bool power_button; /* a guest reset now means power off */
+	bool loop_quit;
+	uint32_t paused_count, running_threads;
+	enum vmm_exit_reason reason;
+	bool stopped_notified;
+
+	/* guest events for VIREO_PORT_IDLE */
+	pthread_mutex_t ev_lock;
+	pthread_cond_t ev_cond;
+	bool guest_event;
+
+	/* serial */
+	int serial_fd;
+	pthread_mutex_t serial_lock;
+	void (*serial_sink)(void *ctx, const char *buf, size_t len);
+	void *serial_ctx;
+
+	/* display model */
+	uint32_t heads;
+	struct vmm_head head[VMM_MAX_HEADS];
+	pthread_mutex_t disp_lock;
+	pthread_t disp_thread;
+	bool disp_started;
+	uint8_t *dirty_bitmap;
+	uint64_t first_frame_ns; /* 0 until the first refresh with damage */
+
+	/* event loop (epoll) */
+	int ep_fd, stop_efd;
+	struct {
+		int fd;
+		void (*cb)(struct vmm *vm);
+	} loop_fds[VMM_LOOP_FDS];
+	pthread_t loop_thread;
+	bool loop_started;
+};
+
+/* bus.c */
+int vmm_bus_add(struct vmm_bus *bus, uint64_t base, uint64_t len,
+		const struct vmm_io_ops *ops, void *dev);
+bool vmm_bus_access(struct vmm_bus *bus, uint64_t addr, uint8_t *data,
+		    uint32_t len, bool is_write);
+int vmm_pci_add(struct vmm *vm, struct vmm_pci_dev *dev);
+void vmm_pci_set_id(struct vmm_pci_dev *d, uint16_t vendor, uint16_t device,
+		    uint32_t class_rev);
+void vmm_pci_set_bar(struct vmm_pci_dev *d, int bar, uint64_t addr,
+		     uint64_t size, uint32_t flags);
+
+/* devices.c */
+int vmm_devices_init(struct vmm *vm);
+void vmm_devices_reset(struct vmm *vm);
+void vmm_devices_destroy(struct vmm *vm);
+
+/* kvm.c */
+int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen);
+int vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen);
+void vmm_kvm_destroy_vm(struct vmm *vm);
+int vmm_irq_line(struct vmm *vm, uint32_t irq, int level);
+
+/* vcpu.c */
+int vmm_vcpus_create(struct vmm *vm, char *err, size_t errlen);
+int vmm_vcpus_start(struct vmm *vm);
+void vmm_vcpus_join(struct vmm *vm);
+void vmm_vcpus_destroy(struct vmm *vm);
+void vmm_vcpus_kick(struct vmm *vm);
+int vmm_vcpu_setup_long_mode(struct vmm_vcpu *c, bool user, uint64_t rip,
+			     uint64_t rsp, uint64_t rsi);
+
+/* vmm.c: stop the VM for @why (first reason wins); any thread */
+void vmm_request_stop(struct vmm *vm, enum vmm_exit_reason why);
+void vmm_request_reset(struct vmm *vm);
+void vmm_guest_event(struct vmm *vm);
+void vmm_idle_wait(struct vmm *vm, uint32_t usec);
+uint64_t vmm_now_ns(void);
+
+/* loaders */
+void vmm_boot_build_tables(struct vmm *vm);
+int vmm_load_testcard(struct vmm *vm, char *err, size_t errlen);
+int vmm_load_linux(struct vmm *vm, char *err, size_t errlen);
+void vmm_mptable_build(struct vmm *vm);
+void *vmm_gpa(struct vmm *vm, uint64_t gpa, uint64_t len);
+
+/* serial output (dev_isa_uart.c) */
+void vmm_serial_out(struct vmm *vm, const char *buf, size_t len);
+
+/* display.c: the model, fed by dev_pci_display.c */
+int vmm_display_init(struct vmm *vm);
+int vmm_display_start(struct vmm *vm);
+void vmm_display_stop(struct vmm *vm);
+void vmm_display_destroy(struct vmm *vm);
+void vmm_display_set_mode(struct vmm *vm, uint32_t head, bool enabled,
+			  uint32_t w, uint32_t h, uint32_t stride);
+void vmm_display_flush(struct vmm *vm, uint32_t head, const struct vmm_rect *r);
+void vmm_display_default_mode(uint32_t head, uint32_t *w, uint32_t *h);
+
+/* input entry points of devices */
+int vmm_i8042_key(void *kbd, uint8_t code, bool e0, bool release);
+void vmm_i8042_mouse(void *kbd, int dx, int dy, uint32_t buttons, int wheel);
+int vmm_display_pointer(void *disp, uint32_t head, int32_t x, int32_t y,
+			uint32_t buttons, int32_t wheel, int32_t hwheel);
+int vmm_display_hint(void *disp, uint32_t head, uint32_t w, uint32_t h);
+
+/* evloop.c */
+int vmm_loop_start(struct vmm *vm);
+void vmm_loop_stop(struct vmm *vm);
+int vmm_loop_add_fd(struct vmm *vm, int fd, void (*cb)(struct vmm *vm));
+int vmm_read_file(const char *path, uint8_t **out, size_t *len, char *err,
+		  size_t errlen);
+
+#endif /* VIREO_VMM_INTERNAL_H */

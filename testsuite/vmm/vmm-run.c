@@ -1,0 +1,665 @@
+/*
+ * vmm-run.c - drives one VM through libvireo-vmm for the tests and the
+ * benchmark: boot it, then run a list of actions, printing TAP.
+ *
+ *   vmm-run [options] ACTION...
+ *     -H N heads, -c N cpus, -m MiB RAM, -k image, -L (Linux), -i initrd,
+ *     -a cmdline, -s serial log, -t seconds per wait (default 30),
+ *     -S (skip all when /dev/kvm cannot be opened), -b (bench JSON)
+ *
+ * Actions (arguments after ':' separated by ','):
+ *   serial:TEXT          wait until COM1 output contains TEXT (\n escapes)
+ *   card:H[,W,H]         eventually every known pixel of head H is right
+ *   pixel:H,X,Y,RGB      eventually pixel (X,Y) of head H is RGB (hex)
+ *   key:CODE,down|up     inject a set-1 key (CODE "1e" or "e04b")
+ *   ptr:H,X,Y,B[,WHEEL]  inject an absolute pointer event
+ *   hint:H,W,HT          mode hint
+ *   resized:H,W,HT       wait for resize(H) to W x HT and damage covering it
+ *   pause / resume       and check the frame counter stops / continues
+ *   exit:REASON          wait for the VM to stop with REASON (poweroff,
+ *                        host-poweroff, reset, triple-fault, internal-error)
+ *   poweroff             host power off
+ *   dump:H,FILE          write head H as a PPM
+ * SIGTERM powers the VM off (vmm_poweroff) and lets exit: see it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "vmm/vmm.h"
+#include "guest/testcard.h"
+
+int font_dot(char c, int col, int row);
+
+struct run {
+	struct vmm *vm;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *serial;
+	size_t serial_len, serial_cap;
+	struct {
+		uint32_t w, h;
+		int resizes;
+		int64_t dx0, dy0, dx1, dy1; /* damage since the last resize */
+	} head[VMM_MAX_HEADS];
+	int stopped;
+	enum vmm_exit_reason reason;
+	uint64_t t0, t_first_update, t_ready;
+	double wait_s;
+};
+
+static struct run run;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void
+run_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+static void
+cb_resize(void *ctx, uint32_t head)
+{
+	struct vmm_head_info hi;
+
+	vmm_head_query(run.vm, head, &hi);
+	pthread_mutex_lock(&run.lock);
+	run.head[head].w = hi.width;
+	run.head[head].h = hi.height;
+	run.head[head].resizes++;
+	run.head[head].dx0 = run.head[head].dy0 = INT64_MAX;
+	run.head[head].dx1 = run.head[head].dy1 = INT64_MIN;
+	pthread_mutex_unlock(&run.lock);
+}
+
+static void
+cb_update(void *ctx, uint32_t head, const struct vmm_rect *r)
+{
+	pthread_mutex_lock(&run.lock);
+	if (r->x < run.head[head].dx0)
+		run.head[head].dx0 = r->x;
+	if (r->y < run.head[head].dy0)
+		run.head[head].dy0 = r->y;
+	if (r->x + (int64_t)r->w > run.head[head].dx1)
+		run.head[head].dx1 = r->x + (int64_t)r->w;
+	if (r->y + (int64_t)r->h > run.head[head].dy1)
+		run.head[head].dy1 = r->y + (int64_t)r->h;
+	pthread_mutex_unlock(&run.lock);
+}
+
+static void
+cb_update_complete(void *ctx, uint32_t head)
+{
+	if (!run.t_first_update)
+		run.t_first_update = now_ns();
+}
+
+static void
+cb_stopped(void *ctx, enum vmm_exit_reason why)
+{
+	pthread_mutex_lock(&run.lock);
+	run.stopped = 1;
+	run.reason = why;
+	pthread_cond_broadcast(&run.cond);
+	pthread_mutex_unlock(&run.lock);
+}
+
+static const struct vmm_display_ops run_ops = {
+    .resize = cb_resize,
+    .update = cb_update,
+    .update_complete = cb_update_complete,
+    .stopped = cb_stopped,
+};
+
+static void
+serial_sink(void *ctx, const char *buf, size_t len)
+{
+	pthread_mutex_lock(&run.lock);
+	if (run.serial_len + len + 1 > run.serial_cap) {
+		size_t cap = (run.serial_cap + len + 1) * 2;
+		char *p = realloc(run.serial, cap);
+		if (!p) {
+			pthread_mutex_unlock(&run.lock);
+			return;
+		}
+		run.serial = p;
+		run.serial_cap = cap;
+	}
+	memcpy(run.serial + run.serial_len, buf, len);
+	run.serial_len += len;
+	run.serial[run.serial_len] = 0;
+	if (!run.t_ready && strstr(run.serial, TESTCARD_READY_PREFIX))
+		run.t_ready = now_ns();
+	pthread_cond_broadcast(&run.cond);
+	pthread_mutex_unlock(&run.lock);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void
+deadline(struct timespec *t, double s)
+{
+	clock_gettime(CLOCK_REALTIME, t);
+	t->tv_sec += (time_t)s;
+	t->tv_nsec += (long)((s - (time_t)s) * 1e9);
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_nsec -= 1000000000;
+		t->tv_sec++;
+	}
+}
+
+static void
+unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] == 'n') {
+			*d++ = '\n';
+			s++;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = 0;
+}
+
+static int
+wait_serial(const char *text)
+{
+	struct timespec t;
+	int found = 0, r = 0;
+
+	deadline(&t, run.wait_s);
+	pthread_mutex_lock(&run.lock);
+	while (!(found = run.serial && strstr(run.serial, text) != NULL) &&
+	       r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&run.cond, &run.lock, &t);
+	pthread_mutex_unlock(&run.lock);
+	return found;
+}
+
+static int
+read_pixel(uint32_t head, uint32_t x, uint32_t y, uint32_t *px, uint32_t *w,
+	   uint32_t *h)
+{
+	struct vmm_head_info hi;
+	int ok = 0;
+
+	vmm_head_lock(run.vm, head);
+	if (!vmm_head_query(run.vm, head, &hi) && hi.enabled) {
+		*w = hi.width;
+		*h = hi.height;
+		if (x < hi.width && y < hi.height) {
+			memcpy(px, hi.pixels + (size_t)y * hi.stride + x * 4,
+			       4);
+			ok = 1;
+		}
+	}
+	vmm_head_unlock(run.vm, head);
+	return ok;
+}
+
+static uint32_t
+px_at(uint32_t head, uint32_t x, uint32_t y)
+{
+	uint32_t v = 0xdeadbeef, w, h;
+
+	read_pixel(head, x, y, &v, &w, &h);
+	return v;
+}
+
+static int64_t
+read_counter(uint32_t head)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < TESTCARD_COUNTER_BLOCKS; i++) {
+		uint32_t p = px_at(head, TESTCARD_COUNTER_X + 16 * i + 8,
+				   TESTCARD_COUNTER_Y + 8);
+		if (p == TESTCARD_BIT1_RGB)
+			v = v << 1 | 1;
+		else if (p == TESTCARD_BIT0_RGB)
+			v = v << 1;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* The static layers, as testcard.h defines them. */
+static uint32_t
+expect_static(uint32_t head, uint32_t x, uint32_t y)
+{
+	static const uint32_t bars[] = TESTCARD_BAR_RGB;
+	char dg[3];
+	uint32_t n = 0;
+
+	if (x >= TESTCARD_HEADID_X && x < TESTCARD_HEADID_X + 64 && y < 16)
+		return (head >> (3 - (x - TESTCARD_HEADID_X) / 16)) & 1
+			   ? TESTCARD_BIT1_RGB
+			   : TESTCARD_BIT0_RGB;
+	if (head >= 10)
+		dg[n++] = (char)('0' + head / 10);
+	dg[n++] = (char)('0' + head % 10);
+	if (x >= TESTCARD_DIGITS_X && y >= TESTCARD_DIGITS_Y) {
+		uint32_t dx = x - TESTCARD_DIGITS_X, g = dx / 48;
+		uint32_t cx = (dx % 48) / 8, cy = (y - TESTCARD_DIGITS_Y) / 8;
+
+		if (g < n && cx < 5 && cy < 7 && font_dot(dg[g], cx, cy))
+			return TESTCARD_DIGIT_RGB;
+	}
+	if (y >= TESTCARD_BARS_Y && y < TESTCARD_BARS_Y + TESTCARD_BAR_HEIGHT &&
+	    x < TESTCARD_BAR_COUNT * TESTCARD_BAR_WIDTH)
+		return bars[x / TESTCARD_BAR_WIDTH];
+	if (x % 64 == 0 || y % 64 == 0)
+		return TESTCARD_GRID_RGB;
+	return TESTCARD_BACKGROUND_RGB;
+}
+
+/* One pass over the known pixels of @head; @why says what was wrong. */
+static int
+check_card_once(uint32_t head, uint32_t ew, uint32_t eh, char *why, size_t wl)
+{
+	uint32_t v, w = 0, h = 0;
+	int64_t c;
+
+	if (!read_pixel(head, 0, 0, &v, &w, &h) || w != ew || h != eh) {
+		snprintf(why, wl, "head %u is %ux%u, want %ux%u", head, w, h,
+			 ew, eh);
+		return 0;
+	}
+	/* the static area: rows 16..159 of the left 640 columns, and the
+	 * right part of the top rows (head id) */
+	for (uint32_t y = 0; y < 160 && y < h; y++)
+		for (uint32_t x = 0; x < 640 && x < w; x++) {
+			if (y < 16 && x < 512)
+				continue; /* counter */
+			if ((v = px_at(head, x, y)) !=
+			    expect_static(head, x, y)) {
+				snprintf(why, wl,
+					 "pixel (%u,%u) is %06x, want %06x", x,
+					 y, v, expect_static(head, x, y));
+				return 0;
+			}
+		}
+	c = read_counter(head);
+	if (c < 1) {
+		snprintf(why, wl, "no frame counter");
+		return 0;
+	}
+	for (int64_t f = c - 1; f <= c + 1; f++) {
+		int good = 1;
+
+		for (uint32_t y = 0; y < TESTCARD_VIDEO_HEIGHT && good; y += 7)
+			for (uint32_t x = 0; x < TESTCARD_VIDEO_WIDTH; x += 5)
+				if (px_at(head, TESTCARD_VIDEO_X + x,
+					  TESTCARD_VIDEO_Y + y) !=
+				    TESTCARD_VIDEO_PIXEL(x, y, f)) {
+					good = 0;
+					break;
+				}
+		if (good)
+			return 1;
+	}
+	snprintf(why, wl, "video rectangle matches no frame near %lld",
+		 (long long)c);
+	return 0;
+}
+
+static int
+check_card(uint32_t head, uint32_t w, uint32_t h, char *why, size_t wl)
+{
+	uint64_t end = now_ns() + (uint64_t)(run.wait_s * 1e9);
+
+	do {
+		if (check_card_once(head, w, h, why, wl))
+			return 1;
+		run_sleep_ms(100);
+	} while (now_ns() < end);
+	return 0;
+}
+
+static const char *
+reason_name(enum vmm_exit_reason r)
+{
+	static const char *const n[] = {"poweroff", "host-poweroff", "reset",
+					"triple-fault", "internal-error"};
+
+	return (unsigned)r < 5 ? n[r] : "?";
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static int
+act_pause_resume(int pause)
+{
+	static int64_t c_paused;
+
+	if (pause) {
+		int64_t c1, c2;
+
+		if (vmm_pause(run.vm))
+			return 0;
+		run_sleep_ms(100); /* let the last refresh land */
+		c1 = read_counter(0);
+		run_sleep_ms(1500);
+		c2 = read_counter(0);
+		c_paused = c2;
+		tap_diag("paused at frame %lld, 1.5 s later %lld",
+			 (long long)c1, (long long)c2);
+		return c1 > 0 && c1 == c2 &&
+		       vmm_get_state(run.vm) == VMM_STATE_PAUSED;
+	} else {
+		uint64_t end = now_ns() + (uint64_t)(run.wait_s * 1e9);
+		int64_t c;
+
+		if (vmm_resume(run.vm))
+			return 0;
+		do {
+			run_sleep_ms(20);
+			c = read_counter(0);
+		} while (c == c_paused && now_ns() < end);
+		tap_diag("resumed: frame %lld after %lld", (long long)c,
+			 (long long)c_paused);
+		/* continues from where it stopped: no catch-up for the
+		 * 45 frames the pause lasted */
+		return c > c_paused && c < c_paused + 20;
+	}
+}
+
+static int
+act_resized(uint32_t head, uint32_t w, uint32_t h)
+{
+	uint64_t end = now_ns() + (uint64_t)(run.wait_s * 1e9);
+	int ok;
+
+	do {
+		pthread_mutex_lock(&run.lock);
+		ok = run.head[head].resizes && run.head[head].w == w &&
+		     run.head[head].h == h && run.head[head].dx0 <= 0 &&
+		     run.head[head].dy0 <= 0 && run.head[head].dx1 >= w &&
+		     run.head[head].dy1 >= h;
+		pthread_mutex_unlock(&run.lock);
+		if (ok)
+			return 1;
+		run_sleep_ms(50);
+	} while (now_ns() < end);
+	return 0;
+}
+
+static int
+act_exit(const char *want)
+{
+	struct timespec t;
+	int r = 0;
+
+	deadline(&t, run.wait_s);
+	pthread_mutex_lock(&run.lock);
+	while (!run.stopped && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&run.cond, &run.lock, &t);
+	pthread_mutex_unlock(&run.lock);
+	if (!run.stopped) {
+		tap_diag("VM still running");
+		return 0;
+	}
+	tap_diag("VM stopped: %s", reason_name(run.reason));
+	return vmm_wait(run.vm) == run.reason &&
+	       !strcmp(reason_name(run.reason), want);
+}
+
+static int
+act_dump(uint32_t head, const char *file)
+{
+	struct vmm_head_info hi;
+	FILE *f = fopen(file, "wb");
+
+	if (!f)
+		return 0;
+	vmm_head_lock(run.vm, head);
+	vmm_head_query(run.vm, head, &hi);
+	fprintf(f, "P6\n%u %u\n255\n", hi.width, hi.height);
+	for (uint32_t y = 0; y < hi.height; y++)
+		for (uint32_t x = 0; x < hi.width; x++) {
+			const uint8_t *p = hi.pixels + y * hi.stride + x * 4;
+			fputc(p[2], f);
+			fputc(p[1], f);
+			fputc(p[0], f);
+		}
+	vmm_head_unlock(run.vm, head);
+	return fclose(f) == 0;
+}
+
+static void
+action(char *a)
+{
+	char *arg = strchr(a, ':'), *v[6] = {0};
+	int n = 0;
+	char why[160] = "";
+
+	if (arg) {
+		*arg++ = 0;
+		for (char *s = strtok(arg, ","); s && n < 6;
+		     s = strtok(NULL, ","))
+			v[n++] = s;
+	}
+#define U(i) ((uint32_t)strtoul(v[i] ? v[i] : "0", NULL, 0))
+	if (!strcmp(a, "serial") && arg) {
+		unescape(arg);
+		tap_ok(wait_serial(arg), "COM1 shows \"%s\"", arg);
+	} else if (!strcmp(a, "card") && n >= 1) {
+		uint32_t h = U(0), w, ht;
+
+		w = h ? TESTCARD_HEADN_WIDTH : TESTCARD_HEAD0_WIDTH;
+		ht = h ? TESTCARD_HEADN_HEIGHT : TESTCARD_HEAD0_HEIGHT;
+		if (n >= 3) {
+			w = U(1);
+			ht = U(2);
+		}
+		tap_ok(check_card(h, w, ht, why, sizeof(why)),
+		       "head %u shows the test card at %ux%u", h, w, ht);
+		if (why[0] && !check_card_once(h, w, ht, why, sizeof(why)))
+			tap_diag("%s", why);
+	} else if (!strcmp(a, "pixel") && n == 4) {
+		uint64_t end = now_ns() + (uint64_t)(run.wait_s * 1e9);
+		uint32_t want = (uint32_t)strtoul(v[3], NULL, 16), got;
+
+		while ((got = px_at(U(0), U(1), U(2))) != want &&
+		       now_ns() < end)
+			run_sleep_ms(50);
+		tap_ok(got == want, "head %u pixel (%u,%u) is %06x (%06x)",
+		       U(0), U(1), U(2), want, got);
+	} else if (!strcmp(a, "key") && n == 2) {
+		bool e0 = strlen(v[0]) == 4 && !strncmp(v[0], "e0", 2);
+		uint8_t code = (uint8_t)strtoul(v[0] + (e0 ? 2 : 0), NULL, 16);
+
+		tap_ok(!vmm_input_key(run.vm, code, e0, !strcmp(v[1], "up")),
+		       "key %s %s injected", v[0], v[1]);
+	} else if (!strcmp(a, "ptr") && n >= 4) {
+		tap_ok(!vmm_input_pointer(
+			   run.vm, U(0), (int32_t)U(1), (int32_t)U(2), U(3),
+			   n > 4 ? (int32_t)strtol(v[4], NULL, 0) : 0, 0),
+		       "pointer %s,%s,%s on head %s injected", v[1], v[2], v[3],
+		       v[0]);
+	} else if (!strcmp(a, "hint") && n == 3) {
+		tap_ok(!vmm_head_mode_hint(run.vm, U(0), U(1), U(2)),
+		       "mode hint %ux%u for head %u", U(1), U(2), U(0));
+	} else if (!strcmp(a, "resized") && n == 3) {
+		tap_ok(act_resized(U(0), U(1), U(2)),
+		       "head %u resized to %ux%u and damage covers it", U(0),
+		       U(1), U(2));
+	} else if (!strcmp(a, "pause")) {
+		tap_ok(act_pause_resume(1), "pause stops the frame counter");
+	} else if (!strcmp(a, "resume")) {
+		tap_ok(act_pause_resume(0),
+		       "resume continues the frame counter");
+	} else if (!strcmp(a, "exit") && n == 1) {
+		tap_ok(act_exit(v[0]), "VM stopped with reason %s", v[0]);
+	} else if (!strcmp(a, "poweroff")) {
+		tap_ok(!vmm_poweroff(run.vm), "host power off");
+	} else if (!strcmp(a, "dump") && n == 2) {
+		tap_ok(act_dump(U(0), v[1]), "head %u written to %s", U(0),
+		       v[1]);
+	} else {
+		tap_ok(0, "unknown action %s", a);
+	}
+#undef U
+}
+
+static void *
+sigterm_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	if (sigwait(set, &sig) == 0) {
+		tap_diag("signal %d: powering off", sig);
+		vmm_poweroff(run.vm);
+	}
+	return NULL;
+}
+
+/* Resident memory (KiB) of the process and of the guest-RAM mapping. */
+static void
+rss_kib(uint64_t ram_bytes, long *total, long *guest)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	unsigned long a, b;
+	int in_ram = 0;
+	long kb;
+
+	*total = *guest = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2 &&
+		    strchr(line, '-') && line[0] != ' ') {
+			in_ram = (b - a) == ram_bytes;
+		} else if (sscanf(line, "Rss: %ld kB", &kb) == 1) {
+			*total += kb;
+			if (in_ram)
+				*guest += kb;
+		}
+	}
+	fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vmm_config cfg = {.cpus = 1,
+				 .ram_bytes = 64ull << 20,
+				 .heads = 1,
+				 .boot = VMM_BOOT_TESTCARD};
+	char err[256];
+	int opt, skip = 0, bench = 0, r;
+	static sigset_t set;
+	pthread_t st;
+
+	run.t0 = now_ns();
+	run.wait_s = 30;
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.cond, NULL);
+	cfg.kernel = getenv("VIREO_TESTCARD");
+	while ((opt = getopt(argc, argv, "H:c:m:k:Li:a:s:t:Sb")) != -1) {
+		switch (opt) {
+		case 'H':
+			cfg.heads = (uint32_t)atoi(optarg);
+			break;
+		case 'c':
+			cfg.cpus = (uint32_t)atoi(optarg);
+			break;
+		case 'm':
+			cfg.ram_bytes = strtoull(optarg, NULL, 0) << 20;
+			break;
+		case 'k':
+			cfg.kernel = optarg;
+			break;
+		case 'L':
+			cfg.boot = VMM_BOOT_LINUX;
+			break;
+		case 'i':
+			cfg.initrd = optarg;
+			break;
+		case 'a':
+			cfg.cmdline = optarg;
+			break;
+		case 's':
+			cfg.serial_log = optarg;
+			break;
+		case 't':
+			run.wait_s = atof(optarg);
+			break;
+		case 'S':
+			skip = 1;
+			break;
+		case 'b':
+			bench = 1;
+			break;
+		default:
+			fprintf(stderr, "usage: vmm-run [options] action...\n");
+			return 2;
+		}
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	r = vmm_create(&cfg, &run_ops, NULL, &run.vm, err, sizeof(err));
+	if (r) {
+		if (skip && strstr(err, "/dev/kvm"))
+			tap_skip_all(err);
+		fprintf(stderr, "vmm-run: %s\n", err);
+		printf("1..1\nnot ok 1 - create the VM: %s\n", err);
+		return 1;
+	}
+	vmm_set_serial_sink(run.vm, serial_sink, NULL);
+	pthread_create(&st, NULL, sigterm_thread, &set);
+	pthread_detach(st);
+	if (vmm_start(run.vm)) {
+		printf("1..1\nnot ok 1 - start the VM\n");
+		return 1;
+	}
+	for (int i = optind; i < argc; i++)
+		action(argv[i]);
+	if (bench) {
+		long total, guest;
+
+		wait_serial(TESTCARD_READY_PREFIX);
+		run_sleep_ms(500);
+		rss_kib(cfg.ram_bytes, &total, &guest);
+		printf("{\"first_update_ms\": %.1f, \"ready_ms\": %.1f, "
+		       "\"rss_kib\": %ld, \"guest_ram_rss_kib\": %ld, "
+		       "\"rss_beyond_guest_ram_kib\": %ld}\n",
+		       run.t_first_update ? (run.t_first_update - run.t0) / 1e6
+					  : -1.0,
+		       run.t_ready ? (run.t_ready - run.t0) / 1e6 : -1.0, total,
+		       guest, total - guest);
+	}
+	printf("1..%d\n", tap_count);
+	fflush(stdout);
+	vmm_destroy(run.vm);
+	return tap_done();
+}

@@ -244,6 +244,7 @@ mv_vrde(struct settings_machine *m, int id, const char *v)
 	static const char *const auth[] = {"null", "external", "guest"};
 	struct settings_vrde *d = &m->vrde;
 	const char *ports;
+	char num[16];
 	uint32_t q;
 	bool b;
 	int rc;
@@ -286,7 +287,9 @@ mv_vrde(struct settings_machine *m, int id, const char *v)
 		if ((rc = mv_number("--vrde-video-channel-quality", v, 10, 100,
 				    &q)))
 			return rc;
-		return settings_vrde_set_property(m, "VideoChannel/Quality", v);
+		snprintf(num, sizeof(num), "%u", q);
+		return settings_vrde_set_property(m, "VideoChannel/Quality",
+						  num);
 	case MV_VRDEPROP:
 		return mv_prop(m, v);
 	}

@@ -366,6 +366,8 @@ print_json(const struct kvlist *l)
 		fputs("\": ", stdout);
 		if (!l->v[i].quoted && is_number(v)) {
 			fputs(v, stdout);
+		} else if (!l->v[i].quoted && !strcmp(v, "<not set>")) {
+			fputs("null", stdout);
 		} else {
 			putchar('"');
 			print_escaped(stdout, v, true);

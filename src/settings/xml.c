@@ -368,6 +368,19 @@ sx_parse(const char *buf, size_t len, const char *path, xmlDocPtr *out,
 		xmlFreeDoc(doc);
 		return -EINVAL;
 	}
+	if (doc->intSubset) {
+		/* VirtualBox never writes one; refusing it keeps entity
+		 * expansion (and its billion laughs) out of attribute reads */
+		const char *dt = strstr(buf, "<!DOCTYPE");
+		int line = 1;
+
+		for (const char *p = buf; dt && p < dt; p++)
+			line += *p == '\n';
+		settings_error_set(err, "%s:%d: a settings file has no DOCTYPE",
+				   path, line);
+		xmlFreeDoc(doc);
+		return -EINVAL;
+	}
 	*out = doc;
 	return 0;
 }

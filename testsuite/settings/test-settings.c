@@ -460,6 +460,7 @@ test_errors(void)
 	check_error("bad-nouuid.vbox", 4, "has no uuid");
 	check_error("bad-namespace.vbox", 2, "unknown namespace");
 	check_error("bad-bool.vbox", 5, "is not a boolean");
+	check_error("bad-doctype.vbox", 2, "has no DOCTYPE");
 	tap_ok(settings_machine_load(fixture("absent.vbox"), &m, &err) ==
 		       -ENOENT &&
 		   strstr(err.msg, "absent.vbox: cannot read"),
@@ -576,7 +577,7 @@ main(void)
 		 srcdir ? srcdir : ".");
 	if (!mkdtemp(tmp))
 		tap_skip_all("cannot create a temporary directory");
-	tap_plan(59);
+	tap_plan(60);
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		check_round_trip(good[i]);
 	test_full_116();

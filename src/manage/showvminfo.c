@@ -412,12 +412,19 @@ print_human(const struct kvlist *l, const struct settings_machine *m)
 		       kv_get(l, "vrdereusecon"), kv_get(l, "vrdeauthtype"));
 	else
 		printf("%-24sdisabled\n", "VRDE:");
-	for (size_t i = 0; i < l->n; i++) /* the rest, as key: value */
-		if (strchr(l->v[i].key, '[') || strchr(l->v[i].key, '-') ||
-		    !strncmp(l->v[i].key, "nic", 3) ||
-		    !strncmp(l->v[i].key, "boot", 4) ||
-		    !strncmp(l->v[i].key, "VRDE", 4))
-			printf("%-24s%s\n", l->v[i].key, l->v[i].value);
+	for (size_t i = 0; i < l->n; i++) { /* the rest, as key: value */
+		const char *k = l->v[i].key;
+		char label[300];
+
+		if (!strchr(k, '[') && !strchr(k, '-') &&
+		    strncmp(k, "nic", 3) && strncmp(k, "boot", 4) &&
+		    strncmp(k, "VRDE", 4))
+			continue;
+		snprintf(label, sizeof(label), "%s:", k);
+		printf("%-23s %s\n", label,
+		       l->v[i].value[0] == '=' ? l->v[i].value + 1
+					       : l->v[i].value);
+	}
 }
 
 int

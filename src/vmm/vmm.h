@@ -36,6 +36,10 @@ struct vmm_config {
 	const char *serial_log; /* COM1 output file, may be NULL */
 	bool serial_stdout;	/* also copy COM1 to stdout */
 	bool start_paused;
+	/* Linux only: run the kernel's own decompressor in the guest (slow
+	 * where guest ring 0 is emulated) instead of decompressing the XZ
+	 * payload in the VMM and entering vmlinux directly (default). */
+	bool linux_guest_decompress;
 };
 
 enum vmm_state {

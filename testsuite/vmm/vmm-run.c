@@ -4,11 +4,12 @@
  *
  *   vmm-run [options] ACTION...
  *     -H N heads, -c N cpus, -m MiB RAM, -k image, -L (Linux), -i initrd,
- *     -a cmdline, -s serial log, -t seconds per wait (default 30),
- *     -S (skip all when /dev/kvm cannot be opened), -b (bench JSON)
+ *     -G (Linux: decompress in the guest), -a cmdline, -s serial log, -t
+ * seconds per wait (default 30), -S (skip all when /dev/kvm cannot be opened),
+ * -b (bench JSON)
  *
  * Actions (arguments after ':' separated by ','):
- *   serial:TEXT          wait until COM1 output contains TEXT (\n escapes)
+ *   serial:TEXT          wait until COM1 output contains TEXT (\n, \r)
  *   card:H[,W,H]         eventually every known pixel of head H is right
  *   pixel:H,X,Y,RGB      eventually pixel (X,Y) of head H is RGB (hex)
  *   key:CODE,down|up     inject a set-1 key (CODE "1e" or "e04b")
@@ -67,6 +68,17 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* Wall clock, for the benchmark's "since process start" figures: the
+ * caller passes its own start time in VIREO_BENCH_T0 (ns since epoch). */
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void
 run_sleep_ms(int ms)
 {
@@ -111,7 +123,7 @@ static void
 cb_update_complete(void *ctx, uint32_t head)
 {
 	if (!run.t_first_update)
-		run.t_first_update = now_ns();
+		run.t_first_update = wall_ns();
 }
 
 static void
@@ -149,7 +161,7 @@ serial_sink(void *ctx, const char *buf, size_t len)
 	run.serial_len += len;
 	run.serial[run.serial_len] = 0;
 	if (!run.t_ready && strstr(run.serial, TESTCARD_READY_PREFIX))
-		run.t_ready = now_ns();
+		run.t_ready = wall_ns();
 	pthread_cond_broadcast(&run.cond);
 	pthread_mutex_unlock(&run.lock);
 }
@@ -174,8 +186,8 @@ unescape(char *s)
 	char *d = s;
 
 	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] == 'n') {
-			*d++ = '\n';
+		if (s[0] == '\\' && (s[1] == 'n' || s[1] == 'r')) {
+			*d++ = s[1] == 'n' ? '\n' : '\r';
 			s++;
 		} else {
 			*d++ = *s;
@@ -459,14 +471,19 @@ action(char *a)
 
 	if (arg) {
 		*arg++ = 0;
-		for (char *s = strtok(arg, ","); s && n < 6;
-		     s = strtok(NULL, ","))
-			v[n++] = s;
+		/* serial text may contain commas: only split the others */
+		if (strcmp(a, "serial"))
+			for (char *s = strtok(arg, ","); s && n < 6;
+			     s = strtok(NULL, ","))
+				v[n++] = s;
 	}
 #define U(i) ((uint32_t)strtoul(v[i] ? v[i] : "0", NULL, 0))
 	if (!strcmp(a, "serial") && arg) {
-		unescape(arg);
-		tap_ok(wait_serial(arg), "COM1 shows \"%s\"", arg);
+		char *want = strdup(arg);
+
+		unescape(want);
+		tap_ok(want && wait_serial(want), "COM1 shows \"%s\"", arg);
+		free(want);
 	} else if (!strcmp(a, "card") && n >= 1) {
 		uint32_t h = U(0), w, ht;
 
@@ -577,12 +594,14 @@ main(int argc, char **argv)
 	static sigset_t set;
 	pthread_t st;
 
-	run.t0 = now_ns();
+	run.t0 = getenv("VIREO_BENCH_T0")
+		     ? strtoull(getenv("VIREO_BENCH_T0"), NULL, 10)
+		     : wall_ns();
 	run.wait_s = 30;
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
 	cfg.kernel = getenv("VIREO_TESTCARD");
-	while ((opt = getopt(argc, argv, "H:c:m:k:Li:a:s:t:Sb")) != -1) {
+	while ((opt = getopt(argc, argv, "H:c:m:k:LGi:a:s:t:Sb")) != -1) {
 		switch (opt) {
 		case 'H':
 			cfg.heads = (uint32_t)atoi(optarg);
@@ -598,6 +617,9 @@ main(int argc, char **argv)
 			break;
 		case 'L':
 			cfg.boot = VMM_BOOT_LINUX;
+			break;
+		case 'G':
+			cfg.linux_guest_decompress = true;
 			break;
 		case 'i':
 			cfg.initrd = optarg;

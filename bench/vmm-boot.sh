@@ -1,0 +1,71 @@
+#!/bin/sh
+# vmm-boot.sh - the VMM's start-up figures: time from process start to the
+# first testcard frame the display model hands out (and to the testcard's
+# "ready" line on COM1), and the VMM's resident memory beyond guest RAM
+# (VRAM, shadow copies, threads, libraries), measured with vmm-run.
+# Prints one JSON object and writes bench/results/vmm-<date>.json.
+# Not part of `make check` (timings never are).
+#
+#   bench/vmm-boot.sh [--top-builddir D] [--reps N] [--heads N] [--out DIR]
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+reps=5
+heads=1
+out=$here/results
+while [ $# -gt 0 ]; do
+	case $1 in
+	--top-builddir) top=$2; shift ;;
+	--reps) reps=$2; shift ;;
+	--heads) heads=$2; shift ;;
+	--out) out=$2; shift ;;
+	*) echo "usage: $0 [--top-builddir D] [--reps N] [--heads N] [--out DIR]" >&2
+	   exit 2 ;;
+	esac
+	shift
+done
+run=$top/testsuite/vmm/vmm-run
+card=$top/src/guest/testcard.elf
+if [ ! -x "$run" ] || [ ! -f "$card" ]; then
+	echo "vmm-boot: build first (make && make -C testsuite vmm/vmm-run)" >&2
+	exit 1
+fi
+if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+	echo "vmm-boot: not measured: cannot open /dev/kvm" >&2
+	exit 1
+fi
+mkdir -p "$out" || exit 1
+tmp=$(mktemp) || exit 1
+trap 'rm -f "$tmp"' EXIT
+i=0
+while [ $i -lt "$reps" ]; do
+	t0=$(date +%s%N)
+	VIREO_BENCH_T0=$t0 VIREO_TESTCARD=$card timeout 60 "$run" -b -H "$heads" \
+		"serial:testcard ready" poweroff exit:host-poweroff 2>/dev/null |
+		grep '^{' >>"$tmp"
+	i=$((i + 1))
+done
+python3 - "$tmp" "$heads" "$reps" "$out/vmm-$(date -u +%Y-%m-%d).json" <<'PY'
+import json, statistics, sys, platform
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+if not rows:
+    sys.exit("vmm-boot: no measurement succeeded")
+med = lambda k: statistics.median(r[k] for r in rows)
+res = {
+    "benchmark": "vmm-boot",
+    "host": platform.node(),
+    "heads": int(sys.argv[2]),
+    "guest_ram_mib": 64,
+    "reps": len(rows),
+    "first_frame_ms_median": med("first_update_ms"),
+    "testcard_ready_ms_median": med("ready_ms"),
+    "rss_beyond_guest_ram_kib_median": med("rss_beyond_guest_ram_kib"),
+    "rss_total_kib_median": med("rss_kib"),
+    "runs": rows,
+    "command": "VIREO_BENCH_T0=$(date +%%s%%N) testsuite/vmm/vmm-run -b -H %s 'serial:testcard ready' poweroff exit:host-poweroff" % sys.argv[2],
+}
+open(sys.argv[4], "w").write(json.dumps(res, indent=2) + "\n")
+print(json.dumps({k: v for k, v in res.items() if k != "runs"}))
+print("time to first testcard frame: %.1f ms (median of %d); VMM memory beyond guest RAM: %d KiB"
+      % (res["first_frame_ms_median"], len(rows), res["rss_beyond_guest_ram_kib_median"]))
+PY

@@ -1,0 +1,47 @@
+#!/bin/sh
+# The Linux loader on Debian's stock kernel (linux-image-amd64) with a
+# busybox initramfs built here: the kernel's early messages must arrive on
+# COM1 (lines end in \r\n there) -- its version banner, the exact command line we gave it, and the
+# e820 map we built.  (A full boot needs hardware virtualization; where
+# guest ring 0 is emulated it gets about this far in a minute.)
+. "$srcdir/vmm/vmm-lib.sh"
+kernel=
+for k in /boot/vmlinuz-*; do
+	[ -r "$k" ] && kernel=$k
+done
+[ -n "$kernel" ] || skip_all "no readable /boot/vmlinuz-* (install linux-image-amd64)"
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q static ||
+	busybox=/bin/busybox
+[ -x "$busybox" ] || skip_all "no busybox (install busybox-static)"
+command -v cpio >/dev/null || skip_all "no cpio"
+tap_tmpdir
+
+# the initramfs: busybox and an init that reports and powers off
+mkdir -p "$TMPD/root/bin" "$TMPD/root/proc" "$TMPD/root/dev"
+cp "$busybox" "$TMPD/root/bin/busybox"
+ln -s busybox "$TMPD/root/bin/sh"
+cat >"$TMPD/root/init" <<'INIT'
+#!/bin/sh
+/bin/busybox mount -t proc proc /proc
+echo "vireo-initramfs: init running"
+/bin/busybox poweroff -f
+INIT
+chmod +x "$TMPD/root/init"
+(cd "$TMPD/root" && find . | cpio -o -H newc 2>/dev/null | gzip) >"$TMPD/initrd.gz"
+
+cmd="console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr vireo_test=$$"
+# 512 MiB: e820 = [0, 9fc00) RAM, 9fc00 + f0000 reserved, [1M, 512M) RAM
+timeout 150 "$VMM_RUN" -S -t 90 -L -m 512 -k "$kernel" -i "$TMPD/initrd.gz" \
+	-a "$cmd" -s "$TMPD/serial.log" \
+	"serial:Linux version " \
+	"serial:Command line: $cmd\r\n" \
+	"serial:BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\r\n" \
+	"serial:BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved\r\n" \
+	"serial:BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved\r\n" \
+	"serial:BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable\r\n" \
+	poweroff exit:host-poweroff
+st=$?
+echo "# last COM1 lines:"
+tail -n 3 "$TMPD/serial.log" | sed 's/^/#   /'
+exit $st

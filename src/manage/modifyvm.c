@@ -171,13 +171,15 @@ mv_natpf_add(struct settings_machine *m, int n, const char *v)
 					    (uint16_t)hp, f[4], (uint16_t)gp};
 	rc =
 	    settings_machine_set_port_forward(m, (uint32_t)(n - 1), &pf, false);
-	free(copy);
 	if (rc == -ENOENT)
-		return manage_syntax("--natpf%d: adapter %d is not NAT", n, n);
-	if (rc == -EEXIST)
-		return manage_syntax("--natpf%d: a rule named '%s' exists", n,
-				     pf.name);
-	return rc ? MANAGE_FAIL : MANAGE_OK;
+		rc = manage_syntax("--natpf%d: adapter %d is not NAT", n, n);
+	else if (rc == -EEXIST)
+		rc = manage_syntax("--natpf%d: a rule named '%s' exists", n,
+				   pf.name);
+	else if (rc)
+		rc = MANAGE_FAIL;
+	free(copy); /* pf's strings point into it */
+	return rc;
 }
 
 static int

@@ -112,6 +112,21 @@ like "$rc:$err" "^2:.*needs a value" "an option without its value"
 r $M modifyvm nosuchvm --memory 64
 is "$rc" 1 "modifyvm of an unknown machine: exit 1"
 
+# ---- NAT port forwards ------------------------------------------------------
+$M modifyvm t1 --natpf1 "web,udp,127.0.0.1,8080,10.0.2.15,80"
+is "$(mr t1 'Forwarding(1)')" 'Forwarding(1)="web,udp,127.0.0.1,8080,10.0.2.15,80"' \
+	"--natpf adds a rule with addresses"
+$M modifyvm t1 --natpf1 delete web
+is "$(mr t1 'Forwarding(1)')" "" "--natpf delete removes it"
+cp "$VBOX" "$TMPD/t1.before"
+r $M modifyvm t1 --natpf1 "ssh,tcp,,2223,,22"
+like "$rc:$err" "^2:.*exists" "a duplicate rule name: exit 2"
+r $M modifyvm t1 --natpf2 "x,tcp,,1,,2"
+like "$rc:$err" "^2:.*not NAT" "a rule on a non-NAT adapter: exit 2"
+r $M modifyvm t1 --natpf1 "x,sctp,,1,,2"
+is "$rc" 2 "a bad protocol: exit 2"
+ok "failed --natpf leave the file unchanged" cmp -s "$VBOX" "$TMPD/t1.before"
+
 # ---- vireo's boot source ------------------------------------------------
 $M modifyvm t1 --boot-source linux --kernel /boot/vmlinuz --initrd /boot/initrd.img --cmdline "console=ttyS0 quiet"
 r $M getextradata t1 enumerate
@@ -201,6 +216,14 @@ is "$rc" 2 "storageattach --type tape: exit 2"
 ok "file untouched by failed storage commands" cmp -s "$VBOX" "$TMPD/t1.before"
 $M storageattach t1 --storagectl SATA --port 0 --device 0 --type hdd --medium none
 ok "--medium none detaches" sh -c "! $M showvminfo t1 --machinereadable | grep -q SATA-0-0"
+
+$M storagectl t1 --name Spare --add scsi
+ok "storagectl --add scsi" grep -qxF 'storagecontrollertype1="LsiLogic"' \
+	"$($M showvminfo t1 --machinereadable >"$TMPD/i"; echo "$TMPD/i")"
+$M storagectl t1 --name Spare --remove
+ok "storagectl --remove" sh -c "! grep -q Spare '$VBOX'"
+r $M storagectl t1 --name X --add floppy --controller AHCI
+is "$rc" 2 "storagectl with a chip of another bus: exit 2"
 
 # ---- showvminfo forms -----------------------------------------------------
 r $M showvminfo t1 --json

@@ -352,6 +352,11 @@ testcard_main(void)
 		__asm__ volatile("ud2"); /* no IDT: #UD -> #DF -> shutdown */
 	if (has_option(bi->cmdline, "poweroff"))
 		poweroff();
+	/* reset once, through the keyboard controller or port 0xcf9 */
+	if (has_option(bi->cmdline, "reset") && bi->boot_count == 0)
+		outb(VIREO_PORT_I8042_CMD, 0xfe);
+	if (has_option(bi->cmdline, "resetcf9") && bi->boot_count == 0)
+		outb(VIREO_PORT_RESET, 0x06);
 
 	next = rdtsc() + period;
 	for (;;) {

@@ -146,6 +146,11 @@
 /* ---- options (vmm_config.cmdline when booting the testcard) ---------------
  *   "triplefault"    after "testcard ready", make the CPU triple fault
  *   "poweroff"       after "testcard ready", power off through the port
+ *   "reset"          after the first "testcard ready", reset the VM
+ *                    through the i8042 (0xfe to port 0x64), once
+ *   "resetcf9"       the same through port 0xcf9
+ * Ctrl-Alt-Del (what vmm_power_button() sends) prints "testcard poweroff"
+ * and powers off.
  */
 
 #endif /* VIREO_TESTCARD_H */

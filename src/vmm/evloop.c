@@ -86,6 +86,7 @@ loop_do_reset(struct vmm *vm)
 	madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
 	madvise(vm->vram, vm->vram_size, MADV_DONTNEED);
 	vmm_devices_reset(vm);
+	vm->boot_count++;
 	if ((r = vmm_kvm_create_vm(vm, err, sizeof(err))) ||
 	    (r = vmm_vcpus_create(vm, err, sizeof(err))) ||
 	    (r = (vm->cfg.boot == VMM_BOOT_LINUX

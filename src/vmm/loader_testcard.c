@@ -133,6 +133,7 @@ vmm_load_testcard(struct vmm *vm, char *err, size_t errlen)
 	bi->tsc_khz = vm->tsc_khz;
 	bi->ram_bytes = vm->ram_size;
 	bi->cpus = vm->ncpus;
+	bi->boot_count = vm->boot_count;
 	if (vm->cmdline)
 		snprintf(bi->cmdline, sizeof(bi->cmdline), "%s", vm->cmdline);
 	vmm_mptable_build(vm);

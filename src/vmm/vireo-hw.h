@@ -106,11 +106,11 @@
 #define VIREO_BOOT_MAGIC 0x544f4f4256524956ull /* "VIRVBOOT" */
 struct vireo_boot_info {
 	uint64_t magic;
-	uint64_t tsc_khz;   /* guest TSC frequency */
-	uint64_t ram_bytes; /* guest RAM */
-	uint32_t cpus;	    /* vCPUs (the testcard uses the first) */
-	uint32_t reserved;
-	char cmdline[256]; /* NUL-terminated options */
+	uint64_t tsc_khz;    /* guest TSC frequency */
+	uint64_t ram_bytes;  /* guest RAM */
+	uint32_t cpus;	     /* vCPUs (the testcard uses the first) */
+	uint32_t boot_count; /* 0 at power on, +1 per reset */
+	char cmdline[256];   /* NUL-terminated options */
 };
 
 #endif /* VIREO_HW_H */

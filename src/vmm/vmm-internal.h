@@ -124,7 +124,8 @@ struct vmm {
 	pthread_cond_t cond;
 	enum vmm_state state;
 	bool pause_req, stop_req, reset_req;
-	bool power_button; /* a guest reset now means power off */
+	bool power_button;   /* a guest reset now means power off */
+	uint32_t boot_count; /* resets so far */
 	bool loop_quit;
 	uint32_t paused_count, running_threads;
 	enum vmm_exit_reason reason;

@@ -221,12 +221,12 @@ int
 settings_machine_load_locked(const char *path, struct settings_machine **out,
 			     struct settings_error *err)
 {
-	int fd = settings_lock_dir(path), rc;
+	int fd = settings_lock_file(path), rc;
 
 	*out = NULL;
 	if (fd < 0) {
-		settings_error_set(err, "%s: cannot lock its directory: %s",
-				   path, strerror(-fd));
+		settings_error_set(err, "%s: cannot lock: %s", path,
+				   strerror(-fd));
 		return fd;
 	}
 	rc = settings_machine_load(path, out, err);

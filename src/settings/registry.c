@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,52 @@ registry_load(struct settings_registry *r, struct settings_error *err)
 	return c.rc ? c.rc : rc;
 }
 
+/* mkdir -p of the registry's directory (~/.config/vireo on first use). */
+static int
+registry_mkdirs(const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A locked open needs a file to lock: create the empty registry when
+ * there is none, atomically (link fails if another process won). */
+static int
+registry_create_if_absent(const char *path)
+{
+	char tmp[PATH_MAX + 32];
+	int fd, rc = 0;
+
+	if (access(path, F_OK) == 0)
+		return 0;
+	rc = registry_mkdirs(path);
+	if (rc)
+		return rc;
+	snprintf(tmp, sizeof(tmp), "%s-new.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, registry_skel, sizeof(registry_skel) - 1) !=
+		(ssize_t)sizeof(registry_skel) - 1 ||
+	    fsync(fd) < 0)
+		rc = -EIO;
+	close(fd);
+	if (!rc && link(tmp, path) < 0 && errno != EEXIST)
+		rc = -errno;
+	unlink(tmp);
+	return rc;
+}
+
 static int
 registry_open(struct settings_registry **out, bool locked,
 	      struct settings_error *err)
@@ -183,13 +230,8 @@ registry_open(struct settings_registry **out, bool locked,
 	}
 	r->lock_fd = -1;
 	if (locked) {
-		/* the directory must exist to be locked */
-		char *slash = strrchr(r->path, '/');
-
-		*slash = '\0';
-		rc = mkdir(r->path, 0700) < 0 && errno != EEXIST ? -errno : 0;
-		*slash = '/';
-		r->lock_fd = rc ? rc : settings_lock_dir(r->path);
+		rc = registry_create_if_absent(r->path);
+		r->lock_fd = rc ? rc : settings_lock_file(r->path);
 		if (r->lock_fd < 0) {
 			rc = r->lock_fd;
 			settings_error_set(err, "%s: cannot lock: %s", r->path,
@@ -219,24 +261,6 @@ settings_registry_open_locked(struct settings_registry **out,
 			      struct settings_error *err)
 {
 	return registry_open(out, true, err);
-}
-
-/* mkdir -p of the registry's directory (~/.config/vireo on first use). */
-static int
-registry_mkdirs(const char *path)
-{
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
 }
 
 int

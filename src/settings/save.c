@@ -5,9 +5,11 @@
  * rename tmp into place, fsync the directory), with one change: the old
  * file is hard-linked to -prev instead of renamed, so <file> exists at
  * every instant and a crash leaves either the old or the new file there.
- * Writers take an exclusive flock on the directory, so two writers never
+ * Writers take an exclusive flock, so two writers never
  * interleave their steps (and a lock held from load to save makes a
- * whole load-modify-save atomic).
+ * whole load-modify-save atomic).  The lock is an flock on the settings
+ * file itself, not on its directory: vireo-headless holds the machine
+ * folder's flock for as long as the VM runs.
  *
  * Test hook: VIREO_TEST_SAVE_ABORT_AT=<step> makes the writer _exit(99)
  * at that step (tmp-partial, tmp-written, prev-linked, renamed), which is
@@ -52,24 +54,29 @@ save_dir_of(const char *path, char *dir, size_t size)
 }
 
 int
-settings_lock_dir(const char *path)
+settings_lock_file(const char *path)
 {
-	char dir[PATH_MAX];
-	int fd, rc = save_dir_of(path, dir, sizeof(dir));
+	struct stat held, now;
+	int fd, rc;
 
-	if (rc)
-		return rc;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			rc = -errno;
-			close(fd);
-			return rc;
+	for (;;) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				rc = -errno;
+				close(fd);
+				return rc;
+			}
 		}
+		/* A writer that held the lock before us renamed a new file
+		 * into place: our lock is on the old inode; take the new. */
+		if (fstat(fd, &held) == 0 && stat(path, &now) == 0 &&
+		    held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+			return fd;
+		close(fd);
 	}
-	return fd;
 }
 
 static int
@@ -173,8 +180,9 @@ settings_write_file(const char *path, const char *buf, size_t len,
 	int lock = -1, rc = save_dir_of(path, dir, sizeof(dir));
 
 	if (!rc && !have_lock) {
-		lock = settings_lock_dir(path);
-		rc = lock < 0 ? lock : 0;
+		/* a file that does not exist yet has nothing to protect */
+		lock = settings_lock_file(path);
+		rc = lock < 0 && lock != -ENOENT ? lock : 0;
 	}
 	if (!rc)
 		rc = save_steps(path, buf, len, dir);

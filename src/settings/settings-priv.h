@@ -64,10 +64,11 @@ int sx_check_root(xmlDocPtr doc, const char *path, unsigned *minor,
 
 /* ---- safe save (save.c) --------------------------------------------- */
 
-/** Exclusive flock on the directory holding @path; @return fd or -errno. */
-int settings_lock_dir(const char *path);
+/** Exclusive flock on the file @path (re-taken if the file was replaced
+ * while waiting); @return the fd holding it or -errno. */
+int settings_lock_file(const char *path);
 /** tmp + fsync, link old to -prev, rename, fsync dir.  Takes the
- * directory lock unless @have_lock. */
+ * file's lock unless @have_lock. */
 int settings_write_file(const char *path, const char *buf, size_t len,
 			bool have_lock, struct settings_error *err);
 int settings_doc_dump(xmlDocPtr doc, char **buf, size_t *len);

@@ -84,6 +84,21 @@ like "$rc:$err" "^1:.*not currently running" "controlvm without a socket: not ru
 r $M modifyvm run1 --memory 64
 is "$rc" 1 "modifyvm of a running VM is refused"
 
+# vireo-headless holds an flock on the machine folder while the VM runs;
+# setextradata (allowed on running VMs) must not wait for it
+python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$F1" "$TMPD/locked" &
+HOLDER=$!
+PIDS="$PIDS $HOLDER"
+for _ in $(seq 100); do [ -e "$TMPD/locked" ] && break; sleep 0.05; done
+r timeout 10 $M setextradata run1 Run/Key v
+is "$rc:$($M getextradata run1 Run/Key)" "0:Value: v" \
+	"setextradata while the machine folder is flocked (as vireo-headless does)"
+kill $HOLDER 2>/dev/null
+
 # a machine folder whose socket path is longer than sun_path
 LONG="$TMPD/$(printf 'x%.0s' $(seq 120))"
 $M createvm --name longvm --basefolder "$LONG" --register >/dev/null

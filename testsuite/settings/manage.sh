@@ -255,6 +255,19 @@ wait
 is "$($M getextradata t2 enumerate | grep -c '^Key: Par/')" 10 \
 	"ten parallel writers: every update kept"
 
+# a fresh registry: parallel createvm --register must not lose entries
+(
+	export VIREO_HOME="$TMPD/home2"
+	for i in 1 2 3 4 5 6; do
+		$M createvm --name par$i --basefolder "$TMPD/par" --register >/dev/null &
+	done
+	wait
+	is "$($M list vms | grep -c '"par')" 6 "six parallel createvm on a new registry: all registered"
+	echo "$tap_n" >"$TMPD/.n"
+	exit $tap_fail
+) || tap_fail=$((tap_fail + 1))
+tap_n=$(cat "$TMPD/.n")
+
 # ---- unregistervm, controlvm, misc ------------------------------------------
 r $M controlvm t1 pause
 like "$rc:$err" "^1:.*not currently running" "controlvm of a stopped VM: exit 1"

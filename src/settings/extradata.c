@@ -70,6 +70,15 @@ extradata_find(xmlNodePtr ed, const char *key)
 	return NULL;
 }
 
+static bool
+extradata_is_empty(xmlNodePtr ed)
+{
+	for (xmlNodePtr n = ed->children; n; n = n->next)
+		if (n->type != XML_TEXT_NODE || !xmlIsBlankNode(n))
+			return false;
+	return true;
+}
+
 int
 extradata_set(xmlNodePtr owner, const char *key, const char *value)
 {
@@ -81,6 +90,8 @@ extradata_set(xmlNodePtr owner, const char *key, const char *value)
 	if (!value) {
 		if (it)
 			sx_remove(it);
+		if (it && extradata_is_empty(ed))
+			sx_remove(ed); /* as VirtualBox, which omits it */
 		return 0;
 	}
 	if (!it) {

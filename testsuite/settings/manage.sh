@@ -246,6 +246,14 @@ xmllint --c14n "$TMPD/fx/full-1.16.vbox" >"$TMPD/b.c14n"
 ok "a 1.16 file edited and reverted is XML-equivalent to the original" \
 	cmp -s "$TMPD/a.c14n" "$TMPD/b.c14n"
 ok "the previous version is kept as -prev" test -s "$TMPD/fx/full-1.16.vbox-prev"
+for f in full-1.17 innotek-1.12 plain-1.15 mac-1.19 platform-1.20; do
+	cp "$DATA/$f.vbox" "$TMPD/fx/"
+	$M setextradata "$TMPD/fx/$f.vbox" Temp/Key v &&
+		$M setextradata "$TMPD/fx/$f.vbox" Temp/Key
+	ok "$f: edited and reverted through vireo-manage, XML-equivalent" \
+		sh -c 'xmllint --c14n "$1" >"$3.a" && xmllint --c14n "$2" >"$3.b" && cmp -s "$3.a" "$3.b"' \
+		_ "$DATA/$f.vbox" "$TMPD/fx/$f.vbox" "$TMPD/fx/c14n"
+done
 
 # ---- concurrent writers: no lost update --------------------------------------
 for i in 1 2 3 4 5 6 7 8 9 10; do

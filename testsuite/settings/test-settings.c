@@ -325,6 +325,51 @@ test_small_versions(void)
 	}
 }
 
+/* Where new elements go at the version thresholds (1.16/1.17, 1.19/1.20). */
+static void
+test_thresholds(void)
+{
+	static const struct {
+		const char *version, *ctl_xpath, *cpu_xpath;
+	} v[] = {
+	    {"1.16-linux",
+	     "/" L("VirtualBox") "/" L("Machine") "/" L("StorageControllers"),
+	     "//" L("Hardware") "/" L("CPU") "[@count='4']"},
+	    {"1.17-windows", "//" L("Hardware") "/" L("StorageControllers"),
+	     "//" L("Hardware") "/" L("CPU") "[@count='4']"},
+	    {"1.19", "//" L("Hardware") "/" L("StorageControllers"),
+	     "//" L("Hardware") "/" L("CPU") "[@count='4']"},
+	    {"1.20-linux", "//" L("Hardware") "/" L("StorageControllers"),
+	     "//" L("Hardware") "/" L("Platform") "[@architecture='x86']/" L(
+		 "CPU") "[@count='4']"},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		char doc[512];
+		struct settings_machine *m = NULL;
+		struct settings_error err = {{0}};
+
+		snprintf(doc, sizeof(doc),
+			 "<VirtualBox xmlns=\"http://www.virtualbox.org/\" "
+			 "version=\"%s\"><Machine uuid=\"{00000000-0000-4000-"
+			 "8000-000000000001}\" name=\"t\"/></VirtualBox>",
+			 v[i].version);
+		settings_machine_load_buffer(doc, strlen(doc), "t.vbox", &m,
+					     &err);
+		if (m) {
+			m->cpus = 4;
+			settings_machine_set_controller(m, "IDE", "ide", NULL,
+							0);
+		}
+		tap_ok(m && serialized_count(m, v[i].ctl_xpath) == 1 &&
+			   serialized_count(m, v[i].cpu_xpath) == 1,
+		       "%s: new StorageControllers and CPU where the version "
+		       "puts them",
+		       v[i].version);
+		settings_machine_free(m);
+	}
+}
+
 static void
 test_new_machine(void)
 {
@@ -577,13 +622,14 @@ main(void)
 		 srcdir ? srcdir : ".");
 	if (!mkdtemp(tmp))
 		tap_skip_all("cannot create a temporary directory");
-	tap_plan(60);
+	tap_plan(64);
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		check_round_trip(good[i]);
 	test_full_116();
 	test_full_117();
 	test_innotek_112();
 	test_small_versions();
+	test_thresholds();
 	test_new_machine();
 	test_edit_preserves();
 	test_errors();

@@ -23,9 +23,10 @@
 
 #include "manage.h"
 
-#define CTL_NAME    "vireo.ctl"
-#define CTL_MAX	    4096
-#define CTL_TIMEOUT 30000 /* ms without a byte from the server */
+#define CTL_NAME       "vireo.ctl"
+#define CTL_MAX	       4096
+#define CTL_TIMEOUT    30000 /* ms without a byte from the server */
+#define CTL_PROBE_WAIT 3000  /* ms for "is it running?" */
 
 /* Connect to <folder>/vireo.ctl; through /proc/self/fd/N when the path is
  * too long for sun_path (the convention both sides follow). */
@@ -57,17 +58,6 @@ ctl_connect(const struct settings_machine *m)
 	return rc;
 }
 
-bool
-manage_vm_running(const struct settings_machine *m)
-{
-	int fd = ctl_connect(m);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 static int
 ctl_send(int fd, const char *const *f, size_t n)
 {
@@ -97,6 +87,11 @@ ctl_send(int fd, const char *const *f, size_t n)
 	return 0;
 }
 
+static void
+ctl_discard(const char *line, void *ctx)
+{
+}
+
 /* One answer line handled; @return 1 while more are expected. */
 static int
 ctl_line(char *line, void (*cb)(const char *, void *), void *ctx, int *res)
@@ -107,7 +102,9 @@ ctl_line(char *line, void (*cb)(const char *, void *), void *ctx, int *res)
 	}
 	if (strncmp(line, "error", 5) == 0 &&
 	    (line[5] == ' ' || line[5] == '\0')) {
-		manage_error("%s", line[5] ? line + 6 : "request failed");
+		if (cb != ctl_discard)
+			manage_error("%s",
+				     line[5] ? line + 6 : "request failed");
 		*res = 1;
 		return 0;
 	}
@@ -119,7 +116,7 @@ ctl_line(char *line, void (*cb)(const char *, void *), void *ctx, int *res)
 }
 
 static int
-ctl_read(int fd, void (*cb)(const char *, void *), void *ctx)
+ctl_read(int fd, void (*cb)(const char *, void *), void *ctx, int wait_ms)
 {
 	char buf[CTL_MAX * 2];
 	size_t have = 0;
@@ -139,7 +136,7 @@ ctl_read(int fd, void (*cb)(const char *, void *), void *ctx)
 		}
 		if (have == sizeof(buf))
 			return -EPROTO; /* a line longer than allowed */
-		if (poll(&p, 1, CTL_TIMEOUT) <= 0)
+		if (poll(&p, 1, wait_ms) <= 0)
 			return -ETIMEDOUT;
 		got = read(fd, buf + have, sizeof(buf) - have);
 		if (got < 0 && errno == EINTR)
@@ -160,9 +157,27 @@ manage_ctl_request(const struct settings_machine *m, const char *const *f,
 		return fd == -ECONNREFUSED ? -ENOENT : fd;
 	rc = ctl_send(fd, f, n);
 	if (!rc)
-		rc = ctl_read(fd, cb, ctx);
+		rc = ctl_read(fd, cb, ctx, CTL_TIMEOUT);
 	close(fd);
 	return rc;
+}
+
+/* Running = a server answers on the socket (a stale socket file left by
+ * a crashed vireo-headless refuses the connection).  Asking for `info`
+ * rather than connecting and hanging up keeps the server's log clean. */
+bool
+manage_vm_running(const struct settings_machine *m)
+{
+	static const char *const info[] = {"info"};
+	int fd = ctl_connect(m), rc;
+
+	if (fd < 0)
+		return false;
+	rc = ctl_send(fd, info, 1);
+	if (!rc)
+		rc = ctl_read(fd, ctl_discard, NULL, CTL_PROBE_WAIT);
+	close(fd);
+	return rc >= 0;
 }
 
 /* controlvm <vm> <what> [args]: VBoxManage's names -> protocol lines. */

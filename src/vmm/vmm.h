@@ -7,6 +7,12 @@
  *
  * Errors: 0 or a negative errno.  Library code never exits the process.
  *
+ * Process-wide effects: vmm_start() installs a no-op SIGUSR1 handler (it
+ * kicks vCPU threads out of KVM_RUN); do not use SIGUSR1 elsewhere.
+ * Threads per VM: one per vCPU, a display thread (the display ops are
+ * called from it), and an event-loop thread (stopped() is called from it).
+ * Guest memory map, ports and the display device's registers: vireo-hw.h.
+ *
  * NOTE for implementers: this is the agreed API surface that
  * vireo-headless is written against; extend it, do not rename or remove.
  */
@@ -91,10 +97,17 @@ int vmm_create(const struct vmm_config *cfg, const struct vmm_display_ops *ops,
 int vmm_start(struct vmm *vm);
 int vmm_pause(struct vmm *vm);
 int vmm_resume(struct vmm *vm);
+/** Reset the VM (a fresh KVM VM on the same memory, devices back to
+ * power-on state, the guest loaded again); returns when it runs again.
+ * Guest resets (i8042 0xfe, port 0xcf9) do the same. */
 int vmm_reset(struct vmm *vm);
-/** Host-initiated power off (hard). */
+/** Host-initiated power off (hard); vmm_wait() then returns
+ * VMM_EXIT_HOST_POWEROFF. */
 int vmm_poweroff(struct vmm *vm);
-/** Ask the guest to power off (guest may ignore). */
+/** Ask the guest to power off (guest may ignore).  There is no ACPI: this
+ * sends Ctrl-Alt-Del on the keyboard, which the testcard answers by
+ * powering off; a guest reset after it counts as VMM_EXIT_POWEROFF (Linux
+ * reboots on Ctrl-Alt-Del). */
 int vmm_power_button(struct vmm *vm);
 enum vmm_state vmm_get_state(const struct vmm *vm);
 /** Block until the VM has stopped; @return the reason. */

@@ -2,7 +2,8 @@
 # The Linux loader on Debian's stock kernel (linux-image-amd64) with a
 # busybox initramfs built here: the kernel's early messages must arrive on
 # COM1 (lines end in \r\n there) -- its version banner, the exact command line we gave it, and the
-# e820 map we built.  (A full boot needs hardware virtualization; where
+# e820 map we built; then where it found the initrd, and the two vCPUs
+# of our MP table.  (A full boot needs hardware virtualization; where
 # guest ring 0 is emulated it gets about this far in a minute.)
 . "$srcdir/vmm/vmm-lib.sh"
 kernel=
@@ -30,9 +31,12 @@ INIT
 chmod +x "$TMPD/root/init"
 (cd "$TMPD/root" && find . | cpio -o -H newc 2>/dev/null | gzip) >"$TMPD/initrd.gz"
 
+len=$(wc -c <"$TMPD/initrd.gz")
+# the loader puts the initrd page-aligned at the top of RAM below 4 GiB
+rd_start=$(printf '0x%08x' $(( (0x20000000 - len) & ~0xfff )))
 cmd="console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr vireo_test=$$"
 # 512 MiB: e820 = [0, 9fc00) RAM, 9fc00 + f0000 reserved, [1M, 512M) RAM
-timeout 150 "$VMM_RUN" -S -t 90 -L -m 512 -k "$kernel" -i "$TMPD/initrd.gz" \
+timeout 150 "$VMM_RUN" -S -t 90 -L -c 2 -m 512 -k "$kernel" -i "$TMPD/initrd.gz" \
 	-a "$cmd" -s "$TMPD/serial.log" \
 	"serial:Linux version " \
 	"serial:Command line: $cmd\r\n" \
@@ -40,6 +44,8 @@ timeout 150 "$VMM_RUN" -S -t 90 -L -m 512 -k "$kernel" -i "$TMPD/initrd.gz" \
 	"serial:BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved\r\n" \
 	"serial:BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved\r\n" \
 	"serial:BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable\r\n" \
+	"serial:RAMDISK: [mem $rd_start-0x1fffffff]\r\n" \
+	"serial:MPTABLE: OEM ID: VIREO" "serial:Processors: 2\r\n" \
 	poweroff exit:host-poweroff
 st=$?
 echo "# last COM1 lines:"

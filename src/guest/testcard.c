@@ -209,6 +209,18 @@ text_key(uint8_t code)
 	}
 }
 
+/* Report all of @head as damaged without changing a pixel. */
+static void
+flush_head(uint32_t head)
+{
+	mmio_write32(disp_regs + VIREO_DISP_REG_FLUSH_X, 0);
+	mmio_write32(disp_regs + VIREO_DISP_REG_FLUSH_Y, 0);
+	mmio_write32(disp_regs + VIREO_DISP_REG_FLUSH_W, card.head[head].width);
+	mmio_write32(disp_regs + VIREO_DISP_REG_FLUSH_H,
+		     card.head[head].height);
+	mmio_write32(disp_regs + VIREO_DISP_REG_FLUSH_HEAD, head);
+}
+
 static void
 key_event(uint8_t code, int e0, int up)
 {
@@ -223,6 +235,8 @@ key_event(uint8_t code, int e0, int up)
 		key_alt = !up;
 	else if (code == 0x53 && !up && key_ctrl && key_alt)
 		poweroff(); /* Ctrl-Alt-Del is vireo's power button */
+	if (code == 0x3b && !up && !e0 && card.head[0].enabled)
+		flush_head(0); /* F1: exercise the flush-rect register */
 	if (!up && !e0)
 		text_key(code);
 }

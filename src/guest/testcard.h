@@ -150,7 +150,9 @@
  *                    through the i8042 (0xfe to port 0x64), once
  *   "resetcf9"       the same through port 0xcf9
  * Ctrl-Alt-Del (what vmm_power_button() sends) prints "testcard poweroff"
- * and powers off.
+ * and powers off.  F1 (make code 3b) writes all of head 0 to the display
+ * device's flush-rect register without changing a pixel, so the host gets
+ * damage covering the whole head.
  */
 
 #endif /* VIREO_TESTCARD_H */

@@ -22,6 +22,9 @@
  *   poweroff             host power off
  *   reset                host reset (vmm_reset)
  *   powerbutton          vmm_power_button
+ *   covered:H            wait until the damage since the last resize (or
+ *                        since "uncover:H") covers all of head H
+ *   uncover:H            forget head H's damage so far
  *   damage:H             for a second, every damage rectangle of head H
  *                        lies inside the frame counter or the video
  *   dump:H,FILE          write head H as a PPM
@@ -580,6 +583,15 @@ action(char *a)
 		tap_ok(act_exit(v[0]), "VM stopped with reason %s", v[0]);
 	} else if (!strcmp(a, "poweroff")) {
 		tap_ok(!vmm_poweroff(run.vm), "host power off");
+	} else if (!strcmp(a, "uncover") && n == 1) {
+		pthread_mutex_lock(&run.lock);
+		run.head[U(0)].dx0 = run.head[U(0)].dy0 = INT64_MAX;
+		run.head[U(0)].dx1 = run.head[U(0)].dy1 = INT64_MIN;
+		pthread_mutex_unlock(&run.lock);
+		tap_ok(1, "damage of head %u forgotten", U(0));
+	} else if (!strcmp(a, "covered") && n == 1) {
+		tap_ok(act_resized(U(0), run.head[U(0)].w, run.head[U(0)].h),
+		       "damage covers all of head %u", U(0));
 	} else if (!strcmp(a, "reset")) {
 		tap_ok(!vmm_reset(run.vm), "host reset");
 	} else if (!strcmp(a, "powerbutton")) {

@@ -347,7 +347,7 @@ settings_machine_save(struct settings_machine *m, struct settings_error *err)
 				   strerror(-rc));
 		return rc;
 	}
-	rc = settings_write_file(m->path, buf, len, p->lock_fd >= 0, err);
+	rc = settings_write_file(m->path, buf, len, &p->lock_fd, err);
 	free(buf);
 	if (!rc)
 		rc = machine_snapshot(m);

@@ -278,7 +278,7 @@ settings_registry_save(struct settings_registry *r, struct settings_error *err)
 	rc = settings_doc_dump(r->doc, &buf, &len);
 	if (rc)
 		return rc;
-	rc = settings_write_file(r->path, buf, len, r->lock_fd >= 0, err);
+	rc = settings_write_file(r->path, buf, len, &r->lock_fd, err);
 	free(buf);
 	return rc;
 }

@@ -95,6 +95,8 @@ save_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Write and fsync <file>-tmp; @return its fd, still open and locked, so
+ * the lock moves with the new file when it is renamed into place. */
 static int
 save_tmp(const char *tmp, const char *buf, size_t len, mode_t mode)
 {
@@ -112,9 +114,13 @@ save_tmp(const char *tmp, const char *buf, size_t len, mode_t mode)
 	}
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
-	if (close(fd) < 0 && !rc)
+	if (!rc && flock(fd, LOCK_EX) < 0)
 		rc = -errno;
-	return rc;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 /* Keep the old file as <file>-prev (VirtualBox skips files under 16
@@ -133,59 +139,70 @@ save_keep_prev(const char *path, const char *prev)
 	return 0;
 }
 
+/* @return the fd locking the new file, or -errno. */
 static int
 save_steps(const char *path, const char *buf, size_t len, const char *dir)
 {
 	char tmp[PATH_MAX], prev[PATH_MAX];
 	struct stat st;
 	mode_t mode = 0600;
-	int rc, dfd;
+	int rc, fd, dfd;
 
 	if (snprintf(tmp, sizeof(tmp), "%s-tmp", path) >= (int)sizeof(tmp) ||
 	    snprintf(prev, sizeof(prev), "%s-prev", path) >= (int)sizeof(prev))
 		return -ENAMETOOLONG;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
-	rc = save_tmp(tmp, buf, len, mode);
-	if (rc) {
+	fd = save_tmp(tmp, buf, len, mode);
+	if (fd < 0) {
 		unlink(tmp);
-		return rc;
+		return fd;
 	}
 	save_test_hook("tmp-written");
 	rc = save_keep_prev(path, prev);
+	save_test_hook("prev-linked");
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
 	if (rc) {
 		unlink(tmp);
-		return rc;
-	}
-	save_test_hook("prev-linked");
-	if (rename(tmp, path) < 0) {
-		rc = -errno;
-		unlink(tmp);
+		close(fd);
 		return rc;
 	}
 	save_test_hook("renamed");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	rc = fsync(dfd) < 0 ? -errno : 0;
-	close(dfd);
-	return rc;
+	rc = dfd < 0 || fsync(dfd) < 0 ? -errno : 0;
+	if (dfd >= 0)
+		close(dfd);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 int
-settings_write_file(const char *path, const char *buf, size_t len,
-		    bool have_lock, struct settings_error *err)
+settings_write_file(const char *path, const char *buf, size_t len, int *held,
+		    struct settings_error *err)
 {
 	char dir[PATH_MAX];
 	int lock = -1, rc = save_dir_of(path, dir, sizeof(dir));
 
-	if (!rc && !have_lock) {
+	if (!rc && (!held || *held < 0)) {
 		/* a file that does not exist yet has nothing to protect */
 		lock = settings_lock_file(path);
 		rc = lock < 0 && lock != -ENOENT ? lock : 0;
 	}
-	if (!rc)
+	if (!rc) {
 		rc = save_steps(path, buf, len, dir);
+		if (rc >= 0 && held && *held >= 0) {
+			/* keep holding the lock, now on the new inode */
+			close(*held);
+			*held = rc;
+		} else if (rc >= 0) {
+			close(rc);
+		}
+		rc = rc < 0 ? rc : 0;
+	}
 	if (lock >= 0)
 		close(lock);
 	if (rc)

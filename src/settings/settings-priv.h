@@ -67,10 +67,11 @@ int sx_check_root(xmlDocPtr doc, const char *path, unsigned *minor,
 /** Exclusive flock on the file @path (re-taken if the file was replaced
  * while waiting); @return the fd holding it or -errno. */
 int settings_lock_file(const char *path);
-/** tmp + fsync, link old to -prev, rename, fsync dir.  Takes the
- * file's lock unless @have_lock. */
+/** tmp + fsync, link old to -prev, rename, fsync dir.  @held: NULL or
+ * -1, the file is locked for the save only; else the caller's lock fd on
+ * the file, replaced by one on the new file. */
 int settings_write_file(const char *path, const char *buf, size_t len,
-			bool have_lock, struct settings_error *err);
+			int *held, struct settings_error *err);
 int settings_doc_dump(xmlDocPtr doc, char **buf, size_t *len);
 
 /* ---- the machine's private half ------------------------------------- */

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <libxml/c14n.h>
@@ -573,6 +575,45 @@ test_registry(const char *tmp)
 	settings_registry_free(r);
 }
 
+static bool
+lock_is_free(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	bool free_now = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return free_now;
+}
+
+/* A lock taken at load stays held across saves (it moves to the new
+ * file) until the machine is freed. */
+static void
+test_lock(const char *tmp)
+{
+	struct settings_machine *m = NULL;
+	struct settings_error err = {{0}};
+	char path[4300], cmd[8700];
+
+	snprintf(path, sizeof(path), "%s/lock.vbox", tmp);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fixture("full-1.17.vbox"),
+		 path);
+	if (system(cmd) != 0 ||
+	    settings_machine_load_locked(path, &m, &err) != 0) {
+		tap_ok(0, "lock: load_locked %s", err.msg);
+		return;
+	}
+	tap_ok(!lock_is_free(path), "lock: held after load_locked");
+	m->ram_mb = 300;
+	tap_ok(settings_machine_save(m, &err) == 0 && !lock_is_free(path),
+	       "lock: still held on the new file after a save");
+	m->ram_mb = 400;
+	tap_ok(settings_machine_save(m, &err) == 0 && !lock_is_free(path),
+	       "lock: and after a second save");
+	settings_machine_free(m);
+	tap_ok(lock_is_free(path), "lock: released by settings_machine_free");
+}
+
 static void
 test_passwords(void)
 {
@@ -622,7 +663,7 @@ main(void)
 		 srcdir ? srcdir : ".");
 	if (!mkdtemp(tmp))
 		tap_skip_all("cannot create a temporary directory");
-	tap_plan(64);
+	tap_plan(68);
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		check_round_trip(good[i]);
 	test_full_116();
@@ -634,6 +675,7 @@ main(void)
 	test_edit_preserves();
 	test_errors();
 	test_registry(tmp);
+	test_lock(tmp);
 	test_passwords();
 	char cmd[100];
 

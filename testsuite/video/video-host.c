@@ -260,6 +260,13 @@ cmd_info(const char *args)
 	buf[n] = '\0';
 	if (n == 4 && code <= VRDE_QI_PORT) {
 		printf("info %u\n", *(uint32_t *)buf);
+	} else if (n == 8 && (code == VRDE_QI_BYTES_SENT ||
+			      code == VRDE_QI_BYTES_RECEIVED ||
+			      code == VRDE_QI_BEGIN_TIME)) {
+		uint64_t v;
+
+		memcpy(&v, buf, sizeof(v));
+		printf("info %llu\n", (unsigned long long)v);
 	} else {
 		printf("info %s\n", buf);
 	}

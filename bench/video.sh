@@ -1,0 +1,159 @@
+#!/bin/sh
+# video.sh - what each delivery path of a detected video costs: bytes per
+# second on the wire and CPU time of the server, for a 640x360 area
+# playing at 25 fps (the testcard's gradient, see testcard.h), per path
+# and JPEG/H.264 quality, against plain bitmaps of the same area.
+#
+#   bench/video.sh [--seconds S] [--out DIR]
+#
+# Needs the test programs (make -C testsuite video/video-host
+# rdp-probe/rdp-probe) and the RDP module.  Each configuration runs one
+# video-host (the module inside) and one rdp-probe; after 2 s of warm-up
+# (detection takes 10 frames) it reads the module's byte counter
+# (query_info BYTES_SENT) and the host's CPU time twice, S seconds apart.
+# The host's own drawing of the frames is measured without a client and
+# listed separately.  Writes video-<date>-<host>.json (one object per
+# configuration) and .md to bench/results/.  Not part of make check.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+seconds=10
+out=$here/results
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) seconds=$2; shift ;;
+	--out) out=$2; shift ;;
+	*) echo "usage: bench/video.sh [--seconds S] [--out DIR]" >&2; exit 2 ;;
+	esac
+	shift
+done
+host_bin=$top/testsuite/video/video-host
+probe_bin=$top/testsuite/rdp-probe/rdp-probe
+module=$top/src/vrde/rdp/.libs/vireo-vrde-rdp.so
+for f in "$host_bin" "$probe_bin" "$module"; do
+	[ -e "$f" ] || { echo "video.sh: missing $f (build it first)" >&2; exit 1; }
+done
+mkdir -p "$out" || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/vireo-bench-video.XXXXXX") || exit 1
+trap 'exec 8>&- 2>/dev/null; kill $hpid $ppid 2>/dev/null; rm -rf "$work"' EXIT
+hpid=
+ppid=
+stamp=$(date -u +%Y-%m-%d)
+name=video-$stamp-$(hostname -s 2>/dev/null || hostname)
+json=$out/$name.json
+md=$out/$name.md
+
+start_host() {
+	rm -f "$work/ctl" "$work/out"
+	mkfifo "$work/ctl"
+	"$host_bin" --module "$module" --size 1024x768 --video 64,160,640,360 \
+		--fps 25 --prop TCP/Ports=37000-37999 --prop Security/Method=RDP \
+		--prop "Host/MachineFolder=$work" "$@" \
+		<"$work/ctl" >"$work/out" 2>"$work/err" &
+	hpid=$!
+	exec 8>"$work/ctl"
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$work/out")
+		[ -n "$port" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cmd() {
+	n=$(wc -l <"$work/out")
+	echo "$*" >&8
+	for _ in $(seq 100); do
+		line=$(tail -n +"$((n + 1))" "$work/out" |
+			grep -E '^(ok|error|info|frame|cpu)' | head -n 1)
+		[ -n "$line" ] && { echo "${line#* }"; return; }
+		sleep 0.05
+	done
+}
+
+stop_host() {
+	echo quit >&8 2>/dev/null
+	exec 8>&-
+	wait "$hpid" 2>/dev/null
+	hpid=
+}
+
+# measure LABEL PATH QUALITY VIDEO(on/off) PROBE-ARGS...
+measure() {
+	label=$1 path=$2 q=$3 video=$4
+	shift 4
+	start_host --prop "VideoChannel/Enabled=$video" \
+		--prop "VideoChannel/Quality=$q" || { echo "$label: no host" >&2; return; }
+	timeout $((seconds + 30)) "$probe_bin" --port "$port" --sec rdp \
+		--timeout 20 "$@" --sleep $(((seconds + 4) * 1000)) \
+		>"$work/probe.json" 2>"$work/probe.err" &
+	ppid=$!
+	for _ in $(seq 100); do
+		grep -q '^connect client' "$work/out" && break
+		sleep 0.1
+	done
+	cmd play >/dev/null
+	sleep 2
+	b0=$(cmd info 11 1)
+	c0=$(cmd cpu)
+	sleep "$seconds"
+	b1=$(cmd info 11 1)
+	c1=$(cmd cpu)
+	codec=$(cmd info 20 1)
+	cmd stop >/dev/null
+	wait "$ppid" 2>/dev/null
+	ppid=
+	stop_host
+	pj=$(cat "$work/probe.json")
+	frames=$(printf '%s' "$pj" | sed -n 's/.*"frames":\([0-9]*\),"total_ms".*/\1/p')
+	tframes=$(printf '%s' "$pj" | sed -n 's/.*"tsmf":{[^}]*"frames":\([0-9]*\).*/\1/p')
+	total=$(printf '%s' "$pj" | sed -n 's/.*"total_ms":\([0-9]*\).*/\1/p')
+	awk -v l="$label" -v p="$path" -v q="$q" -v c="$codec" -v s="$seconds" \
+		-v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
+		-v f="${frames:-0}" -v tf="${tframes:-0}" -v t="${total:-1}" 'BEGIN {
+		bps = (b1 - b0) / s; cpu = (c1 - c0) / (s * 10.0);
+		ups = (f + tf) * 1000.0 / (t > 0 ? t : 1);
+		printf "{\"config\":\"%s\",\"path\":\"%s\",\"quality\":%s,\"codec\":\"%s\",\"seconds\":%s,\"bytes_per_s\":%.0f,\"kbit_per_s\":%.0f,\"bytes_per_frame\":%.0f,\"server_cpu_percent\":%.1f,\"client_updates_per_s\":%.1f}\n",
+			l, p, q, c, s, bps, bps * 8 / 1000, bps / 25, cpu, ups }' >>"$json"
+}
+
+: >"$json"
+# The host drawing 25 frames/s with nobody connected: subtract it.
+start_host --prop VideoChannel/Enabled=false && {
+	cmd play >/dev/null
+	sleep 1
+	c0=$(cmd cpu)
+	sleep "$seconds"
+	c1=$(cmd cpu)
+	stop_host
+	awk -v s="$seconds" -v c0="$c0" -v c1="$c1" 'BEGIN {
+		printf "{\"config\":\"host drawing only\",\"path\":\"none\",\"quality\":0,\"codec\":\"\",\"seconds\":%s,\"bytes_per_s\":0,\"kbit_per_s\":0,\"bytes_per_frame\":0,\"server_cpu_percent\":%.1f,\"client_updates_per_s\":0}\n",
+			s, (c1 - c0) / (s * 10.0) }' >>"$json"
+}
+measure "bitmaps, video channel off" bitmap 75 false --no-gfx
+measure "gfx planar, video channel off" gfx-planar 75 false --gfx
+measure "bitmaps (video detected, no TSMF/GFX)" bitmap 75 true --no-gfx
+for q in 30 75 100; do
+	measure "MJPEG over TSMF q$q" tsmf-mjpeg "$q" true --gfx \
+		--freerdp /dvc:tsmf
+done
+for q in 30 75 100; do
+	measure "H.264 AVC420 q$q" gfx-avc420 "$q" true --gfx \
+		--gfx-codec avc420
+done
+
+{
+	echo "# Video delivery: 640x360 area at 25 fps ($stamp, $(nproc) cores)"
+	echo
+	echo "kbit/s and bytes/frame (kbit/s over the guest's 25 fps) come from"
+	echo "the module's byte counter over $seconds s; server CPU is the"
+	echo "video-host process (module included) in % of one core; client"
+	echo "updates/s are the probe's painted updates plus decoded TSMF frames"
+	echo "over its whole session (incl. connecting), a rough rate."
+	echo
+	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | client updates/s |"
+	echo "|---|---|---:|---:|---:|---:|"
+	sed 's/.*"config":"\([^"]*\)".*"codec":"\([^"]*\)".*"kbit_per_s":\([0-9]*\).*"bytes_per_frame":\([0-9]*\).*"server_cpu_percent":\([0-9.]*\).*"client_updates_per_s":\([0-9.]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 |/' "$json"
+} >"$md"
+cat "$md"

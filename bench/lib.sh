@@ -48,9 +48,9 @@ record() {
 # bg NAME CMD... : starts CMD in the background, output to $work/NAME.log;
 # sets $bg_pid.  The pid is ended when the run exits.
 bg() {
-	_name=$1
+	_bg_name=$1
 	shift
-	"$@" >"$work/$_name.log" 2>&1 &
+	"$@" >"$work/$_bg_name.log" 2>&1 &
 	bg_pid=$!
 	echo "$bg_pid" >>"$pids_file"
 }

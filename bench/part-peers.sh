@@ -1,8 +1,8 @@
 # part-peers.sh - the peers users would pick instead of vireo, showing the
 # same animation (sourced by bench/run).
 #
-# FreeRDP's shadow server and Weston's RDP backend show xanim (card.c's
-# copy of the test card, 1024x768, 30 frames per second) and are measured
+# FreeRDP's shadow server and Weston's RDP backend show xanim (the test
+# card drawn by the guest's own draw.c, 1024x768, 30 frames per second) and are measured
 # by rdp-watch exactly like vireo; QEMU boots the same picture as its own
 # guest image and is measured by vnc-probe (part-qemu.sh).
 
@@ -51,7 +51,7 @@ peer_shadow() {
 	if wait_port "$port" 30; then
 		log "shadow: measuring on port $port (display :$xdisp)"
 		measure_rdp shadow "$shadow_pid" "$port"
-		note shadow "FreeRDP's shadow server mirrors an Xvfb display showing xanim (the test card redrawn by bench/card.c from testcard.h, not the guest's code); CPU is the freerdp-shadow-cli process only (not Xvfb)."
+		note shadow "FreeRDP's shadow server mirrors an Xvfb display showing xanim (the test card drawn by the guest's own src/guest/draw.c in an X11 window); CPU is the freerdp-shadow-cli process only (not Xvfb)."
 	else
 		not_measured serve shadow "freerdp-shadow-cli did not listen (see $work/shadow.log)"
 	fi

@@ -1,5 +1,5 @@
 # part-qemu.sh - QEMU's VNC server showing the test card (sourced by
-# part-peers.sh).  QEMU boots bench/testcard-qemu.elf (qemu/: card.c's
+# part-peers.sh).  QEMU boots bench/testcard-qemu.elf (qemu/: the guest's draw.c
 # picture behind a Multiboot entry, on QEMU's bochs-display) and
 # vnc-probe measures it like rdp-watch measures the RDP servers.
 #
@@ -48,8 +48,8 @@ peer_qemu() {
 			log "qemu-vnc: vnc-probe failed (exit $?)"
 		_rep=$((_rep + 1))
 	done
-	note qemu-vnc "QEMU 7.2's VNC server (default encodings negotiated by libvncclient: Tight/ZRLE, lossless) showing bench/testcard-qemu.elf, the test card redrawn by bench/card.c from testcard.h on QEMU's bochs-display; the guest runs under TCG (KVM here emulates this image's ring-0 code and cannot turn its paging on), and the CPU figure excludes the guest's TCG threads."
+	note qemu-vnc "QEMU 7.2's VNC server (default encodings negotiated by libvncclient: Tight/ZRLE, lossless) showing bench/testcard-qemu.elf, the testcard guest's own drawing code (src/guest/draw.c) behind a Multiboot entry on QEMU's bochs-display; the guest runs under TCG (KVM here emulates this image's ring-0 code and cannot turn its paging on), and the CPU figure excludes the guest's TCG threads."
 	stop "$qemu_pid"
 }
 
-peer_qemu
+[ "${qemu_functions_only:-0}" = 1 ] || peer_qemu

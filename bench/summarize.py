@@ -22,9 +22,10 @@ FIELDS = {
     "scaling": [("server_cpu_per_s", "server CPU s/s"), ("server_rss_kb", "server RSS KiB"),
                 ("fps_per_client", "frames/s per client"),
                 ("bytes_per_s_per_client", "bytes/s per client")],
-    "vmm": [("first_frame_s", "start to first frame s"),
+    "vmm": [("ready_s", "start to 'testcard ready' s"),
+            ("first_frame_s", "start to first frame s"),
             ("rss_beyond_guest_kb", "RSS beyond guest RAM KiB"),
-            ("guest_ram_kb", "guest RAM KiB")],
+            ("rss_kb", "RSS KiB")],
 }
 # What identifies one row of each table.
 KEYS = {

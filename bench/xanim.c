@@ -1,9 +1,10 @@
 /*
  * xanim.c - the testcard's animation as an X11 client, for the peers that
  * export an X or Wayland desktop (FreeRDP's shadow server on Xvfb, Weston
- * with Xwayland).  It draws card.c's copy of the test card, advances the
- * frame counter and the video rectangle at the testcard's 30 frames per
- * second, and echoes typed keys into the text line like the guest does, so
+ * with Xwayland).  It draws the test card with the testcard guest's own
+ * drawing code (src/guest/draw.c, font.c), advances the frame counter and
+ * the video rectangle at the testcard's 30 frames per second, and echoes
+ * typed keys into the text line as the guest does (cardkey.c), so
  * the same benchmark client measures every server the same way.
  *
  * Usage: xanim [--width W --height H] [--override | --fullscreen]
@@ -21,19 +22,18 @@
 #include <X11/Xlib.h>
 #include <X11/Xatom.h>
 #include <X11/Xutil.h>
-#include <X11/keysym.h>
 
-#include "card.h"
-#include "guest/testcard.h"
+#include "cardkey.h"
+#include "guest/card.h"
 
 struct xanim {
 	Display *dpy;
 	Window win;
 	GC gc;
 	XImage *img;
-	struct card_fb fb;
-	unsigned chars;
-	int text_dirty; /* typed since the last frame */
+	struct card card; /* head 0 is the window */
+	uint32_t *px;
+	unsigned w, h;
 };
 
 static void
@@ -81,15 +81,22 @@ xanim_open(struct xanim *a, unsigned w, unsigned h, int override,
 	XStoreName(a->dpy, a->win, "vireo-bench testcard");
 	XSelectInput(a->dpy, a->win, ExposureMask | KeyPressMask);
 	a->gc = XCreateGC(a->dpy, a->win, 0, NULL);
-	a->fb.w = w;
-	a->fb.h = h;
-	a->fb.pitch = w;
-	a->fb.px = calloc((size_t)w * h, 4);
-	if (!a->fb.px) {
+	a->w = w;
+	a->h = h;
+	a->px = calloc((size_t)w * h, 4);
+	if (!a->px) {
 		return -1;
 	}
+	a->card.nheads = 1;
+	a->card.head[0] = (struct card_head){.enabled = 1,
+					     .fb = a->px,
+					     .width = w,
+					     .height = h,
+					     .pitch = w,
+					     .cross_x = -1,
+					     .cross_y = -1};
 	a->img = XCreateImage(a->dpy, DefaultVisual(a->dpy, scr), 24, ZPixmap,
-			      0, (char *)a->fb.px, w, h, 32, (int)w * 4);
+			      0, (char *)a->px, w, h, 32, (int)w * 4);
 	if (!a->img) {
 		fprintf(stderr, "xanim: cannot create the image\n");
 		return -1;
@@ -113,20 +120,19 @@ xanim_open(struct xanim *a, unsigned w, unsigned h, int override,
 	return 0;
 }
 
+/*
+ * X keycodes on Xvfb and Xwayland are evdev codes + 8, and evdev codes of
+ * the main keyboard block are the set-1 make codes the guest sees.
+ */
 static void
 xanim_key(struct xanim *a, XKeyEvent *ev)
 {
-	KeySym sym = XLookupKeysym(ev, 0);
-
-	if (sym == XK_BackSpace) {
-		a->chars -= a->chars > 0;
-	} else if (sym == XK_Return || a->chars >= TESTCARD_TEXT_MAX) {
-		a->chars = 0;
-	} else {
-		a->chars++;
+	if (ev->keycode < 8 || ev->keycode - 8 >= 0x80) {
+		return;
 	}
-	/* Shown with the next frame, as the guest does. */
-	a->text_dirty = 1;
+	cardkey_press(&a->card, (uint8_t)(ev->keycode - 8));
+	xanim_put(a, TESTCARD_TEXT_X, TESTCARD_TEXT_Y, TESTCARD_TEXT_WIDTH,
+		  TESTCARD_TEXT_HEIGHT);
 }
 
 static void
@@ -136,7 +142,7 @@ xanim_events(struct xanim *a)
 		XEvent ev;
 		XNextEvent(a->dpy, &ev);
 		if (ev.type == Expose) {
-			xanim_put(a, 0, 0, a->fb.w, a->fb.h);
+			xanim_put(a, 0, 0, a->w, a->h);
 		} else if (ev.type == KeyPress) {
 			xanim_key(a, &ev.xkey);
 		}
@@ -169,25 +175,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	XSetInputFocus(a.dpy, a.win, RevertToParent, CurrentTime);
-	card_draw_static(&a.fb);
-	xanim_put(&a, 0, 0, a.fb.w, a.fb.h);
+	a.card.frame = 1;
+	card_draw_full(&a.card, 0);
+	xanim_put(&a, 0, 0, a.w, a.h);
 
 	/* Frame f is drawn at start + (f - 1) / 30 s, like the guest. */
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (uint32_t frame = 1;; frame++) {
-		card_draw_frame(&a.fb, frame);
+		a.card.frame = frame;
+		card_draw_frame(&a.card, 0);
 		xanim_put(&a, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
 			  TESTCARD_VIDEO_WIDTH, TESTCARD_VIDEO_HEIGHT);
 		xanim_put(&a, 0, 0,
 			  TESTCARD_COUNTER_BLOCKS * TESTCARD_BLOCK_SIZE,
 			  TESTCARD_BLOCK_SIZE);
-		if (a.text_dirty) {
-			card_draw_text(&a.fb, a.chars);
-			xanim_put(&a, TESTCARD_TEXT_X, TESTCARD_TEXT_Y,
-				  TESTCARD_TEXT_WIDTH, TESTCARD_TEXT_HEIGHT);
-			a.text_dirty = 0;
-		}
 		XFlush(a.dpy);
 		next.tv_nsec += 1000000000L / TESTCARD_FPS;
 		if (next.tv_nsec >= 1000000000L) {

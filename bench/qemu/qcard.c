@@ -1,16 +1,17 @@
 /*
  * qcard.c - the test card as a guest QEMU boots: finds QEMU's
- * bochs-display on PCI, sets 1024x768x32, and runs card.c's picture at
- * the testcard's 30 frames per second, paced by the TSC (calibrated
- * against the PIT), echoing keys typed on the i8042 into the text line.
+ * bochs-display on PCI, sets 1024x768x32, and draws the test card with
+ * the testcard guest's own drawing code (src/guest/draw.c, font.c) at its
+ * 30 frames per second, paced by the TSC (calibrated against the PIT),
+ * echoing keys typed on the i8042 into the text line (cardkey.c).
  * Runs entirely in ring 3 (see boot.S).  Prints "testcard ready heads=1"
  * on COM1 after the first frame, as the vireo testcard does, so start-up
  * time is measured the same way for both VMMs.
  */
 #include <stdint.h>
 
-#include "card.h"
-#include "guest/testcard.h"
+#include "cardkey.h"
+#include "guest/card.h"
 
 #define QC_PCI_ADDR 0xcf8
 #define QC_PCI_DATA 0xcfc
@@ -113,9 +114,9 @@ qc_tsc_per_50ms(void)
 	return (uint32_t)(qc_rdtsc() - t0);
 }
 
-/* Reads pending i8042 keyboard bytes; returns the new character count. */
-static unsigned
-qc_keys(unsigned chars)
+/* Echoes pending i8042 key presses into the text line. */
+static void
+qc_keys(struct card *c)
 {
 	uint8_t st;
 
@@ -124,16 +125,11 @@ qc_keys(unsigned chars)
 		if (st & 0x20 || code & 0x80 || code == 0xe0) {
 			continue; /* mouse byte, release or prefix */
 		}
-		if (code == 0x0e) {
-			chars -= chars > 0;
-		} else if (code == 0x1c || chars >= TESTCARD_TEXT_MAX) {
-			chars = 0;
-		} else {
-			chars++;
-		}
+		cardkey_press(c, code);
 	}
-	return chars;
 }
+
+static struct card qc_card;
 
 void
 qcard_main(void)
@@ -151,29 +147,29 @@ qcard_main(void)
 	qc_dispi(mmio, 3, 32);
 	qc_dispi(mmio, 4, 0x41); /* enabled, linear framebuffer */
 
-	struct card_fb fb = {
-	    .px = (uint32_t *)(uintptr_t)fbaddr,
-	    .w = TESTCARD_HEAD0_WIDTH,
-	    .h = TESTCARD_HEAD0_HEIGHT,
+	struct card *c = &qc_card;
+	c->nheads = 1;
+	c->head[0] = (struct card_head){
+	    .enabled = 1,
+	    .fb = (uint32_t *)(uintptr_t)fbaddr,
+	    .width = TESTCARD_HEAD0_WIDTH,
+	    .height = TESTCARD_HEAD0_HEIGHT,
 	    .pitch = TESTCARD_HEAD0_WIDTH,
+	    .cross_x = -1,
+	    .cross_y = -1,
 	};
 	uint32_t per_frame = qc_tsc_per_50ms() * 2 / 3; /* 20/30 of it */
-	unsigned chars = 0, shown = 0;
 
-	card_draw_static(&fb);
-	uint64_t next = qc_rdtsc();
-	for (uint32_t frame = 1;; frame++) {
-		card_draw_frame(&fb, frame);
-		if (chars != shown) {
-			card_draw_text(&fb, chars);
-			shown = chars;
-		}
-		if (frame == 1) {
-			qc_puts(TESTCARD_READY_PREFIX "1\n");
+	c->frame = 1;
+	card_draw_full(c, 0);
+	qc_puts(TESTCARD_READY_PREFIX "1\n");
+	uint64_t next = qc_rdtsc() + per_frame;
+	for (;;) {
+		while (qc_rdtsc() < next) {
+			qc_keys(c);
 		}
 		next += per_frame;
-		while (qc_rdtsc() < next) {
-			chars = qc_keys(chars);
-		}
+		c->frame++;
+		card_draw_frame(c, 0);
 	}
 }

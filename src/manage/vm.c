@@ -148,6 +148,22 @@ createvm_write(struct createvm_args *a, struct settings_registry *r,
 	return rc;
 }
 
+/* Names must stay unique among registered machines: commands find a
+ * machine by its name. */
+static bool
+vm_name_taken(const struct settings_registry *r, const char *name)
+{
+	char *path = NULL;
+	char u[SETTINGS_UUID_LEN + 1];
+	bool taken;
+
+	if (settings_uuid_normalize(name, u) == 0)
+		return true; /* a uuid-shaped name would be ambiguous */
+	taken = settings_registry_find(r, name, &path) == 0;
+	free(path);
+	return taken;
+}
+
 int
 cmd_createvm(int argc, char **argv)
 {
@@ -169,6 +185,10 @@ cmd_createvm(int argc, char **argv)
 		rc = snprintf(dir, sizeof(dir), "%s/%s", a.base, a.name);
 	if (rc < 0 || (size_t)rc >= sizeof(dir)) {
 		manage_error("machine folder path too long");
+		rc = MANAGE_FAIL;
+	} else if (a.reg && vm_name_taken(r, a.name)) {
+		manage_error("a machine named '%s' is already registered",
+			     a.name);
 		rc = MANAGE_FAIL;
 	} else if (snprintf(path, sizeof(path), "%s/%s.vbox", dir, a.name),
 		   access(path, F_OK) == 0) {

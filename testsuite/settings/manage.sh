@@ -31,6 +31,8 @@ r $M list vms
 is "$out" "\"t1\" {$UUID}" "list vms: \"name\" {uuid}"
 r $M createvm --name t1 --register
 is "$rc" 1 "createvm over an existing file fails"
+r $M createvm --name t1 --basefolder "$TMPD/other" --register
+like "$rc:$err" "^1:.*already registered" "createvm --register of a taken name fails"
 r $M createvm --name t2 --basefolder "$TMPD/vms" --uuid 12345678-aaaa-4bbb-8ccc-1234567890ab
 is "$rc" 0 "createvm --basefolder --uuid (not registered)"
 like "$out" "UUID: 12345678-aaaa-4bbb-8ccc-1234567890ab" "the given uuid is used"

@@ -357,7 +357,7 @@ sx_parse(const char *buf, size_t len, const char *path, xmlDocPtr *out,
 	if (!ctxt)
 		return -ENOMEM;
 	xmlSetStructuredErrorFunc(&first, sx_record_error);
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", opts);
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, opts);
 	xmlSetStructuredErrorFunc(NULL, NULL);
 	ok = doc && ctxt->wellFormed && !first.set;
 	xmlFreeParserCtxt(ctxt);

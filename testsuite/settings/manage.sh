@@ -291,6 +291,45 @@ r $M unregistervm t1 --delete
 ok "unregistervm --delete removes settings and disk" sh -c "test ! -e '$VBOX' && test ! -e '$TMPD/d.img'"
 r $M list vms
 is "$(printf '%s\n' "$out" | grep -cE '"t[12]"')" 0 "unregistered machines are gone from list vms"
+# usage errors (2) and failures (1) of every subcommand
+T2="$TMPD/vms/t2/t2.vbox"	# unregistered by now: named by its file
+while IFS='|' read -r want args; do
+	# shellcheck disable=SC2086
+	r $M $args
+	is "$rc" "$want" "vireo-manage $args: exit $want"
+	[ -n "$err" ] || diag "no message on stderr for: $args"
+done <<EOS
+2|createvm
+2|registervm
+1|registervm $TMPD/none.vbox
+2|unregistervm
+1|unregistervm nosuchvm
+2|modifyvm
+2|modifyvm $T2
+2|setextradata $T2
+1|setextradata nosuchvm k v
+2|getextradata
+1|getextradata nosuchvm k
+2|showvminfo
+2|showvminfo $T2 --bogus
+1|showvminfo nosuchvm
+2|setproperty
+2|internalcommands
+2|internalcommands passwordhash
+2|internalcommands setcredentials $T2 alice
+1|internalcommands setcredentials nosuchvm alice pw
+2|createmedium disk --filename $TMPD/x.img
+2|createmedium disk --size 5
+2|storagectl $T2
+2|storagectl $T2 --name X --portcount 99
+1|storagectl $T2 --name NoSuch --controller AHCI
+2|storageattach $T2 --port 0
+1|storageattach $T2 --storagectl SATA --port 0 --device 0 --medium $TMPD/none.img
+2|controlvm $T2
+1|controlvm nosuchvm pause
+2|startvm
+1|startvm nosuchvm
+EOS
 r $M list frobs
 is "$rc" 2 "list frobs: exit 2"
 r $M frobnicate

@@ -1,2 +1,130 @@
-# part-vireo.sh - (sourced by bench/run) not written yet.
-not_measured vireo all "harness not written yet"
+# part-vireo.sh - vireo end to end: vireo-headless running the testcard
+# guest with the RDP module, measured by rdp-watch like the peers
+# (sourced by bench/run; part-scaling.sh reuses its functions).
+#
+# The server's CPU figure is vireo-headless's CPU time minus what it
+# spends with no client at all (measured first): the guest's vCPU draws
+# the test card in the same process, and that is not serving work.
+#
+# Paths can be overridden to measure a build elsewhere:
+#   VIREO_BENCH_HEADLESS (vireo-headless), VIREO_BENCH_MODULE_DIR
+#   (directory with vireo-vrde-rdp.so and vireo-auth-null.so),
+#   VIREO_BENCH_TESTCARD (testcard.elf).
+
+vh_bin=${VIREO_BENCH_HEADLESS:-$top_builddir/src/headless/vireo-headless}
+vh_card=${VIREO_BENCH_TESTCARD:-$top_builddir/src/guest/testcard.elf}
+vh_moddir=${VIREO_BENCH_MODULE_DIR:-}
+rw=$builddir/rdp-watch
+
+# vireo_missing: prints why vireo cannot be measured, or nothing.
+vireo_missing() {
+	[ -x "$vh_bin" ] || { echo "vireo-headless not built ($vh_bin)"; return; }
+	[ -f "$vh_card" ] || { echo "testcard guest not built ($vh_card)"; return; }
+	[ -x "$rw" ] || { echo "bench/rdp-watch not built"; return; }
+	(exec 3<>/dev/kvm) 2>/dev/null || { echo "cannot open /dev/kvm"; return; }
+	if [ -z "$vh_moddir" ]; then
+		vh_moddir=$work/modules
+		mkdir -p "$vh_moddir"
+		for so in "$top_builddir"/src/vrde/rdp/.libs/vireo-vrde-*.so \
+			"$top_builddir"/src/auth/.libs/vireo-auth-*.so; do
+			[ -f "$so" ] && ln -sf "$so" "$vh_moddir/"
+		done
+	fi
+	[ -e "$vh_moddir/vireo-vrde-rdp.so" ] || { echo "RDP module not built (src/vrde/rdp)"; return; }
+	[ -e "$vh_moddir/vireo-auth-null.so" ] || { echo "null auth library not built (src/auth)"; return; }
+}
+
+# vireo_machine: a registered VM "bench" (testcard, 64 MiB, one screen,
+# RDP on 127.0.0.1, null authentication, several clients allowed).
+vireo_machine() {
+	export VIREO_HOME=$work/vhome
+	_dir=$work/vms/bench
+	mkdir -p "$VIREO_HOME" "$_dir"
+	_uuid='{be4c0000-0000-4000-8000-000000000001}'
+	cat >"$_dir/bench.vbox" <<XML
+<?xml version="1.0"?>
+<VirtualBox xmlns="http://www.virtualbox.org/" version="1.16-linux">
+ <Machine uuid="$_uuid" name="bench" OSType="Other">
+  <ExtraData>
+   <ExtraDataItem name="vireo/Boot/Source" value="testcard"/>
+   <ExtraDataItem name="vireo/Boot/Kernel" value="$vh_card"/>
+  </ExtraData>
+  <Hardware>
+   <Memory RAMSize="64"/>
+   <Display VRAMSize="16" monitorCount="1"/>
+   <RemoteDisplay enabled="true" authType="Null" allowMultiConnection="true">
+    <VRDEProperties>
+     <Property name="TCP/Ports" value="37300-37399"/>
+     <Property name="TCP/Address" value="127.0.0.1"/>
+    </VRDEProperties>
+   </RemoteDisplay>
+  </Hardware>
+ </Machine>
+</VirtualBox>
+XML
+	cat >"$VIREO_HOME/vireo.xml" <<XML
+<?xml version="1.0"?>
+<VirtualBox xmlns="http://www.virtualbox.org/" version="1.16-linux">
+ <Global>
+  <ExtraData/>
+  <MachineRegistry><MachineEntry uuid="$_uuid" src="$_dir/bench.vbox"/></MachineRegistry>
+  <SystemProperties/>
+ </Global>
+</VirtualBox>
+XML
+}
+
+# vireo_start: starts vireo-headless; sets vireo_pid, vireo_port.
+vireo_start() {
+	vireo_machine
+	VIREO_MODULE_DIR=$vh_moddir VIREO_TESTCARD=$vh_card \
+		bg vireo "$vh_bin" --startvm bench --vrde on
+	vireo_pid=$bg_pid
+	vireo_port=
+	for _i in $(seq 300); do
+		vireo_port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\..*/\1/p' \
+			"$work/vireo.log" 2>/dev/null | head -n1)
+		[ -n "$vireo_port" ] && break
+		kill -0 "$vireo_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$vireo_port" ]
+}
+
+# cpu_rate PID SECONDS: CPU seconds per second PID uses over SECONDS.
+cpu_rate() {
+	_c0=$(cpu_ticks "$1")
+	sleep "$2"
+	_c1=$(cpu_ticks "$1")
+	echo "$_c0 $_c1 $2 $(clk_tck)" | awk '{printf "%.4f", ($2 - $1) / $4 / $3}'
+}
+
+vireo_e2e() {
+	_why=$(vireo_missing)
+	if [ -n "$_why" ]; then
+		not_measured serve vireo "$_why"
+		return
+	fi
+	if ! vireo_start; then
+		not_measured serve vireo "vireo-headless did not start its RDP server (see $work/vireo.log)"
+		stop "$vireo_pid"
+		return
+	fi
+	sleep 2 # the guest boots and draws
+	vireo_idle=$(cpu_rate "$vireo_pid" 3)
+	log "vireo: measuring on port $vireo_port (idle CPU $vireo_idle s/s)"
+	_rep=1
+	while [ "$_rep" -le "$reps" ]; do
+		record "$_rep" timeout $((serve_seconds + 60)) "$rw" \
+			--server vireo --scenario rect --server-pid "$vireo_pid" \
+			--cpu-baseline "$vireo_idle" --seconds "$serve_seconds" \
+			--timeout 30 "/v:127.0.0.1:$vireo_port" /cert:ignore \
+			/u:bench /p:bench /sec:tls ||
+			log "vireo: rdp-watch failed (exit $?)"
+		_rep=$((_rep + 1))
+	done
+	note vireo "vireo-headless with the testcard guest (its own code, 1024x768, 30 frames per second) and the RDP module, null authentication, TLS; server CPU is vireo-headless minus its CPU with no client ($vireo_idle s/s here: the guest's vCPU and the VMM)."
+	stop "$vireo_pid"
+}
+
+[ "${vireo_functions_only:-0}" = 1 ] || vireo_e2e

@@ -11,7 +11,8 @@
  *   e.g. rdp-watch --server vireo --seconds 10 /v:127.0.0.1:37000
  *        /cert:ignore /u:bench /p:bench /sec:tls
  * watch options: --server NAME --scenario NAME --server-pid PID
- *   --exclude-threads COMM --seconds S --key-interval S
+ *   --exclude-threads COMM --cpu-baseline CPU_S_PER_S --seconds S
+ *   --key-interval S (0: type no keys) --dump FILE.ppm
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -54,6 +54,8 @@ watch_option(struct watch *w, int argc, char **argv, int *i)
 		w->exclude_threads = val;
 	} else if (!strcmp(opt, "--seconds")) {
 		w->seconds = atof(val);
+	} else if (!strcmp(opt, "--cpu-baseline")) {
+		w->cpu_baseline = atof(val);
 	} else if (!strcmp(opt, "--dump")) {
 		w->dump = val;
 	} else if (!strcmp(opt, "--key-interval")) {
@@ -344,9 +346,17 @@ watch_report(struct watch *w, FILE *out)
 		(unsigned long long)bytes, bytes / elapsed);
 	if (w->server_pid && w->cpu_ticks0 >= 0) {
 		long ticks = watch_cpu_ticks(w) - w->cpu_ticks0;
-		double cpu = (double)ticks / sysconf(_SC_CLK_TCK);
+		/* What the server spends without clients (a guest's vCPU)
+		 * is not serving work. */
+		double cpu = (double)ticks / sysconf(_SC_CLK_TCK) -
+			     w->cpu_baseline * elapsed;
+		cpu = cpu < 0 ? 0 : cpu;
 		fprintf(out, ",\"server_cpu_s\":%.2f,\"server_rss_kb\":%ld",
 			cpu, watch_rss_kb(w->server_pid));
+		if (w->cpu_baseline > 0) {
+			fprintf(out, ",\"server_cpu_baseline_per_s\":%.3f",
+				w->cpu_baseline);
+		}
 		if (w->distinct) {
 			fprintf(out, ",\"server_cpu_ms_per_frame\":%.3f",
 				cpu * 1e3 / w->distinct);

@@ -27,6 +27,7 @@ struct watch {
 	const char *server, *scenario; /* labels copied to the JSON */
 	int server_pid;		       /* 0 = no server CPU figures */
 	const char *exclude_threads;   /* comm substring, or NULL */
+	double cpu_baseline;	       /* server CPU s/s without clients */
 	double seconds;		       /* measurement window */
 	double key_interval;	       /* seconds between typed keys */
 	/* state */

@@ -176,6 +176,47 @@ poll_modes(void)
 	}
 }
 
+static uint32_t
+rtc_read(uint8_t reg)
+{
+	uint8_t v;
+
+	outb(VIREO_PORT_RTC_INDEX, reg);
+	v = inb(VIREO_PORT_RTC_INDEX + 1);
+	return (uint32_t)(v >> 4) * 10 + (v & 15); /* BCD, the default */
+}
+
+static void
+com_put2(uint32_t v)
+{
+	com_putc((char)('0' + v / 10 % 10));
+	com_putc((char)('0' + v % 10));
+}
+
+/* "testcard rtc YYYY-MM-DD HH:MM:SS" from the CMOS clock (UTC). */
+static void
+print_rtc(void)
+{
+	uint32_t s = rtc_read(0x00), mi = rtc_read(0x02), h = rtc_read(0x04);
+	uint32_t d = rtc_read(0x07), mo = rtc_read(0x08), y = rtc_read(0x09);
+	uint32_t c = rtc_read(0x32);
+
+	com_puts("testcard rtc ");
+	com_put2(c);
+	com_put2(y);
+	com_putc('-');
+	com_put2(mo);
+	com_putc('-');
+	com_put2(d);
+	com_putc(' ');
+	com_put2(h);
+	com_putc(':');
+	com_put2(mi);
+	com_putc(':');
+	com_put2(s);
+	com_putc('\n');
+}
+
 static void
 poweroff(void)
 {
@@ -359,6 +400,7 @@ testcard_main(void)
 		if (card.head[i].enabled)
 			card_draw_full(&card, i);
 	}
+	print_rtc();
 	com_puts(TESTCARD_READY_PREFIX);
 	com_putu(card.nheads);
 	com_putc('\n');

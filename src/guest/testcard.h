@@ -122,8 +122,9 @@
 #define TESTCARD_CROSSHAIR_RGB 0x00ff8000u
 
 /* ---- COM1 lines (8250 at 0x3f8), each ended by "\n" ------------------------
- *   "testcard ready heads=<N>"          once, after the first frame is
- *                                       on every head
+ *   "testcard rtc YYYY-MM-DD HH:MM:SS"  the CMOS clock (UTC), just before
+ *   "testcard ready heads=<N>"          once per boot, after the first
+ *                                       frame is on every head
  *   "key <code> <down|up>"              for each key event: <code> is the
  *                                       set-1 make code in 2 lowercase hex
  *                                       digits ("1e"), or "e0" + 2 digits

@@ -4,7 +4,7 @@
 # button (Ctrl-Alt-Del, no ACPI) makes it power off.
 . "$srcdir/vmm/vmm-lib.sh"
 R="serial:testcard ready heads=1\n"
-RR="serial:testcard ready heads=1\ntestcard ready heads=1\n"
+RR="serial:testcard ready heads=1\ntestcard rtc "
 timeout 60 "$VMM_RUN" -S "$R" card:0 damage:0 reset "$RR" card:0 \
 	powerbutton "serial:key 1d down\nkey 38 down\nkey e053 down\ntestcard poweroff\n" \
 	exit:poweroff >"${TMPDIR:-/tmp}/vmm-lc.$$"

@@ -362,9 +362,6 @@ display_thread(void *arg)
 int
 vmm_display_start(struct vmm *vm)
 {
-	pthread_condattr_t ca;
-
-	(void)ca;
 	vm->disp_started = true;
 	if (pthread_create(&vm->disp_thread, NULL, display_thread, vm)) {
 		vm->disp_started = false;

@@ -105,10 +105,13 @@ vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
 			 strerror(errno));
 		return -errno;
 	}
+	/* both below 4 GiB, inside the MMIO hole, away from every BAR */
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
 	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VIREO_GPA_TSS_KVM) < 0) {
-		snprintf(err, errlen, "KVM_SET_TSS_ADDR failed: %s",
-			 strerror(errno));
+		snprintf(
+		    err, errlen,
+		    "KVM_SET_IDENTITY_MAP_ADDR/KVM_SET_TSS_ADDR failed: %s",
+		    strerror(errno));
 		return -errno;
 	}
 	r = vmm_kvm_slot(vm, VMM_SLOT_RAM_LOW, 0, vm->ram_low, vm->ram, 0);

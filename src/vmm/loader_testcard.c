@@ -22,9 +22,6 @@
 #include "log.h"
 #include "vmm-internal.h"
 
-int vmm_read_file(const char *path, uint8_t **out, size_t *len, char *err,
-		  size_t errlen);
-
 int
 vmm_read_file(const char *path, uint8_t **out, size_t *len, char *err,
 	      size_t errlen)

@@ -69,6 +69,9 @@ struct vmm_rect {
 	uint32_t w, h;
 };
 
+/* pixels is the VMM's copy of the head as of the last refresh (what the
+ * damage reported so far describes), not live guest memory; it changes
+ * only inside the display thread's refresh, under the head's lock. */
 struct vmm_head_info {
 	bool enabled;
 	uint32_t width, height; /* pixels */

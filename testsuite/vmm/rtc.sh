@@ -1,12 +1,12 @@
 #!/bin/sh
 # The CMOS RTC gives the guest the host's time: the testcard prints what
 # it read ("testcard rtc ..."), which must be within two minutes of the
-# host's UTC clock.  The serial log file gets COM1 too.
+# host's UTC clock.  The serial log file and stdout get COM1 too.
 . "$srcdir/vmm/vmm-lib.sh"
 tap_tmpdir
-plan 3
+plan 4
 before=$(date -u +%s)
-timeout 60 "$VMM_RUN" -S -s "$TMPD/com1.log" "serial:testcard ready" \
+timeout 60 "$VMM_RUN" -S -O -s "$TMPD/com1.log" "serial:testcard ready" \
 	poweroff exit:host-poweroff >"$TMPD/out" 2>&1
 is "$?" 0 "vmm-run exit status"
 line=$(grep '^testcard rtc ' "$TMPD/com1.log")
@@ -16,4 +16,5 @@ t=$(date -u -d "${line#testcard rtc }" +%s 2>/dev/null || echo 0)
 d=$((t - before))
 [ "$d" -lt 0 ] && d=$((-d))
 ok "RTC within 120 s of the host clock (off by ${d} s)" [ "$d" -le 120 ]
+ok "COM1 also went to stdout" grep -q "^testcard rtc 2" "$TMPD/out"
 done_testing

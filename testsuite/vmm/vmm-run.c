@@ -29,6 +29,9 @@
  *                        lies inside the frame counter or the video
  *   dump:H,FILE          write head H as a PPM
  * SIGTERM powers the VM off (vmm_poweroff) and lets exit: see it.
+ * -O also copies COM1 to stdout (vmm_config.serial_stdout).
+ * Exit status: 0 every check passed, 1 a check failed or the VM could not
+ * be created (the reason on stderr), 2 usage error.
  */
 #include "config.h"
 
@@ -667,7 +670,7 @@ main(int argc, char **argv)
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
 	cfg.kernel = getenv("VIREO_TESTCARD");
-	while ((opt = getopt(argc, argv, "H:c:m:k:LGi:a:s:t:Sb")) != -1) {
+	while ((opt = getopt(argc, argv, "H:c:m:k:LGi:a:s:t:SbO")) != -1) {
 		switch (opt) {
 		case 'H':
 			cfg.heads = (uint32_t)atoi(optarg);
@@ -704,6 +707,9 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			bench = 1;
+			break;
+		case 'O':
+			cfg.serial_stdout = true;
 			break;
 		default:
 			fprintf(stderr, "usage: vmm-run [options] action...\n");

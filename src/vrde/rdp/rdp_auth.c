@@ -1,0 +1,207 @@
+/*
+ * rdp_auth.c - client credentials and "@n" monitor selection.
+ *
+ * NLA: WinPR's NTLM asks ComputeNtlmHash for the NTLMv2 hash, which we
+ * derive from the host's get_nt_hash(); after NTLM succeeded the client
+ * delegates its plaintext password, which FreeRDP hands to Logon; that
+ * password is checked once more through client_logon (which also applies
+ * the connection policy).  TLS and RDP: the Client Info fields, read in
+ * Capabilities.  Either way the decision happens before Demand Active, so
+ * a denied client never sees a pixel.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <winpr/ntlm.h>
+#include <winpr/string.h>
+
+#include "rdp.h"
+
+/* If @s ends in "@<digits>", cut it off and @return the number, else -1. */
+static long
+rdp_cut_suffix(char *s)
+{
+	char *at = s ? strrchr(s, '@') : NULL;
+	char *p;
+	long n;
+
+	if (!at || !at[1])
+		return -1;
+	for (p = at + 1; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	n = strtol(at + 1, NULL, 10);
+	*at = '\0';
+	return n;
+}
+
+uint32_t
+rdp_auth_take_screen(char *user, char *domain)
+{
+	long n = rdp_cut_suffix(domain);
+	char *bs;
+
+	/* "@n\user" in the user field, for clients without a domain */
+	if (n < 0 && user && user[0] == '@' && (bs = strchr(user, '\\'))) {
+		char *p = user + 1;
+		while (p < bs && isdigit((unsigned char)*p))
+			p++;
+		if (p == bs && bs > user + 1) {
+			n = strtol(user + 1, NULL, 10);
+			memmove(user, bs + 1, strlen(bs + 1) + 1);
+		}
+	}
+	if (n < 0)
+		n = rdp_cut_suffix(user); /* UPN form "user@n" */
+	if (n <= 0)
+		return 0; /* none, or "@0": the primary screen */
+	return n > 1000000 ? 1000000 : (uint32_t)(n - 1);
+}
+
+static char *
+rdp_identity_str(const SEC_WINNT_AUTH_IDENTITY *id, const void *p, UINT32 len)
+{
+	char *out = NULL;
+
+	if (!p || !len)
+		return strdup("");
+	/* WinPR's NTLM always hands over UTF-16 (lengths in WCHARs), even
+	 * when Flags are not set; only an explicit ANSI flag means bytes. */
+	if (id->Flags & SEC_WINNT_AUTH_IDENTITY_ANSI)
+		return strndup((const char *)p, len);
+	if (ConvertFromUnicode(CP_UTF8, 0, (LPCWSTR)p, (int)len, &out, 0, NULL,
+			       NULL) <= 0)
+		return strdup("");
+	return out;
+}
+
+BOOL
+rdp_auth_logon_cb(freerdp_peer *peer, SEC_WINNT_AUTH_IDENTITY *id,
+		  BOOL automatic)
+{
+	struct rdp_client *c = (struct rdp_client *)peer->context;
+
+	/* Called with an empty identity for TLS/RDP; with the delegated
+	 * plaintext credentials after NLA.  The return value is ignored by
+	 * FreeRDP: the verdict is enforced in Capabilities. */
+	if (!automatic || !id || !id->User)
+		return TRUE;
+	free(c->nla_user);
+	free(c->nla_domain);
+	free(c->nla_password);
+	c->nla_user = rdp_identity_str(id, id->User, id->UserLength);
+	c->nla_domain = rdp_identity_str(id, id->Domain, id->DomainLength);
+	c->nla_password =
+	    rdp_identity_str(id, id->Password, id->PasswordLength);
+	return TRUE;
+}
+
+SECURITY_STATUS
+rdp_auth_ntlm_hash_cb(void *arg, const SEC_WINNT_AUTH_IDENTITY *id,
+		      const SecBuffer *proof, const BYTE *randkey,
+		      const BYTE *mic, const SecBuffer *micvalue, BYTE *hash)
+{
+	freerdp_peer *peer = arg;
+	struct rdp_client *c = (struct rdp_client *)peer->context;
+	struct rdp_server *srv = c->srv;
+	uint8_t nt[16];
+	char *user, *domain;
+	int rc = -ENOENT;
+
+	user = rdp_identity_str(id, id->User, id->UserLength);
+	domain = rdp_identity_str(id, id->Domain, id->DomainLength);
+	if (user && domain) {
+		rdp_auth_take_screen(user, domain);
+		if (srv->cb->get_nt_hash)
+			rc = srv->cb->get_nt_hash(srv->ctx, user, domain, nt);
+		if (rc < 0)
+			rdp_info(srv, "client %u: no NT hash for user '%s'",
+				 c->id, user);
+	}
+	free(user);
+	free(domain);
+	if (rc < 0)
+		return 0;
+	/* The client hashed the names exactly as it sent them, suffix and
+	 * all, so the NTLMv2 hash uses the raw identity. */
+	if (!NTOWFv2FromHashW(nt, (LPWSTR)id->User, id->UserLength * 2,
+			      (LPWSTR)id->Domain, id->DomainLength * 2, hash))
+		return 0;
+	memset(nt, 0, sizeof(nt));
+	return 1; /* WinPR treats non-zero as success */
+}
+
+static const char *
+rdp_auth_security(rdpSettings *s)
+{
+	if (s->NlaSecurity)
+		return "NLA";
+	if (s->TlsSecurity)
+		return "TLS";
+	return "RDP";
+}
+
+static const char *
+rdp_auth_reason(int rc)
+{
+	switch (rc) {
+	case -EACCES:
+		return "bad credentials";
+	case -EBUSY:
+		return "another client holds the VM";
+	case -ERANGE:
+		return "no such screen";
+	default:
+		return strerror(-rc);
+	}
+}
+
+int
+rdp_auth_check(struct rdp_client *c)
+{
+	struct rdp_server *srv = c->srv;
+	rdpSettings *s = c->peer->settings;
+	struct vrde_logon lo = {0};
+	bool nla = s->NlaSecurity && c->nla_user;
+	const char *pw;
+	uint32_t screen;
+	int rc;
+
+	c->security = rdp_auth_security(s);
+	snprintf(c->user, sizeof(c->user), "%s",
+		 nla ? c->nla_user : (s->Username ? s->Username : ""));
+	snprintf(c->domain, sizeof(c->domain), "%s",
+		 nla ? c->nla_domain : (s->Domain ? s->Domain : ""));
+	pw = nla ? c->nla_password : (s->Password ? s->Password : "");
+	screen = rdp_auth_take_screen(c->user, c->domain);
+	if (screen >= srv->nscreens) {
+		rdp_warn(srv,
+			 "client %u (%s): screen @%u requested, the VM "
+			 "has %u; disconnecting",
+			 c->id, c->address, screen + 1, srv->nscreens);
+		return -ERANGE;
+	}
+	lo.client_id = c->id;
+	lo.user = c->user;
+	lo.password = pw;
+	lo.domain = c->domain;
+	lo.address = c->address;
+	lo.screen = screen;
+	lo.security = c->security;
+	rc = srv->cb->client_logon ? srv->cb->client_logon(srv->ctx, &lo) : 0;
+	if (rc < 0) {
+		rdp_warn(srv, "client %u (%s) user '%s' denied over %s: %s",
+			 c->id, c->address, c->user, c->security,
+			 rdp_auth_reason(rc));
+		return rc;
+	}
+	c->screen = screen;
+	c->logged_on = true;
+	rdp_info(srv, "client %u (%s) user '%s' logged on over %s, screen %u",
+		 c->id, c->address, c->user, c->security, screen + 1);
+	return 0;
+}

@@ -1,0 +1,499 @@
+/*
+ * rdp_screen.c - one shadow copy per VM screen, filled only in update(),
+ * and the shared tile encoder.
+ *
+ * The shadow is cut into 64x64 tiles, each stamped with the generation of
+ * its last change.  Encoded tiles are cached per codec configuration with
+ * the generation they show: the first client that needs a tile in a
+ * configuration encodes it (outside the screen lock, from a private copy),
+ * every later client with that configuration takes a reference to the same
+ * bytes.  Only pixel copies happen under the lock the host's display
+ * thread also takes, so encoding never delays the VM's display refresh.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <freerdp/codec/color.h>
+#include <freerdp/codec/interleaved.h>
+#include <freerdp/codec/planar.h>
+
+#include "rdp.h"
+
+struct rdp_encoder {
+	BITMAP_PLANAR_CONTEXT *planar_na;
+	BITMAP_PLANAR_CONTEXT *planar_alpha;
+	BITMAP_INTERLEAVED_CONTEXT *interleaved;
+	uint8_t buf[RDP_TILE * RDP_TILE * 4 + 1024];
+};
+
+struct rdp_blob *
+rdp_blob_ref(struct rdp_blob *b)
+{
+	if (b)
+		atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+void
+rdp_blob_unref(struct rdp_blob *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+static struct rdp_blob *
+rdp_blob_new(const void *data, uint32_t len)
+{
+	struct rdp_blob *b = malloc(sizeof(*b) + len);
+
+	if (!b)
+		return NULL;
+	atomic_init(&b->refs, 1);
+	b->len = len;
+	memcpy(b->data, data, len);
+	return b;
+}
+
+static void
+rdp_screen_free_cache(struct rdp_screen *s)
+{
+	uint32_t n = s->tiles_x * s->tiles_y;
+
+	for (int c = 0; c < RDP_CODEC_COUNT; c++) {
+		if (!s->cache[c])
+			continue;
+		for (uint32_t t = 0; t < n; t++)
+			rdp_blob_unref(s->cache[c][t].blob);
+		free(s->cache[c]);
+		s->cache[c] = NULL;
+	}
+}
+
+/* Adopt a new geometry (called with s->lock held).  @return 0 or -ENOMEM.
+ */
+static int
+rdp_screen_set_geometry(struct rdp_screen *s, const struct vrde_screen_info *in)
+{
+	uint32_t w = in->enabled ? in->width : 0;
+	uint32_t h = in->enabled ? in->height : 0;
+	uint32_t tx = (w + RDP_TILE - 1) / RDP_TILE;
+	uint32_t ty = (h + RDP_TILE - 1) / RDP_TILE;
+
+	rdp_screen_free_cache(s);
+	free(s->shadow);
+	free(s->tile_gen);
+	s->shadow = NULL;
+	s->tile_gen = NULL;
+	s->width = w;
+	s->height = h;
+	s->enabled = in->enabled && w && h;
+	s->tiles_x = tx;
+	s->tiles_y = ty;
+	s->pad_w = tx * RDP_TILE;
+	s->pad_h = ty * RDP_TILE;
+	s->geom_gen++;
+	s->need_full = true;
+	s->filled = false;
+	if (!tx || !ty)
+		return 0;
+	s->shadow = calloc((size_t)s->pad_w * s->pad_h, 4);
+	s->tile_gen = calloc((size_t)tx * ty, sizeof(uint64_t));
+	for (int c = 0; c < RDP_CODEC_COUNT; c++)
+		s->cache[c] =
+		    calloc((size_t)tx * ty, sizeof(struct rdp_tile_entry));
+	if (!s->shadow || !s->tile_gen || !s->cache[RDP_CODEC_COUNT - 1]) {
+		s->width = s->height = s->tiles_x = s->tiles_y = 0;
+		s->enabled = false;
+		return -ENOMEM;
+	}
+	s->gen++;
+	for (uint32_t t = 0; t < tx * ty; t++)
+		s->tile_gen[t] = s->gen;
+	return 0;
+}
+
+static bool
+rdp_geometry_differs(const struct rdp_screen *s,
+		     const struct vrde_screen_info *in)
+{
+	bool en = in->enabled && in->width && in->height;
+
+	return en != s->enabled ||
+	       (en && (in->width != s->width || in->height != s->height));
+}
+
+int
+rdp_screen_init(struct rdp_server *srv)
+{
+	char v[32];
+	long n;
+
+	rdp_prop(srv, VRDE_HOST_PROP_SCREEN_COUNT, v, sizeof(v));
+	n = v[0] ? strtol(v, NULL, 10) : 1;
+	if (n < 1 || n > 64)
+		n = 1;
+	srv->screens = calloc((size_t)n, sizeof(*srv->screens));
+	if (!srv->screens)
+		return -ENOMEM;
+	srv->nscreens = (uint32_t)n;
+	for (uint32_t i = 0; i < srv->nscreens; i++) {
+		pthread_mutex_init(&srv->screens[i].lock, NULL);
+		srv->screens[i].index = i;
+		rdp_screen_resize(srv, i);
+	}
+	return 0;
+}
+
+void
+rdp_screen_fini(struct rdp_server *srv)
+{
+	for (uint32_t i = 0; i < srv->nscreens; i++) {
+		struct rdp_screen *s = &srv->screens[i];
+		rdp_screen_free_cache(s);
+		free(s->shadow);
+		free(s->tile_gen);
+		pthread_mutex_destroy(&s->lock);
+	}
+	free(srv->screens);
+	srv->screens = NULL;
+	srv->nscreens = 0;
+}
+
+void
+rdp_screen_resize(struct rdp_server *srv, uint32_t screen)
+{
+	struct vrde_screen_info in = {0};
+	struct rdp_screen *s;
+
+	if (screen >= srv->nscreens)
+		return;
+	s = &srv->screens[screen];
+	if (srv->cb->screen_query(srv->ctx, screen, &in) < 0)
+		in.enabled = 0;
+	pthread_mutex_lock(&s->lock);
+	if (rdp_geometry_differs(s, &in) || !s->shadow)
+		if (rdp_screen_set_geometry(s, &in) < 0)
+			rdp_err(srv, "screen %u: out of memory for %ux%u",
+				screen + 1, in.width, in.height);
+	s->need_full = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Copy @r (clipped) from the host's pixels and stamp its tiles. */
+static void
+rdp_screen_copy(struct rdp_screen *s, const struct vrde_screen_info *in,
+		uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1)
+{
+	size_t dst_stride = (size_t)s->pad_w * 4;
+
+	if (x1 > s->width)
+		x1 = s->width;
+	if (y1 > s->height)
+		y1 = s->height;
+	if (x0 >= x1 || y0 >= y1 || !in->pixels)
+		return;
+	for (uint32_t y = y0; y < y1; y++)
+		memcpy(s->shadow + y * dst_stride + x0 * 4,
+		       in->pixels + (size_t)y * in->stride + x0 * 4,
+		       (size_t)(x1 - x0) * 4);
+	s->gen++;
+	for (uint32_t ty = y0 / RDP_TILE; ty <= (y1 - 1) / RDP_TILE; ty++)
+		for (uint32_t tx = x0 / RDP_TILE; tx <= (x1 - 1) / RDP_TILE;
+		     tx++)
+			s->tile_gen[ty * s->tiles_x + tx] = s->gen;
+}
+
+/* Called with the host's screen lock held (update() or our own lock). */
+static void
+rdp_screen_fill_locked(struct rdp_server *srv, struct rdp_screen *s,
+		       const struct vrde_rect *r)
+{
+	struct vrde_screen_info in = {0};
+	int64_t x0, y0, x1, y1;
+
+	if (srv->cb->screen_query(srv->ctx, s->index, &in) < 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (rdp_geometry_differs(s, &in))
+		rdp_screen_set_geometry(s, &in);
+	if (s->enabled && in.bpp == 32) {
+		if (s->need_full || !r) {
+			rdp_screen_copy(s, &in, 0, 0, s->width, s->height);
+			s->need_full = false;
+			s->filled = true;
+		} else {
+			x0 = r->x < 0 ? 0 : r->x;
+			y0 = r->y < 0 ? 0 : r->y;
+			x1 = (int64_t)r->x + r->w;
+			y1 = (int64_t)r->y + r->h;
+			if (x1 > x0 && y1 > y0)
+				rdp_screen_copy(
+				    s, &in, (uint32_t)x0, (uint32_t)y0,
+				    (uint32_t)(x1 > UINT32_MAX ? UINT32_MAX
+							       : x1),
+				    (uint32_t)(y1 > UINT32_MAX ? UINT32_MAX
+							       : y1));
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+rdp_screen_update(struct rdp_server *srv, uint32_t screen,
+		  const struct vrde_rect *r)
+{
+	if (screen >= srv->nscreens || !r)
+		return;
+	rdp_screen_fill_locked(srv, &srv->screens[screen], r);
+}
+
+void
+rdp_screen_ensure_filled(struct rdp_server *srv, uint32_t screen)
+{
+	struct rdp_screen *s;
+	bool filled;
+
+	if (screen >= srv->nscreens)
+		return;
+	s = &srv->screens[screen];
+	pthread_mutex_lock(&s->lock);
+	filled = s->filled;
+	pthread_mutex_unlock(&s->lock);
+	if (filled)
+		return;
+	srv->cb->screen_lock(srv->ctx, screen);
+	rdp_screen_fill_locked(srv, s, NULL);
+	srv->cb->screen_unlock(srv->ctx, screen);
+}
+
+void
+rdp_screen_geometry(struct rdp_server *srv, uint32_t screen, uint32_t *w,
+		    uint32_t *h, uint64_t *geom_gen)
+{
+	struct rdp_screen *s = &srv->screens[screen];
+
+	pthread_mutex_lock(&s->lock);
+	*w = s->width;
+	*h = s->height;
+	*geom_gen = s->geom_gen;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+rdp_tiles_free(struct rdp_tile_out *t, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		rdp_blob_unref(t[i].blob);
+	free(t);
+}
+
+void
+rdp_encoder_free(struct rdp_encoder *enc)
+{
+	if (!enc)
+		return;
+	freerdp_bitmap_planar_context_free(enc->planar_na);
+	freerdp_bitmap_planar_context_free(enc->planar_alpha);
+	bitmap_interleaved_context_free(enc->interleaved);
+	free(enc);
+}
+
+static struct rdp_encoder *
+rdp_encoder_get(struct rdp_client *c)
+{
+	struct rdp_encoder *e = c->enc;
+
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->planar_na = freerdp_bitmap_planar_context_new(
+	    PLANAR_FORMAT_HEADER_NA | PLANAR_FORMAT_HEADER_RLE, RDP_TILE,
+	    RDP_TILE);
+	e->planar_alpha = freerdp_bitmap_planar_context_new(
+	    PLANAR_FORMAT_HEADER_RLE, RDP_TILE, RDP_TILE);
+	e->interleaved = bitmap_interleaved_context_new(TRUE);
+	if (!e->planar_na || !e->planar_alpha || !e->interleaved) {
+		rdp_encoder_free(e);
+		return NULL;
+	}
+	c->enc = e;
+	return e;
+}
+
+/* Encode the tile pixels @px (stride RDP_TILE*4) of size @w x @h. */
+static struct rdp_blob *
+rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
+		uint32_t w, uint32_t h)
+{
+	const uint32_t stride = RDP_TILE * 4;
+	UINT32 size = sizeof(e->buf);
+	BYTE *out;
+	UINT32 bpp;
+
+	switch (codec) {
+	case RDP_CODEC_PLANAR_NA:
+	case RDP_CODEC_GFX_PLANAR:
+	case RDP_CODEC_PLANAR_ALPHA:
+		out = freerdp_bitmap_compress_planar(
+		    codec == RDP_CODEC_PLANAR_ALPHA ? e->planar_alpha
+						    : e->planar_na,
+		    px, PIXEL_FORMAT_BGRX32, w, h, stride, e->buf, &size);
+		if (!out)
+			return NULL;
+		return rdp_blob_new(out, size);
+	case RDP_CODEC_INTERLEAVED_15:
+	case RDP_CODEC_INTERLEAVED_16:
+	case RDP_CODEC_INTERLEAVED_24:
+		bpp = codec == RDP_CODEC_INTERLEAVED_24	  ? 24
+		      : codec == RDP_CODEC_INTERLEAVED_16 ? 16
+							  : 15;
+		if (!interleaved_compress(e->interleaved, e->buf, &size, w, h,
+					  px, PIXEL_FORMAT_BGRX32, stride, 0, 0,
+					  NULL, bpp))
+			return NULL;
+		return rdp_blob_new(e->buf, size);
+	default:
+		return NULL;
+	}
+}
+
+/* Tile geometry for @codec: legacy bitmaps are padded to multiples of 4,
+ * graphics-pipeline tiles are exact. */
+static void
+rdp_tile_rect(const struct rdp_screen *s, uint32_t t, enum rdp_codec codec,
+	      struct rdp_tile_out *o)
+{
+	o->x = (t % s->tiles_x) * RDP_TILE;
+	o->y = (t / s->tiles_x) * RDP_TILE;
+	o->cw = s->width - o->x < RDP_TILE ? s->width - o->x : RDP_TILE;
+	o->ch = s->height - o->y < RDP_TILE ? s->height - o->y : RDP_TILE;
+	o->w = o->cw;
+	o->h = o->ch;
+	if (codec != RDP_CODEC_GFX_PLANAR) {
+		o->w = (o->cw + 3) & ~3u;
+		o->h = (o->ch + 3) & ~3u;
+	}
+}
+
+/* Copy tile @o out of the shadow; GFX planar needs it upside down because
+ * the planar encoder writes bottom-up and the pipeline decodes top-down. */
+static void
+rdp_tile_copy(const struct rdp_screen *s, const struct rdp_tile_out *o,
+	      enum rdp_codec codec, uint8_t *dst)
+{
+	size_t sstride = (size_t)s->pad_w * 4;
+
+	for (uint32_t y = 0; y < o->h; y++) {
+		uint32_t sy = codec == RDP_CODEC_GFX_PLANAR ? o->h - 1 - y : y;
+		memcpy(dst + (size_t)y * RDP_TILE * 4,
+		       s->shadow + (o->y + sy) * sstride + o->x * 4,
+		       (size_t)o->w * 4);
+	}
+}
+
+struct rdp_pending {
+	uint32_t tile;
+	uint32_t index; /* into the output array */
+	uint64_t gen;
+	uint8_t px[RDP_TILE * RDP_TILE * 4];
+};
+
+static int
+rdp_encode_pending(struct rdp_client *c, struct rdp_screen *s,
+		   enum rdp_codec codec, struct rdp_pending *p, uint32_t np,
+		   struct rdp_tile_out *out, uint64_t geom)
+{
+	struct rdp_encoder *e = rdp_encoder_get(c);
+	uint32_t i;
+
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < np; i++) {
+		struct rdp_tile_out *o = &out[p[i].index];
+		o->blob = rdp_encode_tile(e, codec, p[i].px, o->w, o->h);
+		if (!o->blob)
+			return -EIO;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->geom_gen == geom) {
+		for (i = 0; i < np; i++) {
+			struct rdp_tile_entry *te = &s->cache[codec][p[i].tile];
+			if (te->gen >= p[i].gen)
+				continue;
+			rdp_blob_unref(te->blob);
+			te->blob = rdp_blob_ref(out[p[i].index].blob);
+			te->gen = p[i].gen;
+		}
+		s->encodes += np;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int
+rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
+		   struct rdp_tile_out **out, uint32_t *n)
+{
+	struct rdp_screen *s = &c->srv->screens[c->screen];
+	struct rdp_pending *pend = NULL;
+	struct rdp_tile_out *o = NULL;
+	uint32_t nt, no = 0, np = 0;
+	uint64_t geom;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->geom_gen != c->geom_seen) {
+		pthread_mutex_unlock(&s->lock);
+		return -ESTALE;
+	}
+	geom = s->geom_gen;
+	nt = s->tiles_x * s->tiles_y;
+	if (!s->enabled || !s->filled || (!all && s->gen <= c->gen_sent)) {
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	o = calloc(nt, sizeof(*o));
+	pend = malloc((size_t)nt * sizeof(*pend));
+	if (!o || !pend) {
+		pthread_mutex_unlock(&s->lock);
+		free(o);
+		free(pend);
+		return -ENOMEM;
+	}
+	for (uint32_t t = 0; t < nt; t++) {
+		struct rdp_tile_entry *te = &s->cache[codec][t];
+		if (!all && s->tile_gen[t] <= c->gen_sent)
+			continue;
+		rdp_tile_rect(s, t, codec, &o[no]);
+		if (te->blob && te->gen == s->tile_gen[t]) {
+			o[no].blob = rdp_blob_ref(te->blob);
+			s->shares++;
+		} else {
+			pend[np].tile = t;
+			pend[np].index = no;
+			pend[np].gen = s->tile_gen[t];
+			rdp_tile_copy(s, &o[no], codec, pend[np].px);
+			np++;
+		}
+		no++;
+	}
+	c->gen_sent = s->gen;
+	pthread_mutex_unlock(&s->lock);
+	if (np)
+		rc = rdp_encode_pending(c, s, codec, pend, np, o, geom);
+	free(pend);
+	if (rc < 0) {
+		rdp_tiles_free(o, no);
+		return rc;
+	}
+	*out = o;
+	*n = no;
+	return 0;
+}

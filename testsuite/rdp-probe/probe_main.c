@@ -1,0 +1,534 @@
+/*
+ * probe_main.c - rdp-probe: connect to an RDP server with libfreerdp-client2
+ * (in-memory GDI, no X11), run a sequence of steps (wait for pixels or
+ * stability, dump the framebuffer, send keys and pointer events, stall)
+ * and print one JSON object with timings and byte counts.
+ *
+ * Exit status: 0 every step succeeded; 1 a step failed (timeout, bad
+ * pixel); 2 the connection failed (0 with --expect-fail); 3 usage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <winpr/synch.h>
+#include <winpr/wlog.h>
+#include <freerdp/client/channels.h>
+#include <freerdp/client/cmdline.h>
+
+#include "probe.h"
+
+#define MAX_STEPS 256
+#define MAX_ARGS  64
+
+struct step {
+	const char *kind;
+	const char *arg;
+};
+
+static struct probe probe;
+
+int64_t
+probe_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool
+probe_pump(struct probe *p, int ms)
+{
+	HANDLE h[MAXIMUM_WAIT_OBJECTS];
+	int64_t end = probe_now_ms() + ms;
+	DWORD n, w;
+
+	do {
+		if (p->disconnected || freerdp_shall_disconnect(p->instance)) {
+			p->disconnected = true;
+			return false;
+		}
+		n = freerdp_get_event_handles(p->ctx, h, MAXIMUM_WAIT_OBJECTS);
+		if (n == 0) {
+			p->disconnected = true;
+			return false;
+		}
+		w = WaitForMultipleObjects(n, h, FALSE, 20);
+		if (w == WAIT_FAILED || !freerdp_check_event_handles(p->ctx)) {
+			p->disconnected = true;
+			return false;
+		}
+	} while (probe_now_ms() < end);
+	return true;
+}
+
+static BOOL
+probe_begin_paint(rdpContext *ctx)
+{
+	struct probe *p = ((struct probe_ctx *)ctx)->p;
+
+	return p->gdi_begin_paint ? p->gdi_begin_paint(ctx) : TRUE;
+}
+
+static BOOL
+probe_end_paint(rdpContext *ctx)
+{
+	struct probe *p = ((struct probe_ctx *)ctx)->p;
+
+	p->frames++;
+	return p->gdi_end_paint ? p->gdi_end_paint(ctx) : TRUE;
+}
+
+static void
+probe_on_channel(void *context, ChannelConnectedEventArgs *e, bool up)
+{
+	struct probe *p = ((struct probe_ctx *)context)->p;
+
+	for (int i = 0; probe_channels[i]; i++) {
+		const struct probe_channel *ch = probe_channels[i];
+		if (strcmp(ch->name, e->name))
+			continue;
+		if (up && ch->connected)
+			ch->connected(p, e->pInterface);
+		else if (!up && ch->disconnected)
+			ch->disconnected(p, e->pInterface);
+	}
+}
+
+static void
+probe_channel_up(void *context, ChannelConnectedEventArgs *e)
+{
+	probe_on_channel(context, e, true);
+}
+
+static void
+probe_channel_down(void *context, ChannelDisconnectedEventArgs *e)
+{
+	/* Both event structs start with the same members. */
+	probe_on_channel(context, (ChannelConnectedEventArgs *)e, false);
+}
+
+static BOOL
+probe_pre_connect(freerdp *instance)
+{
+	PubSub_SubscribeChannelConnected(instance->context->pubSub,
+					 probe_channel_up);
+	PubSub_SubscribeChannelDisconnected(instance->context->pubSub,
+					    probe_channel_down);
+	return freerdp_client_load_addins(instance->context->channels,
+					  instance->settings);
+}
+
+/* The session size changed (DesktopResize or ResetGraphics). */
+static BOOL
+probe_desktop_resize(rdpContext *ctx)
+{
+	return gdi_resize(ctx->gdi, ctx->settings->DesktopWidth,
+			  ctx->settings->DesktopHeight);
+}
+
+static BOOL
+probe_post_connect(freerdp *instance)
+{
+	struct probe *p = ((struct probe_ctx *)instance->context)->p;
+
+	if (!gdi_init(instance, PIXEL_FORMAT_BGRX32))
+		return FALSE;
+	p->gdi_begin_paint = instance->update->BeginPaint;
+	p->gdi_end_paint = instance->update->EndPaint;
+	instance->update->BeginPaint = probe_begin_paint;
+	instance->update->EndPaint = probe_end_paint;
+	instance->update->DesktopResize = probe_desktop_resize;
+	return TRUE;
+}
+
+static void
+probe_post_disconnect(freerdp *instance)
+{
+	gdi_free(instance);
+}
+
+static DWORD
+probe_verify_cert(freerdp *instance, const char *host, UINT16 port,
+		  const char *cn, const char *subject, const char *issuer,
+		  const char *fingerprint, DWORD flags)
+{
+	struct probe *p = ((struct probe_ctx *)instance->context)->p;
+
+	snprintf(p->fingerprint, sizeof(p->fingerprint), "%s",
+		 fingerprint ? fingerprint : "");
+	return 2; /* accept for this session only */
+}
+
+static DWORD
+probe_verify_changed_cert(freerdp *instance, const char *host, UINT16 port,
+			  const char *cn, const char *subject,
+			  const char *issuer, const char *fingerprint,
+			  const char *old_subject, const char *old_issuer,
+			  const char *old_fingerprint, DWORD flags)
+{
+	return probe_verify_cert(instance, host, port, cn, subject, issuer,
+				 fingerprint, flags);
+}
+
+static BOOL
+probe_client_new(freerdp *instance, rdpContext *context)
+{
+	instance->PreConnect = probe_pre_connect;
+	instance->PostConnect = probe_post_connect;
+	instance->PostDisconnect = probe_post_disconnect;
+	instance->VerifyCertificateEx = probe_verify_cert;
+	instance->VerifyChangedCertificateEx = probe_verify_changed_cert;
+	((struct probe_ctx *)context)->p = &probe;
+	return TRUE;
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+json_step(struct probe *p, const struct step *s, int rc, int64_t ms,
+	  const char *extra)
+{
+	fprintf(p->json, "%s{\"step\":", p->json_first ? "" : ",");
+	p->json_first = false;
+	json_str(p->json, s->kind);
+	fprintf(p->json, ",\"arg\":");
+	json_str(p->json, s->arg ? s->arg : "");
+	fprintf(p->json, ",\"ok\":%s,\"ms\":%lld%s}",
+		rc >= 0 ? "true" : "false", (long long)ms, extra ? extra : "");
+}
+
+/* Run one step; @return 0 or -1 (failed). */
+static int
+probe_step(struct probe *p, const struct step *s, char *extra, size_t esz)
+{
+	unsigned x, y, rgb;
+	int64_t px;
+
+	extra[0] = '\0';
+	if (!strcmp(s->kind, "wait-pixel")) {
+		if (sscanf(s->arg, "%u,%u,%x", &x, &y, &rgb) != 3)
+			return -1;
+		px = probe_wait_pixel(p, (int)x, (int)y, rgb);
+		snprintf(
+		    extra, esz, ",\"pixel\":\"%06llx\"",
+		    (long long)(probe_pixel(p, (int)x, (int)y) & 0xffffff));
+		return px < 0 ? -1 : 0;
+	}
+	if (!strcmp(s->kind, "pixel")) {
+		if (sscanf(s->arg, "%u,%u", &x, &y) != 2)
+			return -1;
+		probe_pump(p, 0);
+		px = probe_pixel(p, (int)x, (int)y);
+		snprintf(extra, esz, ",\"pixel\":\"%06llx\"",
+			 (long long)(px & 0xffffff));
+		return px < 0 ? -1 : 0;
+	}
+	if (!strcmp(s->kind, "wait-stable"))
+		return probe_wait_stable(p, atoi(s->arg)) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "dump"))
+		return probe_dump(p, s->arg) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "keys"))
+		return probe_keys(p, s->arg) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "unicode"))
+		return probe_unicode(p, s->arg) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "move"))
+		return probe_move(p, s->arg) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "click"))
+		return probe_click(p, s->arg) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "wheel"))
+		return probe_wheel(p, atoi(s->arg), false) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "hwheel"))
+		return probe_wheel(p, atoi(s->arg), true) < 0 ? -1 : 0;
+	if (!strcmp(s->kind, "sync"))
+		return probe_sync(p, (unsigned)strtoul(s->arg, NULL, 0)) < 0
+			   ? -1
+			   : 0;
+	if (!strcmp(s->kind, "sleep"))
+		return probe_pump(p, atoi(s->arg)) ? 0 : -1;
+	if (!strcmp(s->kind, "stall")) {
+		usleep((useconds_t)atoi(s->arg) * 1000);
+		return 0;
+	}
+	return -1;
+}
+
+/* stdout carries the JSON report; FreeRDP's log goes to stderr. */
+static void
+probe_log_to_stderr(void)
+{
+	wLog *root = WLog_GetRoot();
+	wLogAppender *app;
+
+	WLog_SetLogAppenderType(root, WLOG_APPENDER_CONSOLE);
+	app = WLog_GetLogAppender(root);
+	WLog_ConfigureAppender(app, "outputstream", "stderr");
+	if (!getenv("WLOG_LEVEL"))
+		WLog_SetLogLevel(root, WLOG_WARN);
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+		"usage: rdp-probe [--host H] --port N [--sec nla|tls|rdp|any]\n"
+		"  [--user U] [--password P] [--domain D] [--size WxH]\n"
+		"  [--bpp N] [--gfx|--no-gfx] [--gfx-codec planar|rfx|avc420]\n"
+		"  [--no-skip-alpha] [--timeout SEC] [--expect-fail]\n"
+		"  [--freerdp ARG]...   steps, run in order:\n"
+		"  --wait-pixel X,Y,RRGGBB --pixel X,Y --wait-stable MS\n"
+		"  --dump FILE.ppm|png --keys 1e,e0:48,down:2a,up:2a\n"
+		"  --unicode TEXT --move X,Y --click X,Y,l|r|m|x1|x2\n"
+		"  --wheel N --hwheel N --sync LOCKS --sleep MS --stall MS\n");
+	return 3;
+}
+
+static const char *const step_kinds[] = {
+    "wait-pixel", "pixel", "wait-stable", "dump", "keys",  "unicode", "move",
+    "click",	  "wheel", "hwheel",	  "sync", "sleep", "stall",   NULL};
+
+static bool
+is_step(const char *opt)
+{
+	for (int i = 0; step_kinds[i]; i++)
+		if (!strcmp(opt, step_kinds[i]))
+			return true;
+	return false;
+}
+
+struct opts {
+	const char *host, *port, *sec, *user, *password, *domain, *size;
+	const char *bpp, *gfx_codec;
+	bool gfx, no_skip_alpha, expect_fail;
+	int timeout;
+	const char *extra[16];
+	int nextra;
+	struct step steps[MAX_STEPS];
+	int nsteps;
+};
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strncmp(a, "--", 2))
+			return -1;
+		a += 2;
+		if (!strcmp(a, "gfx") || !strcmp(a, "no-gfx"))
+			o->gfx = !strcmp(a, "gfx");
+		else if (!strcmp(a, "no-skip-alpha"))
+			o->no_skip_alpha = true;
+		else if (!strcmp(a, "expect-fail"))
+			o->expect_fail = true;
+		else if (!v)
+			return -1;
+		else if (is_step(a)) {
+			if (o->nsteps == MAX_STEPS)
+				return -1;
+			o->steps[o->nsteps++] = (struct step){a, v};
+			i++;
+		} else {
+			i++;
+			if (!strcmp(a, "host"))
+				o->host = v;
+			else if (!strcmp(a, "port"))
+				o->port = v;
+			else if (!strcmp(a, "sec"))
+				o->sec = v;
+			else if (!strcmp(a, "user"))
+				o->user = v;
+			else if (!strcmp(a, "password"))
+				o->password = v;
+			else if (!strcmp(a, "domain"))
+				o->domain = v;
+			else if (!strcmp(a, "size"))
+				o->size = v;
+			else if (!strcmp(a, "bpp"))
+				o->bpp = v;
+			else if (!strcmp(a, "gfx-codec"))
+				o->gfx_codec = v;
+			else if (!strcmp(a, "timeout"))
+				o->timeout = atoi(v);
+			else if (!strcmp(a, "freerdp") && o->nextra < 16)
+				o->extra[o->nextra++] = v;
+			else
+				return -1;
+		}
+	}
+	return o->port ? 0 : -1;
+}
+
+/* FreeRDP's own parser turns the options into settings (as xfreerdp). */
+static int
+build_argv(const struct opts *o, char **av)
+{
+	int n = 0;
+
+	av[n++] = strdup("rdp-probe");
+	asprintf(&av[n++], "/v:%s", o->host ? o->host : "127.0.0.1");
+	asprintf(&av[n++], "/port:%s", o->port);
+	asprintf(&av[n++], "/u:%s", o->user ? o->user : "");
+	asprintf(&av[n++], "/p:%s", o->password ? o->password : "");
+	if (o->domain)
+		asprintf(&av[n++], "/d:%s", o->domain);
+	if (o->sec && strcmp(o->sec, "any"))
+		asprintf(&av[n++], "/sec:%s", o->sec);
+	asprintf(&av[n++], "/size:%s", o->size ? o->size : "1024x768");
+	asprintf(&av[n++], "/bpp:%s", o->bpp ? o->bpp : "32");
+	if (o->gfx && o->gfx_codec && strcmp(o->gfx_codec, "planar"))
+		asprintf(&av[n++], "/gfx:%s", o->gfx_codec);
+	else
+		av[n++] = strdup(o->gfx ? "/gfx" : "-gfx");
+	if (!o->gfx)
+		av[n++] = strdup("-rfx"); /* legacy BitmapUpdate path */
+	for (int i = 0; i < o->nextra; i++)
+		av[n++] = strdup(o->extra[i]);
+	return n;
+}
+
+static void
+probe_report_end(struct probe *p, const char *error, int64_t connect_ms)
+{
+	rdpSettings *s = p->instance ? p->instance->settings : NULL;
+	UINT64 in = 0, out = 0, inp = 0, outp = 0;
+
+	if (p->ctx && p->ctx->rdp)
+		freerdp_get_stats(p->ctx->rdp, &in, &out, &inp, &outp);
+	fprintf(p->json, "],\"connected\":%s,\"connect_ms\":%lld",
+		p->connected ? "true" : "false", (long long)connect_ms);
+	if (s && p->connected)
+		fprintf(p->json,
+			",\"width\":%u,\"height\":%u,\"security\":\"%s\"",
+			s->DesktopWidth, s->DesktopHeight,
+			s->NlaSecurity	 ? "nla"
+			: s->TlsSecurity ? "tls"
+					 : "rdp");
+	fprintf(p->json,
+		",\"bytes_received\":%llu,\"bytes_sent\":%llu,\"frames\":%llu,"
+		"\"total_ms\":%lld,\"fingerprint\":",
+		(unsigned long long)in, (unsigned long long)out,
+		(unsigned long long)p->frames,
+		(long long)(probe_now_ms() - p->t0_ms));
+	json_str(p->json, p->fingerprint);
+	for (int i = 0; probe_channels[i]; i++)
+		if (probe_channels[i]->report)
+			probe_channels[i]->report(p, p->json);
+	fprintf(p->json, ",\"error\":");
+	if (error)
+		json_str(p->json, error);
+	else
+		fprintf(p->json, "null");
+	fprintf(p->json, "}\n");
+	fflush(p->json);
+}
+
+static int
+probe_run(struct probe *p, const struct opts *o)
+{
+	char extra[128];
+	int64_t t;
+	int rc = 0;
+
+	for (int i = 0; i < o->nsteps; i++) {
+		t = probe_now_ms();
+		int r = probe_step(p, &o->steps[i], extra, sizeof(extra));
+		json_step(p, &o->steps[i], r, probe_now_ms() - t, extra);
+		if (r < 0) {
+			rc = 1;
+			break;
+		}
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	RDP_CLIENT_ENTRY_POINTS ep = {0};
+	static struct opts o = {.timeout = 20};
+	char *av[MAX_ARGS];
+	int ac, rc;
+	int64_t connect_ms = -1;
+	const char *error = NULL;
+	char errbuf[128];
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return usage();
+	probe_log_to_stderr();
+	probe.timeout_ms = o.timeout * 1000;
+	probe.json = stdout;
+	probe.json_first = true;
+	probe.t0_ms = probe_now_ms();
+	ep.Version = RDP_CLIENT_INTERFACE_VERSION;
+	ep.Size = sizeof(RDP_CLIENT_ENTRY_POINTS_V1);
+	ep.ContextSize = sizeof(struct probe_ctx);
+	ep.ClientNew = probe_client_new;
+	probe.ctx = freerdp_client_context_new(&ep);
+	if (!probe.ctx)
+		return 2;
+	probe.instance = probe.ctx->instance;
+	ac = build_argv(&o, av);
+	if (freerdp_client_settings_parse_command_line(probe.ctx->settings, ac,
+						       av, FALSE) != 0) {
+		fprintf(stderr, "rdp-probe: FreeRDP rejected the options\n");
+		return 3;
+	}
+	for (int i = 0; i < ac; i++)
+		free(av[i]);
+	probe.ctx->settings->SupportGraphicsPipeline = o.gfx;
+	probe.ctx->settings->ColorDepth = o.bpp ? (UINT32)atoi(o.bpp) : 32;
+	if (!o.gfx)
+		probe.ctx->settings->RemoteFxCodec = FALSE;
+	if (o.no_skip_alpha) {
+		/* behave like rdesktop: planar bitmaps carry an alpha plane */
+		probe.ctx->settings->DrawAllowSkipAlpha = FALSE;
+		probe.ctx->settings->DrawAllowDynamicColorFidelity = FALSE;
+	}
+	probe.ctx->settings->TcpConnectTimeout = (UINT32)o.timeout * 1000;
+	fprintf(probe.json, "{\"steps\":[");
+	if (!freerdp_connect(probe.instance)) {
+		snprintf(errbuf, sizeof(errbuf), "connect failed: %s (0x%08x)",
+			 freerdp_get_last_error_string(
+			     freerdp_get_last_error(probe.ctx)),
+			 freerdp_get_last_error(probe.ctx));
+		error = errbuf;
+		rc = o.expect_fail ? 0 : 2;
+	} else {
+		probe.connected = true;
+		connect_ms = probe_now_ms() - probe.t0_ms;
+		rc = probe_run(&probe, &o);
+		if (o.expect_fail) {
+			/* the server may drop us right after connecting */
+			probe_pump(&probe, 1000);
+			error = probe.disconnected ? "disconnected"
+						   : "unexpectedly connected";
+			rc = probe.disconnected ? 0 : 1;
+		}
+	}
+	probe_report_end(&probe, error, connect_ms);
+	if (probe.connected)
+		freerdp_disconnect(probe.instance);
+	freerdp_client_context_free(probe.ctx);
+	return rc;
+}

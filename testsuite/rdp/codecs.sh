@@ -1,0 +1,75 @@
+#!/bin/sh
+# codecs.sh - every encoding path shows the right pixels, follows changes
+# and follows a resize of the VM screen: graphics pipeline planar, legacy
+# planar without alpha, planar with alpha (what rdesktop gets), and
+# interleaved at 24, 16 and 15 bpp.
+. "$srcdir/tap.sh"
+. "$srcdir/rdp/lib.sh"
+plan 19
+tap_tmpdir
+
+PIX="--wait-pixel 100,100,ff0000 --wait-pixel 700,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 799,599,ffffff --wait-pixel 20,20,101010"
+host_start
+n=0
+for mode in "--gfx:gfx-planar" "--no-gfx:bitmap-planar" \
+	"--no-gfx --no-skip-alpha:bitmap-planar-alpha" \
+	"--no-gfx --bpp 24:bitmap-interleaved-24" \
+	"--no-gfx --bpp 16:bitmap-interleaved-16" \
+	"--no-gfx --bpp 15:bitmap-interleaved-15"; do
+	args=${mode%%:*}
+	codec=${mode#*:}
+	n=$((n + 1))
+	# components 00/ff only: exact at 15 and 16 bpp too
+	c=$(echo ff00ff 00ffff ffff00 000000 ff00ff 00ffff | cut -d' ' -f$n)
+	# shellcheck disable=SC2086
+	probe --sec tls $args $PIX --wait-pixel 230,130,$c --sleep 200 \
+		>"$TMPD/p$n.json" &
+	pp=$!
+	sleep 1.5
+	host_cmd fill 0 200 100 50 50 $c
+	wait $pp
+	rc=$?
+	tap_result $rc "$codec: picture and a change arrive"
+	[ $rc = 0 ] || sed 's/^/#   /' "$TMPD/p$n.json" | cut -c1-600
+	ids=$(grep -c '^connect client' "$TMPD/host.out")
+	like "$(cat "$TMPD/host.err")" "client $ids \\(127.0.0.1\\) user" \
+		"$codec: client $ids logged on"
+done
+host_cmd fill 0 200 100 50 50 ff0000
+
+# Resize while connected: the client follows (DesktopResize or
+# ResetGraphics) and sees the new picture at the new size.
+for mode in "--gfx:gfx" "--no-gfx:bitmap"; do
+	args=${mode%%:*}
+	host_cmd resize 0 800 600
+	# shellcheck disable=SC2086
+	# (350,100) is red at 800x600 and green at 640x480
+	probe --sec tls $args --wait-pixel 700,100,00ff00 \
+		--wait-pixel 350,100,00ff00 --wait-pixel 639,479,ffffff \
+		--wait-pixel 100,400,0000ff --sleep 300 >"$TMPD/r.json" &
+	pp=$!
+	sleep 2
+	host_cmd resize 0 640 480
+	wait $pp
+	tap_result $? "${mode#*:}: follows a resize to 640x480"
+	like "$(cat "$TMPD/r.json")" '"width":640,"height":480' \
+		"${mode#*:}: session size is now 640x480"
+	host_cmd resize 0 800 600
+done
+
+# Sharing: two clients with the same configuration see the same bytes.
+probe --sec tls --no-gfx --wait-pixel 100,100,ff0000 --sleep 1500 \
+	>/dev/null &
+p1=$!
+probe --sec tls --no-gfx --wait-pixel 100,100,ff0000 --sleep 1500 \
+	>/dev/null &
+p2=$!
+sleep 1
+ids=$(host_cmd info 3)
+codec=$(host_cmd info 20 "${ids%% *}")
+is "$codec" bitmap-planar "query_info(CODEC) names the encoding path"
+wait $p1
+tap_result $? "first of two sharing clients"
+wait $p2
+tap_result $? "second of two sharing clients"
+done_testing

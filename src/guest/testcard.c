@@ -282,6 +282,29 @@ key_event(uint8_t code, int e0, int up)
 		text_key(code);
 }
 
+/* "raw8042" option: translation off, the mouse on; every byte the
+ * controller delivers is printed as it comes. */
+static int raw8042;
+
+static void
+kbc_write(uint16_t port, uint8_t v)
+{
+	while (inb(VIREO_PORT_I8042_CMD) & 2)
+		;
+	outb(port, v);
+}
+
+static void
+raw8042_setup(void)
+{
+	kbc_write(VIREO_PORT_I8042_CMD, 0x60);
+	kbc_write(VIREO_PORT_I8042_DATA, 0x07); /* IRQs, system; no translate */
+	kbc_write(VIREO_PORT_I8042_CMD, 0xa8);	/* enable the aux port */
+	kbc_write(VIREO_PORT_I8042_CMD, 0xd4);	/* to the mouse: */
+	kbc_write(VIREO_PORT_I8042_DATA, 0xf4); /* enable reporting */
+	raw8042 = 1;
+}
+
 static void
 poll_keyboard(void)
 {
@@ -290,6 +313,13 @@ poll_keyboard(void)
 
 	while ((st = inb(VIREO_PORT_I8042_CMD)) & 1) {
 		uint8_t b = inb(VIREO_PORT_I8042_DATA);
+
+		if (raw8042) {
+			com_puts(st & 0x20 ? "i8042 aux " : "i8042 kbd ");
+			com_puthex2(b);
+			com_putc('\n');
+			continue;
+		}
 
 		if (st & 0x20)
 			continue; /* mouse byte: the testcard reads the
@@ -401,6 +431,8 @@ testcard_main(void)
 			card_draw_full(&card, i);
 	}
 	print_rtc();
+	if (has_option(bi->cmdline, "raw8042"))
+		raw8042_setup();
 	com_puts(TESTCARD_READY_PREFIX);
 	com_putu(card.nheads);
 	com_putc('\n');

@@ -150,6 +150,10 @@
  *   "reset"          after the first "testcard ready", reset the VM
  *                    through the i8042 (0xfe to port 0x64), once
  *   "resetcf9"       the same through port 0xcf9
+ *   "raw8042"        turn the i8042's set-2-to-set-1 translation off,
+ *                    enable the PS/2 mouse, and print every byte the
+ *                    controller delivers as "i8042 kbd <hex>" or
+ *                    "i8042 aux <hex>" instead of "key" lines
  * Ctrl-Alt-Del (what vmm_power_button() sends) prints "testcard poweroff"
  * and powers off.  F1 (make code 3b) writes all of head 0 to the display
  * device's flush-rect register without changing a pixel, so the host gets

@@ -216,12 +216,13 @@ display_refine(struct vmm *vm, uint32_t head, struct display_damage *d,
 	}
 }
 
-/* A new mode: publish geometry, fill the shadow from VRAM. */
+/* A new mode (@m, taken under disp_lock): publish geometry, fill the
+ * shadow from VRAM. */
 static int
-display_apply_mode(struct vmm *vm, uint32_t head)
+display_apply_mode(struct vmm *vm, uint32_t head, const struct vmm_head *m)
 {
 	struct vmm_head *hd = &vm->head[head];
-	size_t need = (size_t)hd->p_width * hd->p_height * 4;
+	size_t need = (size_t)m->p_width * m->p_height * 4;
 
 	if (need > hd->shadow_cap) {
 		uint8_t *s = realloc(hd->shadow, need);
@@ -230,10 +231,10 @@ display_apply_mode(struct vmm *vm, uint32_t head)
 		hd->shadow = s;
 		hd->shadow_cap = need;
 	}
-	hd->enabled = hd->p_enabled;
-	hd->width = hd->p_width;
-	hd->height = hd->p_height;
-	hd->stride = hd->p_stride;
+	hd->enabled = m->p_enabled;
+	hd->width = m->p_width;
+	hd->height = m->p_height;
+	hd->stride = m->p_stride;
 	for (uint32_t y = 0; y < hd->height; y++)
 		memcpy(display_shadow_row(hd, y), display_fb_row(vm, head, y),
 		       (size_t)hd->width * 4);
@@ -245,11 +246,16 @@ display_refresh_head(struct vmm *vm, uint32_t head, struct display_damage *d)
 {
 	struct vmm_head *hd = &vm->head[head];
 	struct vmm_rect flush, *fp = NULL;
+	struct vmm_head m;
 	bool mode;
 
 	pthread_mutex_lock(&vm->disp_lock);
 	mode = hd->mode_pending;
 	hd->mode_pending = false;
+	m.p_enabled = hd->p_enabled;
+	m.p_width = hd->p_width;
+	m.p_height = hd->p_height;
+	m.p_stride = hd->p_stride;
 	if (hd->flush_pending) {
 		flush = hd->flush;
 		fp = &flush;
@@ -260,7 +266,7 @@ display_refresh_head(struct vmm *vm, uint32_t head, struct display_damage *d)
 	pthread_mutex_lock(&hd->lock);
 	d->n = 0;
 	if (mode) {
-		if (display_apply_mode(vm, head)) {
+		if (display_apply_mode(vm, head, &m)) {
 			pthread_mutex_unlock(&hd->lock);
 			return;
 		}

@@ -45,6 +45,7 @@ timeout 150 "$VMM_RUN" -S -t 90 -L -c 2 -m 512 -k "$kernel" -i "$TMPD/initrd.gz"
 	"serial:BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved\r\n" \
 	"serial:BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable\r\n" \
 	"serial:RAMDISK: [mem $rd_start-0x1fffffff]\r\n" \
+	"serial:Hypervisor detected: KVM\r\n" \
 	"serial:MPTABLE: OEM ID: VIREO" "serial:Processors: 2\r\n" \
 	poweroff exit:host-poweroff
 st=$?

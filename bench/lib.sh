@@ -84,6 +84,14 @@ clk_tck() {
 	getconf CLK_TCK
 }
 
+# cpu_rate PID SECONDS: CPU seconds per second PID uses over SECONDS.
+cpu_rate() {
+	_c0=$(cpu_ticks "$1")
+	sleep "$2"
+	_c1=$(cpu_ticks "$1")
+	echo "$_c0 $_c1 $2 $(clk_tck)" | awk '{printf "%.4f", ($2 - $1) / $4 / $3}'
+}
+
 # wait_port PORT SECONDS: waits until something listens on 127.0.0.1:PORT.
 wait_port() {
 	_end=$(($(date +%s) + $2))

@@ -51,6 +51,8 @@ peer_shadow() {
 	if wait_port "$port" 30; then
 		log "shadow: measuring on port $port (display :$xdisp)"
 		measure_rdp shadow "$shadow_pid" "$port"
+		want scaling && scaling_levels shadow "$shadow_pid" "$port" \
+			"$(cpu_rate "$shadow_pid" 3)"
 		note shadow "FreeRDP's shadow server mirrors an Xvfb display showing xanim (the test card drawn by the guest's own src/guest/draw.c in an X11 window); CPU is the freerdp-shadow-cli process only (not Xvfb)."
 	else
 		not_measured serve shadow "freerdp-shadow-cli did not listen (see $work/shadow.log)"
@@ -95,6 +97,8 @@ peer_weston() {
 	sleep 2
 	log "weston: measuring on port $port (Xwayland :$wdisp)"
 	measure_rdp weston "$weston_pid" "$port"
+	want scaling && scaling_levels weston "$weston_pid" "$port" \
+		"$(cpu_rate "$weston_pid" 3)"
 	note weston "Typed keys do not reach the X client: Weston's kiosk shell gives the RDP seat's keyboard to no Xwayland window, so there is no input-to-display latency for Weston. Weston draws its own pointer into the picture. CPU is the weston process only (not Xwayland)."
 	stop "$xanim_pid"
 	stop "$weston_pid"

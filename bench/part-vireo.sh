@@ -91,14 +91,6 @@ vireo_start() {
 	[ -n "$vireo_port" ]
 }
 
-# cpu_rate PID SECONDS: CPU seconds per second PID uses over SECONDS.
-cpu_rate() {
-	_c0=$(cpu_ticks "$1")
-	sleep "$2"
-	_c1=$(cpu_ticks "$1")
-	echo "$_c0 $_c1 $2 $(clk_tck)" | awk '{printf "%.4f", ($2 - $1) / $4 / $3}'
-}
-
 vireo_e2e() {
 	_why=$(vireo_missing)
 	if [ -n "$_why" ]; then

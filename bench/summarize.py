@@ -20,6 +20,8 @@ FIELDS = {
               ("server_cpu_ms_per_frame", "server CPU ms/frame"),
               ("server_rss_kb", "server RSS KiB")],
     "scaling": [("server_cpu_per_s", "server CPU s/s"), ("server_rss_kb", "server RSS KiB"),
+                ("cpu_per_added_client", "CPU s/s per added client"),
+                ("rss_kb_per_added_client", "RSS KiB per added client"),
                 ("fps_per_client", "frames/s per client"),
                 ("bytes_per_s_per_client", "bytes/s per client")],
     "vmm": [("ready_s", "start to 'testcard ready' s"),
@@ -88,6 +90,20 @@ def add_ratios(rows, kind, base_key, base_value, match_keys):
                 r["ratio_" + field] = round(r[field] / b[field], 3)
 
 
+def per_added_client(rows):
+    """(value at N clients - value at 1 client) / (N - 1), per server."""
+    one = {r["server"]: r for r in rows if r.get("clients") == 1}
+    for r in rows:
+        b = one.get(r["server"])
+        n = r.get("clients") or 0
+        if not b or n <= 1:
+            continue
+        for field, out in (("server_cpu_per_s", "cpu_per_added_client"),
+                           ("server_rss_kb", "rss_kb_per_added_client")):
+            if isinstance(r.get(field), (int, float)) and isinstance(b.get(field), (int, float)):
+                r[out] = round((r[field] - b[field]) / (n - 1), 4)
+
+
 def fmt(v):
     if isinstance(v, float):
         if abs(v) >= 1000:
@@ -134,6 +150,7 @@ def main():
         result[kind] = group(recs, kind)
     add_ratios(result["serve"], "serve", "server", "vireo", ("scenario",))
     add_ratios(result["scaling"], "scaling", "clients", 1, ("server",))
+    per_added_client(result["scaling"])
     add_ratios(result["vmm"], "vmm", "vmm", "vireo", ())
     result["not_measured"] = [
         {"bench": r["bench"], "name": r.get("name"), "reason": r["not_measured"]}

@@ -1,0 +1,60 @@
+# scale.sh - the client-count scaling measurement (sourced by bench/run;
+# used by part-scaling.sh for vireo and part-peers.sh for the peers).
+#
+# Per client count: the server's CPU seconds per second (minus its CPU
+# with no client), its resident memory, and what each client received.
+# With encoding done once per screen and shared, CPU per added client
+# should stay far below the CPU of the first one; a server with one
+# encoder per client (FreeRDP's shadow server) grows linearly.  The
+# clients run on the same 2 cores, so at 16 and 32 they compete with the
+# server for CPU.
+
+scaling_counts=${VIREO_BENCH_CLIENTS:-1 4 16 32}
+
+# json_median FILE KEY: median of the numeric KEY over FILE's JSON lines.
+json_median() {
+	sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | sort -n |
+		awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'
+}
+
+# scaling_levels NAME PID PORT IDLE: every client count in turn.
+scaling_levels() {
+	for _lvl in $scaling_counts; do
+		log "scaling: $1 with $_lvl clients"
+		scaling_run "$1" "$2" "$3" "$4" "$_lvl"
+	done
+}
+
+# scaling_run NAME PID PORT IDLE N: N clients of server NAME (process
+# PID, RDP on PORT, IDLE CPU s/s without clients); emits one record.
+scaling_run() {
+	_sname=$1 _spid=$2 _sport=$3 _sidle=$4 _n=$5
+	_i=1
+	_pids=
+	while [ "$_i" -le "$_n" ]; do
+		"$rw" --server "$_sname" --scenario "scale$_n" --key-interval 0 \
+			--seconds $((serve_seconds + 4)) --timeout 60 \
+			"/v:127.0.0.1:$_sport" /cert:ignore /u:bench \
+			/p:bench /sec:tls >"$work/scale-$_n-$_i.json" \
+			2>>"$work/stderr.log" &
+		_pids="$_pids $!"
+		echo "$!" >>"$pids_file"
+		_i=$((_i + 1))
+	done
+	sleep 4 # all connected and receiving
+	_c0=$(cpu_ticks "$_spid")
+	sleep "$serve_seconds"
+	_c1=$(cpu_ticks "$_spid")
+	_rss=$(rss_kb "$_spid")
+	for _p in $_pids; do
+		wait "$_p" 2>/dev/null
+	done
+	cat "$work"/scale-"$_n"-*.json 2>/dev/null | grep '^{' >"$work/scale-$_n.all"
+	_ok=$(wc -l <"$work/scale-$_n.all")
+	_per=$(json_median "$work/scale-$_n.all" fps)
+	_bps=$(json_median "$work/scale-$_n.all" bytes_per_s)
+	_cpu=$(echo "$_c0 $_c1 $serve_seconds $(clk_tck) $_sidle" |
+		awk '{c = ($2 - $1) / $4 / $3 - $5; printf "%.4f", c < 0 ? 0 : c}')
+	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 --seconds $((serve_seconds + 4)) /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $serve_seconds s\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps}"
+}
+

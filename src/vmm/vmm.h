@@ -12,6 +12,7 @@
  * Threads per VM: one per vCPU, a display thread (the display ops are
  * called from it), and an event-loop thread (stopped() is called from it).
  * Guest memory map, ports and the display device's registers: vireo-hw.h.
+ * Never call vmm_destroy() from a callback; call it after vmm_wait().
  *
  * NOTE for implementers: this is the agreed API surface that
  * vireo-headless is written against; extend it, do not rename or remove.

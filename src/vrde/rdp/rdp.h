@@ -110,7 +110,9 @@ struct rdp_client {
 	uint16_t gfx_surface_id;
 	uint32_t frame_id;
 	atomic_uint frame_acked;
-	bool frame_ack;		 /* legacy: client acknowledges frame markers */
+	bool frame_ack;	  /* legacy: client acknowledges frame markers */
+	bool was_blocked; /* transport write blocked at the last look */
+	uint32_t blocked_count;
 	struct rdp_encoder *enc; /* scratch codec contexts of this thread */
 	/* pointer */
 	uint64_t pointer_gen_sent;

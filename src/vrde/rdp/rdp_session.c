@@ -245,6 +245,16 @@ rdp_session_resize(struct rdp_client *c)
 	return rdp_bitmap_resize(c);
 }
 
+/* Note when a client starts to fall behind (first time at info level). */
+static void
+rdp_session_held_back(struct rdp_client *c, const char *why)
+{
+	if (!c->was_blocked)
+		rdp_log(c->srv, c->blocked_count++ ? 3 : 2,
+			"client %u: %s, holding back updates", c->id, why);
+	c->was_blocked = true;
+}
+
 static bool
 rdp_session_may_send(struct rdp_client *c)
 {
@@ -252,11 +262,16 @@ rdp_session_may_send(struct rdp_client *c)
 
 	if (!c->activated || c->srv->disable_display)
 		return false;
-	if (c->peer->IsWriteBlocked(c->peer))
+	if (c->peer->IsWriteBlocked(c->peer)) {
+		rdp_session_held_back(c, "output blocked");
 		return false;
+	}
 	if ((atomic_load(&c->gfx_ready) || c->frame_ack) &&
-	    c->frame_id - acked >= RDP_GFX_INFLIGHT)
+	    c->frame_id - acked >= RDP_GFX_INFLIGHT) {
+		rdp_session_held_back(c, "frames unacknowledged");
 		return false;
+	}
+	c->was_blocked = false;
 	return true;
 }
 

@@ -5,7 +5,7 @@
 # connection is reported gone to the host.
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 11
+plan 10
 tap_tmpdir
 BAD=$builddir/rdp/rdp-badclient
 

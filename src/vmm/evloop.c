@@ -61,7 +61,7 @@ loop_do_stop(struct vmm *vm)
 	pthread_mutex_lock(&vm->lock);
 	vm->state = VMM_STATE_POWERED_OFF;
 	pthread_mutex_unlock(&vm->lock);
-	log_info("VM stopped (reason %d)", vm->reason);
+	log_info("VM stopped: %s", vmm_exit_reason_name(vm->reason));
 	if (vm->ops && vm->ops->stopped)
 		vm->ops->stopped(vm->ctx, vm->reason);
 	pthread_mutex_lock(&vm->lock);

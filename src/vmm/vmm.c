@@ -354,6 +354,27 @@ vmm_power_button(struct vmm *vm)
 	return 0;
 }
 
+const char *
+vmm_exit_reason_name(enum vmm_exit_reason why)
+{
+	static const char *const names[] = {"poweroff", "host-poweroff",
+					    "reset", "triple-fault",
+					    "internal-error"};
+
+	return (unsigned)why < sizeof(names) / sizeof(names[0]) ? names[why]
+								: "unknown";
+}
+
+const char *
+vmm_state_name(enum vmm_state state)
+{
+	static const char *const names[] = {"created", "running", "paused",
+					    "poweroff"};
+
+	return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state]
+								  : "unknown";
+}
+
 enum vmm_state
 vmm_get_state(const struct vmm *vm)
 {

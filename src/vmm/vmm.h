@@ -114,6 +114,11 @@ int vmm_poweroff(struct vmm *vm);
  * reboots on Ctrl-Alt-Del). */
 int vmm_power_button(struct vmm *vm);
 enum vmm_state vmm_get_state(const struct vmm *vm);
+/** "poweroff", "host-poweroff", "reset", "triple-fault",
+ * "internal-error" (for logs and messages). */
+const char *vmm_exit_reason_name(enum vmm_exit_reason why);
+/** "created", "running", "paused", "poweroff". */
+const char *vmm_state_name(enum vmm_state state);
 /** Block until the VM has stopped; @return the reason. */
 enum vmm_exit_reason vmm_wait(struct vmm *vm);
 void vmm_destroy(struct vmm *vm);

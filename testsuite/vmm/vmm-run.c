@@ -383,15 +383,6 @@ check_card(uint32_t head, uint32_t w, uint32_t h, char *why, size_t wl)
 	return 0;
 }
 
-static const char *
-reason_name(enum vmm_exit_reason r)
-{
-	static const char *const n[] = {"poweroff", "host-poweroff", "reset",
-					"triple-fault", "internal-error"};
-
-	return (unsigned)r < 5 ? n[r] : "?";
-}
-
 /* ---- actions ------------------------------------------------------------ */
 
 static int
@@ -486,9 +477,9 @@ act_exit(const char *want)
 		tap_diag("VM still running");
 		return 0;
 	}
-	tap_diag("VM stopped: %s", reason_name(run.reason));
+	tap_diag("VM stopped: %s", vmm_exit_reason_name(run.reason));
 	return vmm_wait(run.vm) == run.reason &&
-	       !strcmp(reason_name(run.reason), want);
+	       !strcmp(vmm_exit_reason_name(run.reason), want);
 }
 
 static int

@@ -92,6 +92,19 @@ cpu_rate() {
 	echo "$_c0 $_c1 $2 $(clk_tck)" | awk '{printf "%.4f", ($2 - $1) / $4 / $3}'
 }
 
+# measure_rdp NAME PID PORT [EXCLUDE]: the repetitions of one RDP server.
+measure_rdp() {
+	_rep=1
+	while [ "$_rep" -le "$reps" ]; do
+		record "$_rep" timeout $((serve_seconds + 60)) "$builddir/rdp-watch" \
+			--server "$1" --scenario rect --server-pid "$2" \
+			--seconds "$serve_seconds" --timeout 30 \
+			"/v:127.0.0.1:$3" /cert:ignore /u:bench /p:bench \
+			/sec:tls || log "$1: rdp-watch failed (exit $?)"
+		_rep=$((_rep + 1))
+	done
+}
+
 # wait_port PORT SECONDS: waits until something listens on 127.0.0.1:PORT.
 wait_port() {
 	_end=$(($(date +%s) + $2))

@@ -23,19 +23,6 @@ start_xvfb() {
 	[ -n "$xdisp" ]
 }
 
-# measure_rdp NAME PID PORT [EXCLUDE]: the repetitions of one RDP server.
-measure_rdp() {
-	_rep=1
-	while [ "$_rep" -le "$reps" ]; do
-		record "$_rep" timeout $((serve_seconds + 60)) "$rw" \
-			--server "$1" --scenario rect --server-pid "$2" \
-			--seconds "$serve_seconds" --timeout 30 \
-			"/v:127.0.0.1:$3" /cert:ignore /u:bench /p:bench \
-			/sec:tls || log "$1: rdp-watch failed (exit $?)"
-		_rep=$((_rep + 1))
-	done
-}
-
 peer_shadow() {
 	command -v freerdp-shadow-cli >/dev/null ||
 		{ not_measured serve shadow "freerdp-shadow-cli not installed (tools/install-deps --bench)"; return; }

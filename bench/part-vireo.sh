@@ -16,20 +16,22 @@ vh_card=${VIREO_BENCH_TESTCARD:-$top_builddir/src/guest/testcard.elf}
 vh_moddir=${VIREO_BENCH_MODULE_DIR:-}
 rw=$builddir/rdp-watch
 
+# The module directory vireo-headless is given: links into the build tree.
+if [ -z "$vh_moddir" ]; then
+	vh_moddir=$work/modules
+	mkdir -p "$vh_moddir"
+	for so in "$top_builddir"/src/vrde/rdp/.libs/vireo-vrde-*.so \
+		"$top_builddir"/src/auth/.libs/vireo-auth-*.so; do
+		[ -f "$so" ] && ln -sf "$so" "$vh_moddir/"
+	done
+fi
+
 # vireo_missing: prints why vireo cannot be measured, or nothing.
 vireo_missing() {
 	[ -x "$vh_bin" ] || { echo "vireo-headless not built ($vh_bin)"; return; }
 	[ -f "$vh_card" ] || { echo "testcard guest not built ($vh_card)"; return; }
 	[ -x "$rw" ] || { echo "bench/rdp-watch not built"; return; }
 	(exec 3<>/dev/kvm) 2>/dev/null || { echo "cannot open /dev/kvm"; return; }
-	if [ -z "$vh_moddir" ]; then
-		vh_moddir=$work/modules
-		mkdir -p "$vh_moddir"
-		for so in "$top_builddir"/src/vrde/rdp/.libs/vireo-vrde-*.so \
-			"$top_builddir"/src/auth/.libs/vireo-auth-*.so; do
-			[ -f "$so" ] && ln -sf "$so" "$vh_moddir/"
-		done
-	fi
 	[ -e "$vh_moddir/vireo-vrde-rdp.so" ] || { echo "RDP module not built (src/vrde/rdp)"; return; }
 	[ -e "$vh_moddir/vireo-auth-null.so" ] || { echo "null auth library not built (src/auth)"; return; }
 }
@@ -119,4 +121,54 @@ vireo_e2e() {
 	stop "$vireo_pid"
 }
 
-[ "${vireo_functions_only:-0}" = 1 ] || vireo_e2e
+# module_start: card-host with the RDP module; sets module_pid, module_port.
+module_start() {
+	mkdir -p "$work/card-host"
+	bg card-host "$builddir/card-host" --module "$vh_moddir/vireo-vrde-rdp.so" \
+		--folder "$work/card-host" --prop TCP/Ports=37400-37499 \
+		--prop TCP/Address=127.0.0.1
+	module_pid=$bg_pid
+	module_port=
+	for _i in $(seq 300); do
+		module_port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\..*/\1/p' \
+			"$work/card-host.log" 2>/dev/null | head -n1)
+		[ -n "$module_port" ] && break
+		kill -0 "$module_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$module_port" ]
+}
+
+# module_missing: why the RDP module cannot be measured alone, or nothing.
+module_missing() {
+	[ -x "$builddir/card-host" ] || { echo "bench/card-host not built"; return; }
+	[ -x "$rw" ] || { echo "bench/rdp-watch not built"; return; }
+	[ -e "$vh_moddir/vireo-vrde-rdp.so" ] || echo "RDP module not built (src/vrde/rdp)"
+}
+
+# The RDP module alone, serving the card from card-host (no VM): what
+# the module costs, measured exactly like the peers.
+module_e2e() {
+	_why=$(module_missing)
+	if [ -n "$_why" ]; then
+		not_measured serve vireo-module "$_why"
+		return
+	fi
+	if ! module_start; then
+		not_measured serve vireo-module "card-host did not start the RDP module (see $work/card-host.log)"
+		stop "$module_pid"
+		return
+	fi
+	sleep 1
+	log "vireo-module: measuring on port $module_port"
+	measure_rdp vireo-module "$module_pid" "$module_port"
+	note vireo-module "vireo's RDP module (vireo-vrde-rdp.so) loaded by bench/card-host, a minimal VRDE host drawing the test card with the guest's own draw.c at 30 frames per second: no VM, so the CPU figure is the module's serving work plus card-host's drawing (a few hundred microseconds per frame)."
+	want scaling && scaling_levels vireo-module "$module_pid" "$module_port" \
+		"$(cpu_rate "$module_pid" 3)"
+	stop "$module_pid"
+}
+
+if [ "${vireo_functions_only:-0}" != 1 ]; then
+	module_e2e
+	vireo_e2e
+fi

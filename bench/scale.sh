@@ -32,7 +32,7 @@ scaling_run() {
 	_i=1
 	_pids=
 	while [ "$_i" -le "$_n" ]; do
-		"$rw" --server "$_sname" --scenario "scale$_n" --key-interval 0 \
+		"$builddir/rdp-watch" --server "$_sname" --scenario "scale$_n" --key-interval 0 \
 			--seconds $((serve_seconds + 4)) --timeout 60 \
 			"/v:127.0.0.1:$_sport" /cert:ignore /u:bench \
 			/p:bench /sec:tls >"$work/scale-$_n-$_i.json" \

@@ -79,4 +79,8 @@ int probe_move(struct probe *p, const char *spec);
 int probe_wheel(struct probe *p, int notches, bool horizontal);
 int probe_sync(struct probe *p, unsigned locks);
 
+/* probe_tsmf.c: the MS-RDPEV receiver (enabled by --freerdp /dvc:tsmf) */
+void probe_tsmf_pre_connect(struct probe *p);
+extern const struct probe_channel probe_tsmf_channel;
+
 #endif /* VIREO_RDP_PROBE_H */

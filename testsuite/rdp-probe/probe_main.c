@@ -121,6 +121,7 @@ probe_pre_connect(freerdp *instance)
 					 probe_channel_up);
 	PubSub_SubscribeChannelDisconnected(instance->context->pubSub,
 					    probe_channel_down);
+	probe_tsmf_pre_connect(((struct probe_ctx *)instance->context)->p);
 	return freerdp_client_load_addins(instance->context->channels,
 					  instance->settings);
 }

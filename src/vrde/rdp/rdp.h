@@ -76,6 +76,7 @@ struct rdp_screen {
 	bool filled;		   /* shadow holds real pixels */
 	struct rdp_tile_entry *cache[RDP_CODEC_COUNT]; /* per tile */
 	uint64_t encodes, shares;		       /* statistics */
+	struct rdp_video_screen *video; /* rdp_video.c; NULL: channel off */
 };
 
 struct rdp_server;
@@ -126,6 +127,7 @@ struct rdp_client {
 	uint32_t client_build;
 	int64_t begin_ms;
 	atomic_ullong bytes_sent, bytes_received;
+	struct rdp_video_client *video; /* rdp_video.c */
 };
 
 struct rdp_pointer_state {
@@ -269,5 +271,7 @@ void rdp_pointer_set(struct rdp_server *srv,
 		     const struct vrde_pointer_shape *shape);
 void rdp_pointer_hide(struct rdp_server *srv);
 void rdp_pointer_fini(struct rdp_server *srv);
+
+#include "rdp_video.h"
 
 #endif /* VIREO_VRDE_RDP_H */

@@ -50,6 +50,7 @@ rdp_gfx_caps_advertise(RdpgfxServerContext *gfx,
 				caps.flags |= RDPGFX_CAPS_FLAG_AVC_DISABLED;
 			else
 				caps.flags &= ~RDPGFX_CAPS_FLAG_AVC420_ENABLED;
+			rdp_video_gfx_caps(c, &adv->capsSets[k], &caps);
 			pdu.capsSet = &caps;
 			rc = gfx->CapsConfirm(gfx, &pdu);
 			if (rc == CHANNEL_RC_OK) {
@@ -138,6 +139,7 @@ rdp_gfx_reset(struct rdp_client *c)
 	    gfx->MapSurfaceToOutput(gfx, &map) != CHANNEL_RC_OK)
 		return -EIO;
 	c->gfx_surface = true;
+	rdp_video_gfx_reset(c);
 	c->need_full = true;
 	c->codec = RDP_CODEC_GFX_PLANAR;
 	return 0;

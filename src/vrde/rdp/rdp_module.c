@@ -171,8 +171,10 @@ rdp_update(struct vrde_server *vs, uint32_t screen, const struct vrde_rect *r)
 	struct rdp_server *srv = (struct rdp_server *)vs;
 
 	rdp_screen_update(srv, screen, r);
-	if (!r)
+	if (!r) {
+		rdp_video_commit(srv, screen);
 		rdp_session_wake_screen(srv, screen);
+	}
 }
 
 static void
@@ -245,7 +247,9 @@ rdp_qi_client(struct rdp_client *c, uint32_t code, void *buf, size_t size)
 		    "bitmap-interleaved-15", "gfx-planar"};
 		if (!c->activated)
 			return 0;
-		return rdp_qi_str(buf, size, names[c->codec]);
+		char name[96];
+		rdp_video_codec_name(c, names[c->codec], name, sizeof(name));
+		return rdp_qi_str(buf, size, name);
 	}
 	}
 	return -EINVAL;

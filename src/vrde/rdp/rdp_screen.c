@@ -143,6 +143,7 @@ rdp_screen_init(struct rdp_server *srv)
 		pthread_mutex_init(&srv->screens[i].lock, NULL);
 		srv->screens[i].index = i;
 		rdp_screen_resize(srv, i);
+		rdp_video_screen_init(srv, &srv->screens[i]);
 	}
 	return 0;
 }
@@ -152,6 +153,7 @@ rdp_screen_fini(struct rdp_server *srv)
 {
 	for (uint32_t i = 0; i < srv->nscreens; i++) {
 		struct rdp_screen *s = &srv->screens[i];
+		rdp_video_screen_free(s);
 		rdp_screen_free_cache(s);
 		free(s->shadow);
 		free(s->tile_gen);
@@ -237,6 +239,7 @@ rdp_screen_fill_locked(struct rdp_server *srv, struct rdp_screen *s,
 				    (uint32_t)(y1 > UINT32_MAX ? UINT32_MAX
 							       : y1));
 		}
+		rdp_video_damage(srv, s, r);
 	}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -469,7 +472,7 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 	}
 	for (uint32_t t = 0; t < nt; t++) {
 		struct rdp_tile_entry *te = &s->cache[codec][t];
-		if (!all && s->tile_gen[t] <= c->gen_sent)
+		if (!all && rdp_video_tile_gen(c, s, t) <= c->gen_sent)
 			continue;
 		rdp_tile_rect(s, t, codec, &o[no]);
 		if (te->blob && te->gen == s->tile_gen[t]) {

@@ -305,6 +305,7 @@ rdp_session_channels(struct rdp_client *c)
 {
 	if (!WTSVirtualChannelManagerCheckFileDescriptor(c->vcm))
 		return false;
+	rdp_video_open(c);
 	if (!c->activated || c->gfx_opened ||
 	    !c->peer->settings->SupportGraphicsPipeline)
 		return true;
@@ -368,6 +369,7 @@ rdp_session_loop(struct rdp_client *c)
 		}
 		if (rdp_session_send(c) < 0)
 			break;
+		rdp_video_send(c);
 		atomic_store(&c->bytes_sent,
 			     freerdp_get_transport_sent(peer->context, FALSE));
 	}
@@ -432,6 +434,7 @@ rdp_session_thread(void *arg)
 		if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 			rdp_session_loop(c);
 	}
+	rdp_video_close(c);
 	rdp_gfx_close(c);
 	if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 		WTSCloseServer(c->vcm);

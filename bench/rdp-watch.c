@@ -14,6 +14,7 @@
  *   --exclude-threads COMM --cpu-baseline CPU_S_PER_S --seconds S
  *   --key-interval S (0: type no keys) --dump FILE.ppm
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,15 @@
 #include "watch.h"
 
 #define RW_MAX_ARGS 64
+
+/* SIGTERM ends the window early: the figures so far are reported. */
+static volatile sig_atomic_t rw_stop;
+
+static void
+rw_on_term(int sig)
+{
+	rw_stop = 1;
+}
 
 static void
 rw_channel_connected(void *ctx, ChannelConnectedEventArgs *e)
@@ -198,7 +208,8 @@ rw_loop(rdpContext *ctx, struct watch *w, double timeout)
 {
 	freerdp *instance = ctx->instance;
 
-	while (!freerdp_shall_disconnect(instance) && !watch_done(w)) {
+	while (!freerdp_shall_disconnect(instance) && !watch_done(w) &&
+	       !rw_stop) {
 		HANDLE handles[64];
 		DWORD n = freerdp_get_event_handles(ctx, handles, 64);
 		if (n == 0) {
@@ -231,7 +242,7 @@ rw_loop(rdpContext *ctx, struct watch *w, double timeout)
 			return -1;
 		}
 	}
-	return watch_done(w) ? 0 : -1;
+	return watch_done(w) || (rw_stop && w->t_window) ? 0 : -1;
 }
 
 int
@@ -255,6 +266,7 @@ main(int argc, char **argv)
 		}
 	}
 	WLog_SetLogLevel(WLog_GetRoot(), WLOG_ERROR);
+	signal(SIGTERM, rw_on_term);
 	ep.Version = RDP_CLIENT_INTERFACE_VERSION;
 	ep.Size = sizeof(RDP_CLIENT_ENTRY_POINTS_V1);
 	ep.ContextSize = sizeof(rdpContext);

@@ -10,6 +10,12 @@
 # server for CPU.
 
 scaling_counts=${VIREO_BENCH_CLIENTS:-1 4 16 32}
+scale_seconds=${scale_seconds:-6}
+
+# established PORT: TCP connections established to local PORT.
+established() {
+	ss -Htn state established "( sport = :$1 )" 2>/dev/null | wc -l
+}
 
 # json_median FILE KEY: median of the numeric KEY over FILE's JSON lines.
 json_median() {
@@ -33,7 +39,7 @@ scaling_run() {
 	_pids=
 	while [ "$_i" -le "$_n" ]; do
 		"$builddir/rdp-watch" --server "$_sname" --scenario "scale$_n" --key-interval 0 \
-			--seconds $((serve_seconds + 4)) --timeout 60 \
+			--seconds $((scale_seconds + 34)) --timeout 60 \
 			"/v:127.0.0.1:$_sport" /cert:ignore /u:bench \
 			/p:bench /sec:tls >"$work/scale-$_n-$_i.json" \
 			2>>"$work/stderr.log" &
@@ -41,11 +47,22 @@ scaling_run() {
 		echo "$!" >>"$pids_file"
 		_i=$((_i + 1))
 	done
-	sleep 4 # all connected and receiving
+	# All connected (up to 30 s: TLS handshakes of 32 clients on 2
+	# cores take a while), then 2 s to receive.
+	for _w in $(seq 150); do
+		[ "$(established "$_sport")" -ge "$_n" ] && break
+		sleep 0.2
+	done
+	sleep 2
 	_c0=$(cpu_ticks "$_spid")
-	sleep "$serve_seconds"
+	sleep "$scale_seconds"
 	_c1=$(cpu_ticks "$_spid")
 	_rss=$(rss_kb "$_spid")
+	# The clients' own windows run longer than the server's; end them
+	# (SIGTERM makes rdp-watch report what it has).
+	for _p in $_pids; do
+		kill "$_p" 2>/dev/null
+	done
 	for _p in $_pids; do
 		wait "$_p" 2>/dev/null
 	done
@@ -53,8 +70,8 @@ scaling_run() {
 	_ok=$(wc -l <"$work/scale-$_n.all")
 	_per=$(json_median "$work/scale-$_n.all" fps)
 	_bps=$(json_median "$work/scale-$_n.all" bytes_per_s)
-	_cpu=$(echo "$_c0 $_c1 $serve_seconds $(clk_tck) $_sidle" |
+	_cpu=$(echo "$_c0 $_c1 $scale_seconds $(clk_tck) $_sidle" |
 		awk '{c = ($2 - $1) / $4 / $3 - $5; printf "%.4f", c < 0 ? 0 : c}')
-	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 --seconds $((serve_seconds + 4)) /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $serve_seconds s\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps}"
+	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps}"
 }
 

@@ -345,6 +345,34 @@ vmm_i8042_key(void *kbd, uint8_t code, bool e0, bool release)
 	return 0;
 }
 
+/* Raw set-1 bytes (what VBoxManage keyboardputscancode sends): E0/E1
+ * prefixes pass, bit 7 is a release. */
+int
+vmm_i8042_scancodes(void *kbd, const uint8_t *codes, size_t n)
+{
+	struct kbd_softc *sc = kbd;
+
+	if (!sc)
+		return -EINVAL;
+	pthread_mutex_lock(&sc->lock);
+	for (size_t i = 0; i < n && sc->kbd_scan; i++) {
+		uint8_t b = codes[i], code = b & 0x7f;
+
+		if (b == 0xe0 || b == 0xe1 || (sc->cmd & CMD_TRANSLATE)) {
+			kbd_push(sc, b, false);
+		} else if (code < sizeof(kbd_set1_to_set2) &&
+			   kbd_set1_to_set2[code]) {
+			if (b & 0x80)
+				kbd_push(sc, 0xf0, false);
+			kbd_push(sc, kbd_set1_to_set2[code], false);
+		}
+	}
+	kbd_update_irq(sc);
+	pthread_mutex_unlock(&sc->lock);
+	vmm_guest_event(sc->vm);
+	return 0;
+}
+
 static int
 kbd_clamp(int v)
 {

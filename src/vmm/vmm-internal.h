@@ -221,6 +221,7 @@ void vmm_display_default_mode(uint32_t head, uint32_t *w, uint32_t *h);
 
 /* input entry points of devices */
 int vmm_i8042_key(void *kbd, uint8_t code, bool e0, bool release);
+int vmm_i8042_scancodes(void *kbd, const uint8_t *codes, size_t n);
 void vmm_i8042_mouse(void *kbd, int dx, int dy, uint32_t buttons, int wheel);
 int vmm_display_pointer(void *disp, uint32_t head, int32_t x, int32_t y,
 			uint32_t buttons, int32_t wheel, int32_t hwheel);

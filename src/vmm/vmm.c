@@ -511,6 +511,12 @@ vmm_input_key(struct vmm *vm, uint8_t code, bool e0, bool release)
 }
 
 int
+vmm_input_scancodes(struct vmm *vm, const uint8_t *codes, size_t n)
+{
+	return vmm_i8042_scancodes(vm->kbd, codes, n);
+}
+
+int
 vmm_input_pointer(struct vmm *vm, uint32_t head, int32_t x, int32_t y,
 		  uint32_t buttons, int32_t wheel, int32_t hwheel)
 {

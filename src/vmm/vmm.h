@@ -135,6 +135,9 @@ int vmm_head_mode_hint(struct vmm *vm, uint32_t head, uint32_t w, uint32_t h);
 /** One set-1 scancode byte sequence for a key: @code 0x01..0x7f, @e0
  * prefix, @release.  Goes to the i8042 keyboard. */
 int vmm_input_key(struct vmm *vm, uint8_t code, bool e0, bool release);
+/** Raw scancode-set-1 bytes, as VBoxManage keyboardputscancode takes
+ * them: 0xe0/0xe1 prefixes, bit 7 set for a release. */
+int vmm_input_scancodes(struct vmm *vm, const uint8_t *codes, size_t n);
 /** Absolute pointer on @head: pixels, buttons bit0 left, bit1 right,
  * bit2 middle; wheel notches.  Feeds the guest's pointer devices. */
 int vmm_input_pointer(struct vmm *vm, uint32_t head, int32_t x, int32_t y,

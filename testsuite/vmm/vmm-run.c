@@ -13,6 +13,7 @@
  *   card:H[,W,H]         eventually every known pixel of head H is right
  *   pixel:H,X,Y,RGB      eventually pixel (X,Y) of head H is RGB (hex)
  *   key:CODE,down|up     inject a set-1 key (CODE "1e" or "e04b")
+ *   scancodes:B,B...     raw set-1 bytes (hex), vmm_input_scancodes
  *   ptr:H,X,Y,B[,WHEEL]  inject an absolute pointer event
  *   hint:H,W,HT          mode hint
  *   resized:H,W,HT       wait for resize(H) to W x HT and damage covering it
@@ -617,6 +618,13 @@ action(char *a)
 
 		tap_ok(!vmm_input_key(run.vm, code, e0, !strcmp(v[1], "up")),
 		       "key %s %s injected", v[0], v[1]);
+	} else if (!strcmp(a, "scancodes") && n >= 1) {
+		uint8_t b[6];
+
+		for (int i = 0; i < n; i++)
+			b[i] = (uint8_t)strtoul(v[i], NULL, 16);
+		tap_ok(!vmm_input_scancodes(run.vm, b, (size_t)n),
+		       "%d raw scancodes injected", n);
 	} else if (!strcmp(a, "ptr") && n >= 4) {
 		tap_ok(!vmm_input_pointer(
 			   run.vm, U(0), (int32_t)U(1), (int32_t)U(2), U(3),

@@ -336,15 +336,28 @@ vmm_vcpu_gate(struct vmm_vcpu *c)
 	return go;
 }
 
+/* Where the guest was, for the log: a triple fault or a KVM failure is
+ * a guest (or VMM) bug someone will want to find. */
 static void
-vmm_vcpu_internal_error(struct vmm_vcpu *c, const char *what)
+vmm_vcpu_log_state(struct vmm_vcpu *c, const char *what)
 {
 	struct kvm_regs r;
 
 	memset(&r, 0, sizeof(r));
 	ioctl(c->fd, KVM_GET_REGS, &r);
-	log_err("vCPU %d: %s (exit %u, rip 0x%llx)", c->id, what,
-		c->run->exit_reason, (unsigned long long)r.rip);
+	log_info("vCPU %d: %s (exit %u) at rip 0x%llx rflags 0x%llx", c->id,
+		 what, c->run->exit_reason, (unsigned long long)r.rip,
+		 (unsigned long long)r.rflags);
+}
+
+static void
+vmm_vcpu_internal_error(struct vmm_vcpu *c, const char *what)
+{
+	vmm_vcpu_log_state(c, what);
+	if (c->run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		log_err("vCPU %d: KVM internal error, suberror %u "
+			"(1 = an instruction KVM cannot emulate)",
+			c->id, c->run->internal.suberror);
 	vmm_request_stop(c->vm, VMM_EXIT_INTERNAL_ERROR);
 }
 
@@ -364,15 +377,8 @@ vmm_vcpu_exit(struct vmm_vcpu *c)
 		return true;
 	case KVM_EXIT_INTR:
 		return true;
-	case KVM_EXIT_SHUTDOWN: {
-		struct kvm_regs r;
-
-		memset(&r, 0, sizeof(r));
-		ioctl(c->fd, KVM_GET_REGS, &r);
-		log_info("vCPU %d: triple fault at rip 0x%llx rflags 0x%llx",
-			 c->id, (unsigned long long)r.rip,
-			 (unsigned long long)r.rflags);
-	}
+	case KVM_EXIT_SHUTDOWN:
+		vmm_vcpu_log_state(c, "triple fault");
 		vmm_request_stop(c->vm, VMM_EXIT_TRIPLE_FAULT);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:

@@ -7,7 +7,8 @@
  * FreeRDP peer callbacks), rdp_auth.c (credentials, "@n" monitor
  * selection), rdp_input.c (input mapping), rdp_screen.c (per-screen shadow
  * copy and the shared tile encoder), rdp_bitmap.c (legacy BitmapUpdate),
- * rdp_gfx.c (graphics pipeline), rdp_pointer.c (pointer shape).
+ * rdp_gfx.c (graphics pipeline), rdp_pointer.c (pointer shape),
+ * rdp_compat.c (work-arounds for clients FreeRDP 2.11 mishandles).
  *
  * Sharing model: each screen has a shadow copy cut into 64x64 tiles.  Every
  * update() stamps the tiles it touches with a new generation number.  A
@@ -122,6 +123,7 @@ struct rdp_client {
 	int32_t last_x, last_y;
 	/* NLA: plaintext from Logon(automatic) */
 	char *nla_user, *nla_domain, *nla_password;
+	void *compat_orig_recv; /* rdp_compat.c: FreeRDP's receive callback */
 	/* query_info */
 	char user[256], domain[256], client_name[64], address[64];
 	uint32_t client_build;
@@ -215,6 +217,11 @@ SECURITY_STATUS rdp_auth_ntlm_hash_cb(void *peer,
 /** Check the client's credentials through the host.  @return 0 or -errno
  * (client must be dropped). */
 int rdp_auth_check(struct rdp_client *c);
+
+/* rdp_compat.c */
+/** Work around FreeRDP 2.11 rejecting rdesktop's MCS Erect Domain Request.
+ */
+void rdp_compat_install(struct rdp_client *c);
 
 /* rdp_input.c */
 void rdp_input_register(struct rdp_client *c);

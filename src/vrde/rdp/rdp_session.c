@@ -221,7 +221,10 @@ rdp_session_configure(struct rdp_client *c)
 	peer->update->SuppressOutput = rdp_cb_suppress_output;
 	peer->update->SurfaceFrameAcknowledge = rdp_cb_frame_ack;
 	rdp_input_register(c);
-	return peer->Initialize(peer);
+	if (!peer->Initialize(peer))
+		return false;
+	rdp_compat_install(c);
+	return true;
 }
 
 /* The session size follows the VM screen. */

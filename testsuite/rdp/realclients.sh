@@ -1,0 +1,88 @@
+#!/bin/sh
+# realclients.sh - real viewers under Xvfb: xfreerdp with the graphics
+# pipeline, xfreerdp on the bitmap path and rdesktop (which FreeRDP 2.11
+# servers otherwise reject, see rdp_compat.c) connect; a screenshot of
+# their window shows the picture (known pixels of the four quadrants and
+# the screen box); a key typed with xdotool arrives at the host.
+. "$srcdir/tap.sh"
+. "$srcdir/rdp/lib.sh"
+for t in Xvfb xfreerdp rdesktop xdotool import convert; do
+	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
+done
+plan 9
+tap_tmpdir
+
+Xvfb -displayfd 8 -screen 0 1024x768x24 -nolisten tcp \
+	8>"$TMPD/display" >/dev/null 2>&1 &
+XVFB=$!
+for _ in $(seq 100); do
+	[ -s "$TMPD/display" ] && break
+	sleep 0.1
+done
+[ -s "$TMPD/display" ] || skip_all "Xvfb did not start"
+DISPLAY=:$(cat "$TMPD/display")
+export DISPLAY
+VIEWER=
+cleanup() {
+	[ -n "$VIEWER" ] && kill "$VIEWER" 2>/dev/null
+	host_stop
+	kill "$XVFB" 2>/dev/null
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"
+}
+host_start --user alice:secret
+trap cleanup EXIT
+
+WANT="srgb(255,0,0) srgb(0,255,0) srgb(0,0,255) srgb(255,255,255) srgb(16,16,16)"
+
+# check_viewer NAME CLASS KEY SCANCODE: wait for the picture in the
+# viewer's window, then type KEY and expect SCANCODE at the host.
+check_viewer() {
+	got=
+	for _ in $(seq 60); do
+		w=$(xdotool search --class "$2" 2>/dev/null | head -n 1)
+		if [ -n "$w" ] && import -window "$w" "$TMPD/shot.png" \
+			2>/dev/null; then
+			got=$(convert "$TMPD/shot.png" -format \
+				'%[pixel:p{100,100}] %[pixel:p{700,100}] %[pixel:p{100,500}] %[pixel:p{700,500}] %[pixel:p{20,20}]' \
+				info: 2>/dev/null)
+			[ "$got" = "$WANT" ] && break
+		fi
+		sleep 0.5
+	done
+	is "$got" "$WANT" "$1: its window shows the picture"
+	: >"$TMPD/input.log"
+	xdotool windowfocus "$w" 2>/dev/null
+	xdotool key "$3"
+	for _ in $(seq 40); do
+		grep -q "key $4 up" "$TMPD/input.log" && break
+		sleep 0.1
+	done
+	ok "$1: a key typed with xdotool arrives" \
+		grep -q "key $4 down" "$TMPD/input.log"
+	kill "$VIEWER" 2>/dev/null
+	wait "$VIEWER" 2>/dev/null
+	VIEWER=
+}
+
+xfreerdp /v:127.0.0.1 /port:"$PORT" /u:alice /p:secret /cert:ignore \
+	/size:800x600 /sec:tls /gfx >"$TMPD/xf1.log" 2>&1 &
+VIEWER=$!
+check_viewer "xfreerdp /gfx" xfreerdp a 1e
+ok "xfreerdp /gfx used the graphics pipeline" \
+	grep -q 'gfx-planar\|graphics pipeline offered' "$TMPD/host.err"
+
+xfreerdp /v:127.0.0.1 /port:"$PORT" /u:alice /p:secret /cert:ignore \
+	/size:800x600 /sec:tls /bpp:32 >"$TMPD/xf2.log" 2>&1 &
+VIEWER=$!
+check_viewer "xfreerdp without /gfx" xfreerdp s 1f
+ok "xfreerdp without /gfx used bitmap updates" \
+	grep -q '32 bpp, graphics pipeline no' "$TMPD/host.err"
+
+yes yes | rdesktop -u alice -p secret -g 800x600 "127.0.0.1:$PORT" \
+	>"$TMPD/rdesktop.log" 2>&1 &
+VIEWER=$!
+check_viewer rdesktop rdesktop d 20
+ok "rdesktop: its MCS request was accepted" \
+	grep -q "rewrote an rdesktop-style MCS Erect Domain Request" \
+	"$TMPD/host.err"
+done_testing

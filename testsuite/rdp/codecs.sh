@@ -58,14 +58,17 @@ for mode in "--gfx:gfx" "--no-gfx:bitmap"; do
 done
 
 # Sharing: two clients with the same configuration see the same bytes.
-probe --sec tls --no-gfx --wait-pixel 100,100,ff0000 --sleep 1500 \
+probe --sec tls --no-gfx --wait-pixel 100,100,ff0000 --sleep 3000 \
 	>/dev/null &
 p1=$!
-probe --sec tls --no-gfx --wait-pixel 100,100,ff0000 --sleep 1500 \
+probe --sec tls --no-gfx --wait-pixel 100,100,ff0000 --sleep 3000 \
 	>/dev/null &
 p2=$!
-sleep 1
-ids=$(host_cmd info 3)
+for _ in $(seq 100); do
+	ids=$(host_cmd info 3)
+	[ "${ids#* }" != "$ids" ] && break # two ids
+	sleep 0.1
+done
 codec=$(host_cmd info 20 "${ids%% *}")
 is "$codec" bitmap-planar "query_info(CODEC) names the encoding path"
 wait $p1

@@ -79,14 +79,75 @@ pci_read(uint32_t slot, uint32_t reg)
 	return inl(VIREO_PORT_PCI_DATA);
 }
 
+static void
+pci_write(uint32_t slot, uint32_t reg, uint32_t v)
+{
+	outl(VIREO_PORT_PCI_ADDR, 0x80000000u | slot << 11 | reg);
+	outl(VIREO_PORT_PCI_DATA, v);
+}
+
+/* Size a BAR the way an OS does: write all ones, read the mask back,
+ * restore.  @return its size. */
+static uint32_t
+pci_bar_size(uint32_t slot, uint32_t reg)
+{
+	uint32_t old = pci_read(slot, reg), mask;
+
+	pci_write(slot, reg, 0xffffffffu);
+	mask = pci_read(slot, reg) & ~0xfu;
+	pci_write(slot, reg, old);
+	return ~mask + 1;
+}
+
+static void
+com_puthex8(uint32_t v)
+{
+	com_puthex2((uint8_t)(v >> 24));
+	com_puthex2((uint8_t)(v >> 16));
+	com_puthex2((uint8_t)(v >> 8));
+	com_puthex2((uint8_t)v);
+}
+
+/* "movebars": size both BARs and move them, with decoding off meanwhile,
+ * then report where they were and are. */
+static void
+display_move_bars(uint32_t slot)
+{
+	uint32_t old0 = pci_read(slot, 0x10), old2 = pci_read(slot, 0x18);
+	uint32_t s0, s2;
+
+	pci_write(slot, 0x04, 0); /* memory decoding off */
+	s0 = pci_bar_size(slot, 0x10);
+	s2 = pci_bar_size(slot, 0x18);
+	pci_write(slot, 0x10, 0xe0100000u);
+	pci_write(slot, 0x18, 0xd0000000u);
+	pci_write(slot, 0x1c, 0);
+	pci_write(slot, 0x04, 2); /* and on again */
+	com_puts("testcard bars regs=");
+	com_puthex8(old0);
+	com_puts("->");
+	com_puthex8(pci_read(slot, 0x10));
+	com_putc('/');
+	com_putu(s0);
+	com_puts(" vram=");
+	com_puthex8(old2);
+	com_puts("->");
+	com_puthex8(pci_read(slot, 0x18));
+	com_putc('/');
+	com_putu(s2);
+	com_putc('\n');
+}
+
 static int
-display_find(void)
+display_find(int move)
 {
 	uint32_t want = VIREO_DISPLAY_VENDOR | VIREO_DISPLAY_DEVICE << 16;
 
 	for (uint32_t slot = 0; slot < 32; slot++) {
 		if (pci_read(slot, 0) != want)
 			continue;
+		if (move)
+			display_move_bars(slot);
 		disp_regs = pci_read(slot, 0x10) & ~0xfu;
 		disp_vram = (pci_read(slot, 0x18) & ~0xfu) |
 			    (uint64_t)pci_read(slot, 0x1c) << 32;
@@ -414,7 +475,7 @@ testcard_main(void)
 	uint64_t tsc_khz = bi->tsc_khz ? bi->tsc_khz : 1000000;
 	uint64_t period = tsc_khz * 1000 / TESTCARD_FPS, next;
 
-	if (!display_find()) {
+	if (!display_find(has_option(bi->cmdline, "movebars"))) {
 		com_puts("testcard: no vireo display device\n");
 		poweroff();
 	}

@@ -150,6 +150,12 @@
  *   "reset"          after the first "testcard ready", reset the VM
  *                    through the i8042 (0xfe to port 0x64), once
  *   "resetcf9"       the same through port 0xcf9
+ *   "movebars"       size the display device's BARs and move them
+ *                    (registers to 0xe0100000, VRAM to 0xd0000000) with
+ *                    memory decoding off, print "testcard bars
+ *                    regs=<old>-><new>/<size> vram=<old>-><new>/<size>"
+ *                    (BAR0 and BAR2's low half in 8 hex digits, sizes in
+ *                    bytes), then use them
  *   "raw8042"        turn the i8042's set-2-to-set-1 translation off,
  *                    enable the PS/2 mouse, and print every byte the
  *                    controller delivers as "i8042 kbd <hex>" or

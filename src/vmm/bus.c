@@ -30,6 +30,21 @@ vmm_bus_add(struct vmm_bus *bus, uint64_t base, uint64_t len,
 	return 0;
 }
 
+void
+vmm_bus_move(struct vmm_bus *bus, void *dev, uint64_t old_base,
+	     uint64_t new_base)
+{
+	for (int i = 0; i < bus->n; i++) {
+		struct vmm_io_range *r = &bus->r[i];
+
+		if (r->dev == dev &&
+		    __atomic_load_n(&r->base, __ATOMIC_ACQUIRE) == old_base) {
+			__atomic_store_n(&r->base, new_base, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
 /* @return false when no device claims @addr (reads then see all ones). */
 bool
 vmm_bus_access(struct vmm_bus *bus, uint64_t addr, uint8_t *data, uint32_t len,
@@ -37,16 +52,17 @@ vmm_bus_access(struct vmm_bus *bus, uint64_t addr, uint8_t *data, uint32_t len,
 {
 	for (int i = 0; i < bus->n; i++) {
 		struct vmm_io_range *r = &bus->r[i];
+		uint64_t base = __atomic_load_n(&r->base, __ATOMIC_ACQUIRE);
 
-		if (addr < r->base || addr >= r->base + r->len)
+		if (base == VMM_BUS_UNMAPPED || addr < base ||
+		    addr >= base + r->len)
 			continue;
 		if (is_write) {
 			if (r->ops->write)
-				r->ops->write(r->dev, addr - r->base, data,
-					      len);
+				r->ops->write(r->dev, addr - base, data, len);
 		} else {
 			if (r->ops->read)
-				r->ops->read(r->dev, addr - r->base, data, len);
+				r->ops->read(r->dev, addr - base, data, len);
 			else
 				memset(data, 0xff, len);
 		}

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ struct disp_softc {
 	struct disp_ptr_ev latch;
 	uint32_t flush[4];
 	int32_t ps2_x, ps2_y; /* last absolute position sent as PS/2 motion */
+	uint64_t regs_gpa;    /* where BAR0 decodes now */
 };
 
 static uint32_t
@@ -258,12 +260,78 @@ vmm_display_hint(void *disp, uint32_t head, uint32_t w, uint32_t h)
 	return 0;
 }
 
+static uint32_t
+disp_cfg32(const struct vmm_pci_dev *d, int off)
+{
+	uint32_t v;
+
+	memcpy(&v, &d->cfg[off], 4);
+	return v;
+}
+
+/* Where BAR0 and BAR2 decode: nowhere while memory decoding is off or a
+ * BAR holds its size mask (being sized), else their addresses. */
+static void
+disp_bar_targets(const struct vmm_pci_dev *d, uint64_t *regs, uint64_t *vram)
+{
+	uint32_t b0 = disp_cfg32(d, 0x10) & ~0xfu;
+	uint64_t b2 = (disp_cfg32(d, 0x18) & ~0xfull) |
+		      (uint64_t)disp_cfg32(d, 0x1c) << 32;
+	uint64_t b2_mask = (d->bar_mask[2] & ~0xfull) | (uint64_t)d->bar_mask[3]
+							    << 32;
+	bool mem = d->cfg[0x04] & 0x02;
+
+	*regs = mem && b0 != (d->bar_mask[0] & ~0xfu) ? b0 : VMM_BUS_UNMAPPED;
+	*vram =
+	    mem && b2 != b2_mask && b2 < (1ull << 40) ? b2 : VMM_BUS_UNMAPPED;
+}
+
+/* The guest moved a BAR or switched decoding: follow it.  After VRAM
+ * moves, the whole of every head is reported again (writes made while it
+ * decoded nowhere were lost, as on hardware). */
+static void
+disp_remap(struct vmm_pci_dev *d)
+{
+	struct disp_softc *sc =
+	    (struct disp_softc *)((char *)d - offsetof(struct disp_softc, pci));
+	struct vmm *vm = sc->vm;
+	uint64_t regs, vram;
+
+	disp_bar_targets(d, &regs, &vram);
+	pthread_mutex_lock(&sc->lock);
+	if (regs != sc->regs_gpa) {
+		vmm_bus_move(&vm->mmio, sc, sc->regs_gpa, regs);
+		sc->regs_gpa = regs;
+	}
+	if (vram != vm->vram_gpa) {
+		if (vmm_kvm_map_vram(vm, vram))
+			log_warn("VRAM cannot be mapped at 0x%llx",
+				 (unsigned long long)vram);
+		for (uint32_t i = 0; i < vm->heads && vram == vm->vram_gpa;
+		     i++) {
+			struct vmm_rect all = {0, 0, sc->h[i].width,
+					       sc->h[i].height};
+			vmm_display_flush(vm, i, &all);
+		}
+	}
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/* Power-on state: BARs where the VMM put them, default modes. */
 static void
 disp_reset(void *state)
 {
 	struct disp_softc *sc = state;
 	struct vmm *vm = sc->vm;
 
+	sc->pci.cfg[0x04] = 0x02; /* memory decoding on */
+	vmm_pci_set_bar(&sc->pci, 0, VIREO_GPA_DISPLAY_REGS,
+			VIREO_DISPLAY_REGS_SIZE, 0);
+	vmm_pci_set_bar(&sc->pci, 2, VIREO_GPA_VRAM, vm->vram_size, 0x0c);
+	if (sc->regs_gpa != VIREO_GPA_DISPLAY_REGS)
+		vmm_bus_move(&vm->mmio, sc, sc->regs_gpa,
+			     VIREO_GPA_DISPLAY_REGS);
+	sc->regs_gpa = VIREO_GPA_DISPLAY_REGS;
 	pthread_mutex_lock(&sc->lock);
 	for (uint32_t i = 0; i < vm->heads; i++) {
 		struct disp_head_regs *h = &sc->h[i];
@@ -292,10 +360,8 @@ disp_init(struct vmm *vm, void **state)
 	sc->pci.slot = VIREO_DISPLAY_SLOT;
 	vmm_pci_set_id(&sc->pci, VIREO_DISPLAY_VENDOR, VIREO_DISPLAY_DEVICE,
 		       0x03800001); /* display controller, other; rev 1 */
-	sc->pci.cfg[0x04] = 0x02;   /* memory decoding on */
-	vmm_pci_set_bar(&sc->pci, 0, VIREO_GPA_DISPLAY_REGS,
-			VIREO_DISPLAY_REGS_SIZE, 0);
-	vmm_pci_set_bar(&sc->pci, 2, VIREO_GPA_VRAM, vm->vram_size, 0x0c);
+	sc->pci.remap = disp_remap;
+	sc->regs_gpa = VIREO_GPA_DISPLAY_REGS;
 	*state = sc;
 	vm->disp = sc;
 	disp_reset(sc);

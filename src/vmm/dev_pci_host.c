@@ -5,7 +5,8 @@
  * The bridge's presence is what lets Linux's type-1 probe pass its sanity
  * check without ACPI.  Config reads of an absent function return all
  * ones.  BARs answer the sizing protocol (write ~0, read the mask); the
- * VMM assigned them and does not move them.
+ * VMM assigns them like firmware, and a device follows the guest moving
+ * them (its remap hook runs after every BAR or command write).
  */
 #define LOG_TAG "pci"
 #include "config.h"
@@ -56,6 +57,8 @@ pci_host_cfg_write(struct vmm_pci_dev *d, uint32_t off, const uint8_t *data,
 		if (old & 1)
 			v |= 1;
 		memcpy(&d->cfg[off], &v, 4);
+		if (d->remap)
+			d->remap(d);
 		return;
 	}
 	/* Writable: command (0x04), cache line/latency (0x0c-0x0d) and
@@ -66,6 +69,8 @@ pci_host_cfg_write(struct vmm_pci_dev *d, uint32_t off, const uint8_t *data,
 		if (o == 4 || o == 5 || o == 0x0c || o == 0x0d || o == 0x3c)
 			d->cfg[o] = data[i];
 	}
+	if (off <= 4 && off + len > 4 && d->remap)
+		d->remap(d);
 }
 
 static void

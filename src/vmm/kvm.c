@@ -118,10 +118,10 @@ vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
 	if (!r && vm->ram_high)
 		r = vmm_kvm_slot(vm, VMM_SLOT_RAM_HI, 1ull << 32, vm->ram_high,
 				 vm->ram + vm->ram_low, 0);
-	if (!r)
-		r = vmm_kvm_slot(vm, VMM_SLOT_VRAM, VIREO_GPA_VRAM,
-				 vm->vram_size, vm->vram,
-				 KVM_MEM_LOG_DIRTY_PAGES);
+	if (!r) {
+		vm->vram_gpa = VMM_BUS_UNMAPPED;
+		r = vmm_kvm_map_vram(vm, VIREO_GPA_VRAM);
+	}
 	if (r) {
 		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION failed: %s",
 			 strerror(-r));
@@ -138,6 +138,27 @@ vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+}
+
+/* (Re)place the VRAM slot at @gpa, or remove it (VMM_BUS_UNMAPPED): the
+ * display device's BAR2 moved or stopped decoding. */
+int
+vmm_kvm_map_vram(struct vmm *vm, uint64_t gpa)
+{
+	int r = 0;
+
+	if (gpa == vm->vram_gpa)
+		return 0;
+	if (vm->vram_gpa != VMM_BUS_UNMAPPED)
+		vmm_kvm_slot(vm, VMM_SLOT_VRAM, vm->vram_gpa, 0, vm->vram, 0);
+	vm->vram_gpa = VMM_BUS_UNMAPPED;
+	if (gpa != VMM_BUS_UNMAPPED) {
+		r = vmm_kvm_slot(vm, VMM_SLOT_VRAM, gpa, vm->vram_size,
+				 vm->vram, KVM_MEM_LOG_DIRTY_PAGES);
+		if (!r)
+			vm->vram_gpa = gpa;
+	}
+	return r;
 }
 
 void

@@ -61,10 +61,10 @@
 #define VIREO_DISPLAY_VENDOR	     0x1234
 #define VIREO_DISPLAY_DEVICE	     0x7669
 #define VIREO_DISPLAY_SLOT	     2 /* 00:02.0 */
-/* BAR0: 4 KiB of 32-bit registers; BAR2 (64-bit): VRAM, head i's
- * framebuffer at offset i * REG_VRAM_PER_HEAD.  The VMM assigns both BARs
- * (as firmware would) and does not move them: a guest must keep them
- * where they are (the sizing protocol works). */
+/* BAR0: 4 KiB of 32-bit registers; BAR2 (64-bit, prefetchable): VRAM,
+ * head i's framebuffer at offset i * REG_VRAM_PER_HEAD.  The VMM assigns
+ * both BARs as firmware would; a guest may size and move them (with
+ * memory decoding off while it does, as Linux does). */
 #define VIREO_DISP_REG_MAGIC	     0x000 /* ro: VIREO_DISP_MAGIC */
 #define VIREO_DISP_REG_HEADS	     0x004 /* ro: monitorCount */
 #define VIREO_DISP_REG_VRAM_PER_HEAD 0x008 /* ro: bytes */

@@ -65,6 +65,9 @@ struct vmm_pci_dev {
 	uint8_t slot;
 	uint8_t cfg[256];
 	uint32_t bar_mask[6];
+	/* called (PCI lock held) after the guest wrote a BAR or the command
+	 * register, so the device can follow where its BARs now decode */
+	void (*remap)(struct vmm_pci_dev *d);
 };
 
 struct vmm_vcpu {
@@ -107,6 +110,7 @@ struct vmm {
 	uint64_t ram_size, ram_low, ram_high; /* high part sits at 4 GiB */
 	uint8_t *vram;
 	uint64_t vram_size, vram_per_head;
+	uint64_t vram_gpa; /* where BAR2 decodes, VMM_BUS_UNMAPPED if not */
 
 	struct vmm_vcpu vcpus[VMM_MAX_CPUS];
 	uint32_t ncpus;
@@ -164,6 +168,11 @@ struct vmm {
 /* bus.c */
 int vmm_bus_add(struct vmm_bus *bus, uint64_t base, uint64_t len,
 		const struct vmm_io_ops *ops, void *dev);
+/* Move the range of @dev at @old_base to @new_base (VMM_BUS_UNMAPPED:
+ * nowhere), safely while vCPUs run. */
+#define VMM_BUS_UNMAPPED UINT64_MAX
+void vmm_bus_move(struct vmm_bus *bus, void *dev, uint64_t old_base,
+		  uint64_t new_base);
 bool vmm_bus_access(struct vmm_bus *bus, uint64_t addr, uint8_t *data,
 		    uint32_t len, bool is_write);
 int vmm_pci_add(struct vmm *vm, struct vmm_pci_dev *dev);
@@ -182,6 +191,7 @@ int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen);
 int vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen);
 void vmm_kvm_destroy_vm(struct vmm *vm);
 int vmm_irq_line(struct vmm *vm, uint32_t irq, int level);
+int vmm_kvm_map_vram(struct vmm *vm, uint64_t gpa);
 
 /* vcpu.c */
 int vmm_vcpus_create(struct vmm *vm, char *err, size_t errlen);

@@ -62,6 +62,7 @@ struct run {
 		int resizes;
 		int64_t dx0, dy0, dx1, dy1; /* damage since the last resize */
 		int watch, rects, stray;    /* the damage: action */
+		int completes;		    /* update_complete calls */
 	} head[VMM_MAX_HEADS];
 	int stopped;
 	enum vmm_exit_reason reason;
@@ -154,6 +155,9 @@ cb_update(void *ctx, uint32_t head, const struct vmm_rect *r)
 static void
 cb_update_complete(void *ctx, uint32_t head)
 {
+	pthread_mutex_lock(&run.lock);
+	run.head[head].completes++;
+	pthread_mutex_unlock(&run.lock);
 	if (!run.t_first_update)
 		run.t_first_update = wall_ns();
 }
@@ -508,8 +512,23 @@ act_resized(uint32_t head, uint32_t w, uint32_t h)
 static int
 act_damage(uint32_t head)
 {
-	int rects, stray;
+	int rects, stray, c0;
 
+	/* let two refreshes pass first: the one that published the frame
+	 * the card check saw may still be delivering its damage */
+	pthread_mutex_lock(&run.lock);
+	c0 = run.head[head].completes;
+	pthread_mutex_unlock(&run.lock);
+	for (int i = 0; i < 200; i++) {
+		int c;
+
+		run_sleep_ms(10);
+		pthread_mutex_lock(&run.lock);
+		c = run.head[head].completes;
+		pthread_mutex_unlock(&run.lock);
+		if (c >= c0 + 2)
+			break;
+	}
 	pthread_mutex_lock(&run.lock);
 	run.head[head].rects = run.head[head].stray = 0;
 	run.head[head].watch = 1;

@@ -216,3 +216,9 @@ authcall_nt_hash(const struct authcall_req *req, authcall_lookup_fn lookup,
 		return rc;
 	return result == 0 ? 0 : -ENOENT;
 }
+
+int
+authcall_probe(const struct authcall_req *req, int timeout_ms, int *has_nt)
+{
+	return authcall_run("probe", req, NULL, NULL, timeout_ms, has_nt, NULL);
+}

@@ -5,6 +5,7 @@
 #ifndef VIREO_HEADLESS_AUTHCALL_H
 #define VIREO_HEADLESS_AUTHCALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct authcall_req {
@@ -37,5 +38,9 @@ int authcall_entry(const struct authcall_req *req, authcall_lookup_fn lookup,
  * above. */
 int authcall_nt_hash(const struct authcall_req *req, authcall_lookup_fn lookup,
 		     void *ctx, int timeout_ms, uint8_t hash[16]);
+
+/** Whether @req->library exports vireo_auth_nt_hash (*@has_nt 1/0).
+ * @return 0 or negative errno. */
+int authcall_probe(const struct authcall_req *req, int timeout_ms, int *has_nt);
 
 #endif /* VIREO_HEADLESS_AUTHCALL_H */

@@ -90,6 +90,9 @@ authd_call(const char **f)
 		fprintf(stderr, "vireo-authd: %s\n", dlerror());
 		return authd_reply(-ENOENT, NULL);
 	}
+	if (strcmp(op, "probe") == 0)
+		return authd_reply(
+		    dlsym(lib, VIREO_AUTH_NT_HASH_SYMBOL) != NULL, NULL);
 	if (strcmp(op, "nthash") == 0) {
 		vireo_auth_nt_hash_fn fn = (vireo_auth_nt_hash_fn)dlsym(
 		    lib, VIREO_AUTH_NT_HASH_SYMBOL);

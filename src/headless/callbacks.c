@@ -1,0 +1,206 @@
+/*
+ * callbacks.c - the host side of vrde.h: what a VRDE module may call.
+ *
+ * The context of every callback is the struct headless_server the module
+ * was created with.  Callbacks are thread-safe; those that reach the VMM
+ * (screen, input, mode hints) go through its own locking.
+ */
+#define LOG_TAG "vrde"
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "headless.h"
+#include "log.h"
+
+static int
+cb_get_property(void *ctx, const char *name, char *buf, size_t size)
+{
+	struct headless_server *s = ctx;
+
+	if (!buf || !size)
+		return -ENOSPC;
+	return machine_get_property(s->hl, name, buf, size);
+}
+
+static int
+cb_client_logon(void *ctx, const struct vrde_logon *logon)
+{
+	if (!logon)
+		return -EINVAL;
+	return logon_client(ctx, logon);
+}
+
+static struct headless_client *
+cb_find(struct headless *hl, uint32_t id)
+{
+	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
+		if (hl->clients[i].used && hl->clients[i].id == id)
+			return &hl->clients[i];
+	}
+	return NULL;
+}
+
+static void
+cb_client_connect(void *ctx, uint32_t client_id)
+{
+	struct headless *hl = ((struct headless_server *)ctx)->hl;
+	struct headless_client *c;
+
+	pthread_mutex_lock(&hl->lock);
+	c = cb_find(hl, client_id);
+	if (c && c->granted)
+		c->connected = true;
+	pthread_mutex_unlock(&hl->lock);
+	if (c && c->granted)
+		log_info("client %u (%s@%s) connected", client_id, c->user,
+			 c->address);
+	else
+		log_warn("client %u reported connected without a granted "
+			 "logon; ignored",
+			 client_id);
+}
+
+static void
+cb_client_disconnect(void *ctx, uint32_t client_id)
+{
+	logon_client_left(((struct headless_server *)ctx)->hl, client_id);
+}
+
+static int
+cb_screen_query(void *ctx, uint32_t screen, struct vrde_screen_info *info)
+{
+	struct headless *hl = ((struct headless_server *)ctx)->hl;
+	struct vmm_head_info hi;
+	int32_t x = 0;
+
+	if (!info || screen >= hl->heads)
+		return -ENOENT;
+	/* screens sit side by side, left to right, in head order */
+	for (uint32_t h = 0; h < screen; h++) {
+		if (vmm_head_query(hl->vm, h, &hi) == 0 && hi.enabled)
+			x += (int32_t)hi.width;
+	}
+	if (vmm_head_query(hl->vm, screen, &hi) < 0)
+		return -ENOENT;
+	memset(info, 0, sizeof(*info));
+	info->enabled = hi.enabled;
+	info->width = hi.width;
+	info->height = hi.height;
+	info->stride = hi.stride;
+	info->bpp = 32;
+	info->x_origin = x;
+	info->y_origin = 0;
+	info->pixels = hi.pixels;
+	return 0;
+}
+
+/* A module asking for a lock its own update call already holds (through
+ * the VMM) gets it without blocking. */
+static bool
+cb_owned(struct headless *hl, uint32_t screen)
+{
+	return hl->disp_owned[screen] &&
+	       pthread_equal(hl->disp_owner[screen], pthread_self());
+}
+
+static void
+cb_screen_lock(void *ctx, uint32_t screen)
+{
+	struct headless *hl = ((struct headless_server *)ctx)->hl;
+
+	if (screen < hl->heads && !cb_owned(hl, screen))
+		vmm_head_lock(hl->vm, screen);
+}
+
+static void
+cb_screen_unlock(void *ctx, uint32_t screen)
+{
+	struct headless *hl = ((struct headless_server *)ctx)->hl;
+
+	if (screen < hl->heads && !cb_owned(hl, screen))
+		vmm_head_unlock(hl->vm, screen);
+}
+
+static void
+cb_input(void *ctx, uint32_t client_id, uint32_t screen,
+	 const struct vrde_input_event *ev)
+{
+	struct headless *hl = ((struct headless_server *)ctx)->hl;
+	struct headless_client *c;
+	bool ok;
+
+	if (!ev || hl->disable_input)
+		return;
+	pthread_mutex_lock(&hl->lock);
+	c = cb_find(hl, client_id);
+	ok = c && c->granted;
+	pthread_mutex_unlock(&hl->lock);
+	if (!ok) {
+		log_debug("input from client %u without a logon dropped",
+			  client_id);
+		return;
+	}
+	input_event(hl, screen, ev);
+}
+
+static void
+cb_video_mode_hint(void *ctx, uint32_t screen, uint32_t width, uint32_t height)
+{
+	struct headless *hl = ((struct headless_server *)ctx)->hl;
+	int rc;
+
+	if (screen >= hl->heads)
+		return;
+	rc = vmm_head_mode_hint(hl->vm, screen, width, height);
+	log_info("client asks for %ux%u on screen %u%s%s", width, height,
+		 screen, rc < 0 ? ": " : "", rc < 0 ? strerror(-rc) : "");
+}
+
+static int
+cb_get_nt_hash(void *ctx, const char *user, const char *domain,
+	       uint8_t hash[16])
+{
+	if (!user || !hash)
+		return -ENOENT;
+	return logon_nt_hash(((struct headless_server *)ctx)->hl, user, domain,
+			     hash);
+}
+
+static void
+cb_listening(void *ctx, uint32_t port)
+{
+	struct headless_server *s = ctx;
+
+	pthread_mutex_lock(&s->port_lock);
+	s->port = port;
+	s->port_known = true;
+	pthread_cond_broadcast(&s->port_cond);
+	pthread_mutex_unlock(&s->port_lock);
+}
+
+static void
+cb_log(void *ctx, int level, const char *msg)
+{
+	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
+		level = LOG_LEVEL_INFO;
+	log_msg((enum log_level)level, "vrde-module", "%s", msg ? msg : "");
+}
+
+const struct vrde_host_callbacks headless_callbacks = {
+    .hdr = {VRDE_ABI_VERSION, sizeof(struct vrde_host_callbacks)},
+    .get_property = cb_get_property,
+    .client_logon = cb_client_logon,
+    .client_connect = cb_client_connect,
+    .client_disconnect = cb_client_disconnect,
+    .screen_query = cb_screen_query,
+    .screen_lock = cb_screen_lock,
+    .screen_unlock = cb_screen_unlock,
+    .input = cb_input,
+    .video_mode_hint = cb_video_mode_hint,
+    .get_nt_hash = cb_get_nt_hash,
+    .listening = cb_listening,
+    .log = cb_log,
+};

@@ -1,0 +1,125 @@
+/*
+ * info.c - the "info" control request: the running part of
+ * "showvminfo --machinereadable", in VBoxManage's key names (including
+ * its doubled '=' in VRDEClients==N), which vireo-manage prints as is.
+ */
+#define LOG_TAG "ctl"
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "headless.h"
+#include "log.h"
+
+/* Print key="value" with '"' and '\' escaped. */
+static void
+info_str(int fd, const char *key, const char *value)
+{
+	dprintf(fd, "%s=\"", key);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			dprintf(fd, "\\%c", *p);
+		else
+			dprintf(fd, "%c", *p);
+	}
+	dprintf(fd, "\"\n");
+}
+
+static void
+info_time(char *buf, size_t size, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S.000000000", &tm);
+}
+
+static uint64_t
+info_u64(struct headless *hl, uint32_t id, uint32_t code)
+{
+	uint64_t v = 0;
+
+	if (vrdehost_query(hl, id, code, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+static void
+info_qstr(struct headless *hl, uint32_t id, uint32_t code, char *buf,
+	  size_t size, const char *fallback)
+{
+	int n = vrdehost_query(hl, id, code, buf, size - 1);
+
+	if (n <= 0 || (size_t)n >= size)
+		snprintf(buf, size, "%s", fallback);
+	else
+		buf[n] = '\0';
+}
+
+/* One client's keys; @prefix "VRDEClient<i>" or "VRDE" for the first. */
+static void
+info_client(struct headless *hl, int fd, const char *prefix,
+	    const struct headless_client *c)
+{
+	char key[64], buf[HEADLESS_STR];
+	uint64_t sent = info_u64(hl, c->id, VRDE_QI_BYTES_SENT);
+	uint64_t recvd = info_u64(hl, c->id, VRDE_QI_BYTES_RECEIVED);
+
+#define INFO_KEY(name) (snprintf(key, sizeof(key), "%s%s", prefix, name), key)
+	info_time(buf, sizeof(buf), c->since);
+	info_str(fd, INFO_KEY("StartTime"), buf);
+	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesSent"),
+		(unsigned long long)sent);
+	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesSentTotal"),
+		(unsigned long long)sent);
+	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesReceived"),
+		(unsigned long long)recvd);
+	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesReceivedTotal"),
+		(unsigned long long)recvd);
+	info_str(fd, INFO_KEY("UserName"), c->user);
+	info_str(fd, INFO_KEY("Domain"), c->domain);
+	info_qstr(hl, c->id, VRDE_QI_CLIENT_NAME, buf, sizeof(buf), "");
+	info_str(fd, INFO_KEY("ClientName"), buf);
+	info_str(fd, INFO_KEY("ClientIP"), c->address);
+	dprintf(fd, "%s=%u\n", INFO_KEY("ClientVersion"),
+		(unsigned)info_u64(hl, c->id, VRDE_QI_CLIENT_VERSION));
+	info_qstr(hl, c->id, VRDE_QI_ENCRYPTION, buf, sizeof(buf), "");
+	info_str(fd, INFO_KEY("Encryption"), buf);
+	dprintf(fd, "%s=%u\n", INFO_KEY("Screen"), c->screen);
+#undef INFO_KEY
+}
+
+void
+ctl_info(struct headless *hl, int fd)
+{
+	struct headless_client clients[HEADLESS_MAX_CLIENTS];
+	char buf[64];
+	int n = 0;
+	int32_t port;
+
+	info_str(fd, "VMState",
+		 vmm_get_state(hl->vm) == VMM_STATE_PAUSED ? "paused"
+							   : "running");
+	info_time(buf, sizeof(buf), hl->state_change);
+	info_str(fd, "VMStateChangeTime", buf);
+	pthread_mutex_lock(&hl->lock);
+	port = hl->vrde_port;
+	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
+		if (hl->clients[i].used && hl->clients[i].connected)
+			clients[n++] = hl->clients[i];
+	}
+	pthread_mutex_unlock(&hl->lock);
+	dprintf(fd, "vrdeport=%d\n", (int)port);
+	info_str(fd, "VRDEActiveConnection", n ? "on" : "off");
+	dprintf(fd, "VRDEClients==%d\n", n);
+	for (int i = 0; i < n; i++) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "VRDEClient%d", i + 1);
+		info_client(hl, fd, prefix, &clients[i]);
+	}
+	if (n)
+		info_client(hl, fd, "VRDE", &clients[0]);
+}

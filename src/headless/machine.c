@@ -1,0 +1,272 @@
+/*
+ * machine.c - what vireo-headless takes from the VM's settings: the VMM
+ * configuration, the VRDE properties the module asks for, the auth
+ * library and ExtraData lookups for it.
+ *
+ * Properties set with --vrdeproperty or controlvm apply to this run only
+ * and are never written back to the .vbox file.
+ */
+#define LOG_TAG "machine"
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "headless.h"
+#include "log.h"
+#include "modpath.h"
+
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/vireo"
+#endif
+
+#define MACHINE_DEFAULT_CMDLINE "console=ttyS0 nokaslr"
+
+/* The testcard/kernel path: ExtraData, else $VIREO_TESTCARD, else the
+ * installed one (conventions.md). */
+static const char *
+machine_kernel(struct headless *hl, enum vmm_boot_kind boot)
+{
+	const char *k =
+	    settings_machine_get_extradata(hl->m, "vireo/Boot/Kernel");
+	const char *env = getenv("VIREO_TESTCARD");
+
+	if (k && k[0])
+		return k;
+	if (boot == VMM_BOOT_LINUX)
+		return NULL;
+	if (env && env[0])
+		return env;
+	return PKGLIBDIR "/testcard.elf";
+}
+
+int
+machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
+		   char *serial_log, size_t size)
+{
+	const struct settings_machine *m = hl->m;
+	const char *src =
+	    settings_machine_get_extradata(m, "vireo/Boot/Source");
+	const char *cmdline;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = m->cpus ? m->cpus : 1;
+	cfg->ram_bytes = (uint64_t)(m->ram_mb ? m->ram_mb : 128) << 20;
+	cfg->heads = m->monitor_count ? m->monitor_count : 1;
+	if (cfg->heads > VMM_MAX_HEADS) {
+		log_err("monitorCount %u is more than the %d heads vireo has",
+			cfg->heads, VMM_MAX_HEADS);
+		return -EINVAL;
+	}
+	cfg->vram_bytes = (uint64_t)(m->vram_mb ? m->vram_mb : 8) << 20;
+	if (!src || !src[0] || strcasecmp(src, "testcard") == 0) {
+		cfg->boot = VMM_BOOT_TESTCARD;
+	} else if (strcasecmp(src, "linux") == 0) {
+		cfg->boot = VMM_BOOT_LINUX;
+	} else {
+		log_err(
+		    "ExtraData vireo/Boot/Source is '%s'; expected testcard "
+		    "or linux",
+		    src);
+		return -EINVAL;
+	}
+	cfg->kernel = machine_kernel(hl, cfg->boot);
+	if (!cfg->kernel) {
+		log_err("vireo/Boot/Source is linux but vireo/Boot/Kernel is "
+			"not set");
+		return -EINVAL;
+	}
+	cfg->initrd = settings_machine_get_extradata(m, "vireo/Boot/Initrd");
+	cmdline = settings_machine_get_extradata(m, "vireo/Boot/Cmdline");
+	cfg->cmdline =
+	    cmdline ? cmdline
+		    : (cfg->boot == VMM_BOOT_LINUX ? MACHINE_DEFAULT_CMDLINE
+						   : NULL);
+	if (snprintf(serial_log, size, "%s/Logs/serial.log", m->folder) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	cfg->serial_log = serial_log;
+	cfg->start_paused = hl->opts.start_paused;
+	return 0;
+}
+
+static int
+machine_copy(const char *value, char *buf, size_t size)
+{
+	size_t n = strlen(value);
+
+	if (n >= size)
+		return -ENOSPC;
+	memcpy(buf, value, n + 1);
+	return (int)n;
+}
+
+/* This run's override of @name: NULL if none, "" if deleted. */
+static const char *
+machine_override(struct headless *hl, const char *name)
+{
+	for (int i = hl->n_props - 1; i >= 0; i--) {
+		if (strcmp(hl->props[i].name, name) == 0)
+			return hl->props[i].value;
+	}
+	return NULL;
+}
+
+/* The raw VRDE property: override, else settings.  Caller holds lock. */
+static const char *
+machine_raw_property(struct headless *hl, const char *name)
+{
+	const char *v = machine_override(hl, name);
+
+	if (!v)
+		v = settings_vrde_get_property(hl->m, name);
+	return v && v[0] ? v : NULL;
+}
+
+static const char *
+machine_auth_type_name(enum settings_auth_type t)
+{
+	switch (t) {
+	case SETTINGS_AUTH_EXTERNAL:
+		return "External";
+	case SETTINGS_AUTH_GUEST:
+		return "Guest";
+	default:
+		return "Null";
+	}
+}
+
+static int
+machine_host_property(struct headless *hl, const char *name, char *buf,
+		      size_t size)
+{
+	char num[32];
+	const char *sub = name + strlen("Host/");
+
+	if (strcmp(sub, "MachineFolder") == 0)
+		return machine_copy(hl->m->folder, buf, size);
+	if (strcmp(sub, "MachineName") == 0)
+		return machine_copy(hl->m->name, buf, size);
+	if (strcmp(sub, "MachineUUID") == 0)
+		return machine_copy(hl->m->uuid, buf, size);
+	if (strcmp(sub, "AuthType") == 0)
+		return machine_copy(
+		    machine_auth_type_name(hl->m->vrde.auth_type), buf, size);
+	if (strcmp(sub, "AuthHasNtHashes") == 0)
+		return machine_copy(hl->nt_hashes == 1 ? "1" : "0", buf, size);
+	if (strcmp(sub, "ScreenCount") == 0) {
+		snprintf(num, sizeof(num), "%u", hl->heads);
+		return machine_copy(num, buf, size);
+	}
+	return -ENOENT;
+}
+
+/* Client/DisableX falls back to ExtraData VRDE/Feature/Client/DisableX,
+ * then VRDP/Feature/..., as VirtualBox does. */
+static const char *
+machine_client_fallback(struct headless *hl, const char *name)
+{
+	char key[HEADLESS_STR];
+	const char *v;
+
+	snprintf(key, sizeof(key), "VRDE/Feature/%s", name);
+	v = settings_machine_get_extradata(hl->m, key);
+	if (!v || !v[0]) {
+		snprintf(key, sizeof(key), "VRDP/Feature/%s", name);
+		v = settings_machine_get_extradata(hl->m, key);
+	}
+	return v && v[0] ? v : NULL;
+}
+
+int
+machine_get_property(struct headless *hl, const char *name, char *buf,
+		     size_t size)
+{
+	const char *v;
+	int rc;
+
+	if (!name)
+		return -ENOENT;
+	if (strncmp(name, "Host/", 5) == 0)
+		return machine_host_property(hl, name, buf, size);
+	pthread_mutex_lock(&hl->lock);
+	v = machine_raw_property(hl, name);
+	if (!v && strncmp(name, "Client/", 7) == 0)
+		v = machine_client_fallback(hl, name);
+	/* "0", "default" and unset all mean the RDP port */
+	if (strcmp(name, "TCP/Ports") == 0 &&
+	    (!v || strcmp(v, "0") == 0 || strcmp(v, "default") == 0))
+		v = "3389";
+	/* Without authentication, only this host may connect unless an
+	 * address was chosen explicitly. */
+	if (strcmp(name, "TCP/Address") == 0 && !v &&
+	    hl->m->vrde.auth_type == SETTINGS_AUTH_NULL)
+		v = "127.0.0.1";
+	rc = v ? machine_copy(v, buf, size) : -ENOENT;
+	pthread_mutex_unlock(&hl->lock);
+	return rc;
+}
+
+int
+machine_set_property(struct headless *hl, const char *name, const char *value)
+{
+	struct headless_prop *p;
+	char *n = strdup(name), *v = strdup(value ? value : "");
+
+	if (!n || !v || !name[0]) {
+		free(n);
+		free(v);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&hl->lock);
+	p = realloc(hl->props, (size_t)(hl->n_props + 1) * sizeof(*p));
+	if (!p) {
+		pthread_mutex_unlock(&hl->lock);
+		free(n);
+		free(v);
+		return -ENOMEM;
+	}
+	hl->props = p;
+	p[hl->n_props].name = n;
+	p[hl->n_props].value = v;
+	hl->n_props++;
+	pthread_mutex_unlock(&hl->lock);
+	return 0;
+}
+
+bool
+machine_feature_disabled(struct headless *hl, const char *feature)
+{
+	char buf[16];
+
+	return machine_get_property(hl, feature, buf, sizeof(buf)) > 0 &&
+	       strcmp(buf, "1") == 0;
+}
+
+const char *
+machine_auth_library(struct headless *hl)
+{
+	const char *lib = hl->m->vrde.auth_library;
+
+	if (!lib || !lib[0])
+		lib = settings_registry_auth_library(hl->reg);
+	if (!lib || !lib[0])
+		lib = "pam";
+	return modpath_auth_alias(lib);
+}
+
+int
+machine_get_extradata(void *ctx, const char *key, char *buf, size_t size)
+{
+	struct headless *hl = ctx;
+	const char *v = settings_machine_get_extradata(hl->m, key);
+
+	if (!v && hl->reg)
+		v = settings_registry_get_extradata(hl->reg, key);
+	if (!v)
+		return -ENOENT;
+	return machine_copy(v, buf, size);
+}

@@ -1,0 +1,362 @@
+/*
+ * main.c - vireo-headless: run one VM from its settings, with its screens
+ * exported through a VRDE module (vireo-headless(1)).
+ *
+ * Start-up order is chosen so that every failure that can be detected
+ * before the guest runs is: settings, folder lock, VMM creation (KVM),
+ * VRDE module and its listening port, control socket; only then does the
+ * VM start and the module get connections and screens.  Each failure
+ * prints one line on stderr and exits with a code of enum headless_exit.
+ */
+#define LOG_TAG "headless"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "headless.h"
+#include "log.h"
+
+static struct headless headless_state = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .disp_lock = PTHREAD_MUTEX_INITIALIZER,
+    .vrde_port = -1,
+    .nt_hashes = -1,
+    .stop_fd = -1,
+};
+
+long
+headless_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void
+headless_state_changed(struct headless *hl)
+{
+	hl->state_change = time(NULL);
+}
+
+static int VIREO_PRINTF(2, 3) headless_fail(int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vireo-headless: %s\n", msg);
+	log_err("%s", msg);
+	return code;
+}
+
+static void
+headless_usage(FILE *f)
+{
+	fprintf(f, "usage: vireo-headless --startvm <name|uuid> "
+		   "[--vrde on|off|config]\n"
+		   "                      [--vrdeproperty name=value]... "
+		   "[--start-paused]\n");
+}
+
+static int
+headless_parse_vrde(const char *arg, enum headless_vrde_mode *out)
+{
+	if (!strcmp(arg, "on") || !strcmp(arg, "enable"))
+		*out = HEADLESS_VRDE_ON;
+	else if (!strcmp(arg, "off") || !strcmp(arg, "disable"))
+		*out = HEADLESS_VRDE_OFF;
+	else if (!strcmp(arg, "config"))
+		*out = HEADLESS_VRDE_CONFIG;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Also accepts VBoxHeadless's single-dash long forms (-startvm). */
+static int
+headless_parse(int argc, char **argv, struct headless_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"startvm", required_argument, NULL, 's'},
+	    {"vrde", required_argument, NULL, 'v'},
+	    {"vrdeproperty", required_argument, NULL, 'e'},
+	    {"start-paused", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long_only(argc, argv, "s:v:e:h", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 's':
+			o->vm = optarg;
+			break;
+		case 'v':
+			if (headless_parse_vrde(optarg, &o->vrde) < 0)
+				return headless_fail(
+				    HEADLESS_EXIT_USAGE,
+				    "--vrde takes on, off or config, not '%s'",
+				    optarg);
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return headless_fail(
+				    HEADLESS_EXIT_USAGE,
+				    "--vrdeproperty needs name=value, not '%s'",
+				    optarg);
+			if (o->n_props == HEADLESS_MAX_PROPS)
+				return headless_fail(
+				    HEADLESS_EXIT_USAGE,
+				    "at most %d --vrdeproperty options",
+				    HEADLESS_MAX_PROPS);
+			o->props[o->n_props++] = optarg;
+			break;
+		case 'P':
+			o->start_paused = true;
+			break;
+		case 'h':
+			headless_usage(stdout);
+			exit(0);
+		default:
+			headless_usage(stderr);
+			return HEADLESS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return headless_fail(HEADLESS_EXIT_USAGE,
+				     "unexpected argument '%s'", argv[optind]);
+	if (!o->vm) {
+		headless_usage(stderr);
+		return HEADLESS_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Registry, machine file, folder lock, log file. */
+static int
+headless_load(struct headless *hl)
+{
+	struct settings_error err = {{0}};
+	char *path = NULL;
+	char logpath[4200];
+	int rc, dfd;
+
+	rc = settings_registry_open(&hl->reg, &err);
+	if (rc < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS, "%s", err.msg);
+	if (settings_registry_find(hl->reg, hl->opts.vm, &path) < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS,
+				     "no registered VM named or with UUID '%s'",
+				     hl->opts.vm);
+	rc = settings_machine_load(path, &hl->m, &err);
+	free(path);
+	if (rc < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS, "%s", err.msg);
+	/* one vireo-headless per VM: an exclusive lock on its folder */
+	dfd = open(hl->m->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS,
+				     "cannot open the machine folder %s: %s",
+				     hl->m->folder, strerror(errno));
+	if (flock(dfd, LOCK_EX | LOCK_NB) < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS,
+				     "VM '%s' is locked: it is already running "
+				     "(or another process holds %s)",
+				     hl->m->name, hl->m->folder);
+	snprintf(logpath, sizeof(logpath), "%s/Logs/vireo.log", hl->m->folder);
+	if (log_open_file(logpath) < 0)
+		fprintf(stderr,
+			"vireo-headless: cannot write %s; logging to "
+			"stderr\n",
+			logpath);
+	log_info("vireo-headless %s starting VM '%s' %s (%s)", PACKAGE_VERSION,
+		 hl->m->name, hl->m->uuid, hl->m->path);
+	return 0;
+}
+
+static bool
+headless_vrde_wanted(struct headless *hl)
+{
+	switch (hl->opts.vrde) {
+	case HEADLESS_VRDE_ON:
+		return true;
+	case HEADLESS_VRDE_OFF:
+		return false;
+	default:
+		return hl->m->vrde.enabled;
+	}
+}
+
+static int
+headless_apply_props(struct headless *hl)
+{
+	for (int i = 0; i < hl->opts.n_props; i++) {
+		char name[HEADLESS_STR];
+		const char *eq = strchr(hl->opts.props[i], '=');
+		size_t n = (size_t)(eq - hl->opts.props[i]);
+
+		if (n >= sizeof(name) ||
+		    (memcpy(name, hl->opts.props[i], n), name[n] = '\0',
+		     machine_set_property(hl, name, eq + 1) < 0))
+			return headless_fail(HEADLESS_EXIT_USAGE,
+					     "bad --vrdeproperty '%s'",
+					     hl->opts.props[i]);
+	}
+	return 0;
+}
+
+static int
+headless_create_vm(struct headless *hl)
+{
+	struct vmm_config cfg;
+	char serial[4200], err[512] = "";
+	int rc;
+
+	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial)) < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS,
+				     "VM '%s': unusable settings (see %s/Logs/"
+				     "vireo.log)",
+				     hl->m->name, hl->m->folder);
+	hl->heads = cfg.heads;
+	rc = vmm_create(&cfg, &vrdehost_display_ops, hl, &hl->vm, err,
+			sizeof(err));
+	if (rc < 0)
+		return headless_fail(HEADLESS_EXIT_VM,
+				     "cannot create the VM: %s",
+				     err[0] ? err : strerror(-rc));
+	return 0;
+}
+
+/* Wait for the VM to stop; signals power it off.  @return exit code. */
+static int
+headless_run(struct headless *hl, int sigfd)
+{
+	bool asked = false;
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN},
+				      {.fd = hl->stop_fd, .events = POLLIN}};
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents &&
+		    read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			log_info("signal %u: powering the VM off%s",
+				 si.ssi_signo, asked ? " (again)" : "");
+			asked = true;
+			vmm_poweroff(hl->vm);
+		}
+	}
+	switch (vmm_wait(hl->vm)) {
+	case VMM_EXIT_TRIPLE_FAULT:
+		return headless_fail(HEADLESS_EXIT_FAILURE,
+				     "the guest crashed (triple fault)");
+	case VMM_EXIT_INTERNAL_ERROR:
+		return headless_fail(HEADLESS_EXIT_FAILURE,
+				     "KVM could not run the guest (see "
+				     "%s/Logs/vireo.log)",
+				     hl->m->folder);
+	default:
+		log_info("VM powered off");
+		return HEADLESS_EXIT_OK;
+	}
+}
+
+static int
+headless_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* blocked before any thread exists, so every thread inherits it */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* Everything after the VM exists.  @return exit code. */
+static int
+headless_start(struct headless *hl, int sigfd)
+{
+	char err[512];
+	int rc;
+
+	if (headless_vrde_wanted(hl)) {
+		logon_probe_nt_hashes(hl);
+		if (vrdehost_start(hl, err, sizeof(err)) < 0) {
+			fprintf(stdout, "VRDE server failed to start.\n");
+			return headless_fail(HEADLESS_EXIT_VRDE, "%s", err);
+		}
+	} else {
+		log_info("VRDE is off for this run");
+	}
+	if (ctl_start(hl, err, sizeof(err)) < 0)
+		return headless_fail(HEADLESS_EXIT_FAILURE, "%s", err);
+	rc = vmm_start(hl->vm);
+	if (rc < 0)
+		return headless_fail(HEADLESS_EXIT_VM,
+				     "cannot start the VM: %s", strerror(-rc));
+	headless_state_changed(hl);
+	log_info("VM '%s' is %s", hl->m->name,
+		 hl->opts.start_paused ? "paused" : "running");
+	if (hl->server && vrdehost_enable(hl) < 0)
+		log_err("VRDE server does not accept connections");
+	return headless_run(hl, sigfd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct headless *hl = &headless_state;
+	int rc, sigfd;
+
+	rc = headless_parse(argc, argv, &hl->opts);
+	if (rc)
+		return rc;
+	sigfd = headless_signals();
+	hl->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (sigfd < 0 || hl->stop_fd < 0)
+		return headless_fail(HEADLESS_EXIT_FAILURE, "signalfd: %s",
+				     strerror(errno));
+	rc = headless_load(hl);
+	if (rc == 0)
+		rc = headless_apply_props(hl);
+	if (rc == 0)
+		rc = headless_create_vm(hl);
+	if (rc == 0)
+		rc = headless_start(hl, sigfd);
+	/* teardown: no more requests, then clients, then the VM */
+	ctl_stop(hl);
+	vrdehost_stop(hl);
+	if (hl->vm)
+		vmm_destroy(hl->vm);
+	if (hl->m)
+		log_info("vireo-headless exits with status %d", rc);
+	settings_machine_free(hl->m);
+	settings_registry_free(hl->reg);
+	log_close_file();
+	return rc;
+}

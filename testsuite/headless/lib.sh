@@ -1,0 +1,141 @@
+# lib.sh - helpers for the headless shell tests; source after tap.sh.
+#
+#   hl_setup                     VIREO_HOME in $TMPD, empty registry
+#   hl_vm NAME [ATTRS] [PROPS] [EXTRA]   write + register NAME.vbox:
+#       ATTRS  extra <RemoteDisplay> attributes (authType="External" ...)
+#       PROPS  extra <Property .../> elements
+#       EXTRA  extra <ExtraDataItem .../> elements
+#   hl_start NAME [ARGS]         start vireo-headless in the background,
+#                                wait for its VRDE line; sets HL_PID,
+#                                HL_PORT, HL_OUT, HL_REC, HL_CMD
+#   hl_cmd LINE                  one command to the recording module
+#   hl_wait_rec REGEX [N]        wait until the record has N matching lines
+#   hl_wait_file FILE REGEX      wait until FILE has a matching line
+#   hl_ctl REQ...                ctl-send to the running VM's socket
+#   hl_stop [SIGNAL]             signal vireo-headless, wait; sets HL_RC
+HL_UUIDN=0
+
+hl_setup() {
+	tap_tmpdir
+	export VIREO_HOME="$TMPD/home"
+	export VIREO_LOG_LEVEL=debug
+	mkdir -p "$VIREO_HOME"
+	HL_MACHINES=
+	HL_GLOBAL=${HL_GLOBAL:-}
+	hl_registry
+	trap 'hl_cleanup' EXIT
+}
+
+hl_cleanup() {
+	if [ -n "${HL_PID:-}" ] && kill -0 "$HL_PID" 2>/dev/null; then
+		kill -KILL "$HL_PID" 2>/dev/null
+	fi
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"
+}
+
+hl_registry() {
+	{
+		echo '<?xml version="1.0"?>'
+		echo '<VirtualBox xmlns="http://www.virtualbox.org/" version="1.16-linux">'
+		echo ' <Global>'
+		echo "  <ExtraData>${HL_GLOBAL_EXTRA:-}</ExtraData>"
+		echo "  <MachineRegistry>$HL_MACHINES</MachineRegistry>"
+		echo "  <SystemProperties ${HL_GLOBAL:-}/>"
+		echo ' </Global>'
+		echo '</VirtualBox>'
+	} >"$VIREO_HOME/vireo.xml"
+}
+
+hl_vm() {
+	name=$1
+	HL_UUIDN=$((HL_UUIDN + 1))
+	uuid=$(printf '{5e1ec7ed-0000-4000-8000-%012d}' "$HL_UUIDN")
+	dir="$TMPD/vms/$name"
+	mkdir -p "$dir"
+	cat >"$dir/$name.vbox" <<XML
+<?xml version="1.0"?>
+<VirtualBox xmlns="http://www.virtualbox.org/" version="1.16-linux">
+ <Machine uuid="$uuid" name="$name" OSType="Other">
+  <ExtraData>${4:-}</ExtraData>
+  <Hardware>
+   <Memory RAMSize="64"/>
+   <Display VRAMSize="${HL_VRAM:-16}" monitorCount="${HL_MONITORS:-1}"/>
+   <RemoteDisplay enabled="true" VRDEExtPack="record" ${2:-}>
+    <VRDEProperties>
+     <Property name="TCP/Ports" value="${HL_PORTS:-34000-34999}"/>
+     ${3:-}
+    </VRDEProperties>
+   </RemoteDisplay>
+  </Hardware>
+ </Machine>
+</VirtualBox>
+XML
+	HL_MACHINES="$HL_MACHINES<MachineEntry uuid=\"$uuid\" src=\"$dir/$name.vbox\"/>"
+	hl_registry
+}
+
+# Wait up to ${2:-20} s for FILE to match REGEX (at least N=${3:-1} lines).
+hl_wait_file() {
+	i=0
+	while [ $i -lt $((${3:-20} * 10)) ]; do
+		if [ -f "$1" ] && [ "$(grep -Ec -- "$2" "$1")" -ge "${4:-1}" ]; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+hl_wait_rec() {
+	hl_wait_file "$HL_REC" "$1" 20 "${2:-1}"
+}
+
+hl_start() {
+	name=$1
+	shift
+	HL_DIR="$TMPD/vms/$name"
+	HL_REC="$TMPD/$name.rec"
+	HL_CMD="$TMPD/$name.cmd"
+	HL_OUT="$TMPD/$name.out"
+	HL_SOCK="$HL_DIR/vireo.ctl"
+	rm -f "$HL_REC" "$HL_CMD"
+	mkfifo "$HL_CMD"
+	vireo-headless --startvm "$name" \
+		--vrdeproperty "Record/Log=$HL_REC" \
+		--vrdeproperty "Record/Commands=$HL_CMD" "$@" \
+		>"$HL_OUT" 2>&1 &
+	HL_PID=$!
+	# the VRDE line comes first, the control socket just before the
+	# VM starts; stop waiting when the process is gone
+	i=0
+	while [ $i -lt 300 ] && [ ! -S "$HL_SOCK" ] &&
+		kill -0 "$HL_PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	HL_PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$HL_OUT")
+}
+
+hl_cmd() {
+	printf '%s\n' "$*" >"$HL_CMD"
+}
+
+hl_ctl() {
+	timeout 30 "$builddir/headless/ctl-send" "$HL_SOCK" "$@"
+}
+
+hl_stop() {
+	kill -"${1:-TERM}" "$HL_PID" 2>/dev/null
+	HL_RC=0
+	timeout 30 sh -c "while kill -0 $HL_PID 2>/dev/null; do sleep 0.1; done" ||
+		kill -KILL "$HL_PID"
+	wait "$HL_PID"
+	HL_RC=$?
+	HL_PID=
+}
+
+# Wait for the running VM's guest to print "testcard ready".
+hl_wait_guest() {
+	hl_wait_file "$HL_DIR/Logs/serial.log" '^testcard ready' 60
+}

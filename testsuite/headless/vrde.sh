@@ -1,0 +1,102 @@
+#!/bin/sh
+# vrde.sh - vireo-headless with the recording VRDE module and the testcard
+# guest: start/stop in every --vrde mode, the ordering contract (no update
+# before enable_connections, update(NULL) after each refresh), teardown
+# with clients connected, the control socket's life, failures before the
+# VM runs (module missing, bad ABI, port busy, VM locked).
+. "$srcdir/tap.sh"
+. "$srcdir/headless/lib.sh"
+need_kvm
+
+plan 33
+hl_setup
+hl_vm on
+hl_vm off 'enabled="false"'
+hl_vm missing 'VRDEExtPack="nosuchmodule"'
+
+# --- --vrde config with VRDE enabled in the settings -----------------
+hl_start on
+like "$(cat "$HL_OUT")" '^VRDE server is listening on port 34[0-9]{3}\.$' \
+	"config/enabled: listening line with a port from TCP/Ports"
+ok "control socket exists while the VM runs" test -S "$HL_SOCK"
+is "$(stat -c %a "$HL_SOCK")" 600 "control socket is mode 0600"
+ok "guest runs (testcard ready on COM1)" hl_wait_guest
+ok "module saw refreshes" hl_wait_rec '^complete screen=0 ' 3
+first_enable=$(grep -n '^enable 1' "$HL_REC" | head -1 | cut -d: -f1)
+first_update=$(grep -n '^complete ' "$HL_REC" | head -1 | cut -d: -f1)
+ok "enable_connections precedes the first update" \
+	test "${first_enable:-999999}" -lt "${first_update:-0}"
+like "$(grep '^resize screen=0' "$HL_REC" | head -1)" \
+	'^resize screen=0 1024x768 enabled=1 origin=0,0 stride=4096$' \
+	"resize before the first update, testcard's 1024x768"
+like "$(grep '^complete screen=0' "$HL_REC" | tail -1)" 'pixel8_40=ffffff$' \
+	"the module sees testcard pixels during update (white bar)"
+like "$(grep -c '^create cbversion=1 cbsize=' "$HL_REC")" '^1$' \
+	"module created once with our table's version"
+hl_cmd logon 1 alice - - 127.0.0.1
+hl_cmd logon 2 bob - - 127.0.0.1
+ok "first client logged on" hl_wait_rec '^logon id=1 user=alice rc=0$'
+ok "second client refused (single connection)" \
+	hl_wait_rec '^logon id=2 user=bob rc=-16$'
+hl_stop TERM
+is "$HL_RC" 0 "SIGTERM: exit status 0"
+ok "SIGTERM: module destroyed with the client still connected" \
+	grep -q '^destroy clients=1$' "$HL_REC"
+ok "SIGTERM: the client was dropped at destroy" \
+	grep -q '^dropped id=1 (destroy)$' "$HL_REC"
+ok "no contract violations" sh -c "! grep VIOLATION '$HL_REC'"
+ok "control socket removed" test ! -e "$HL_SOCK"
+ok "log file has levels and tags" \
+	grep -Eq '^[0-9T:.-]+Z info  headless: VM .on. is running' \
+	"$HL_DIR/Logs/vireo.log"
+
+# --- --vrde off / --vrde config with VRDE disabled --------------------
+hl_start on --vrde off
+ok "--vrde off: no module" test ! -e "$HL_REC"
+ok "--vrde off: VM runs anyway" hl_wait_guest
+hl_stop INT
+is "$HL_RC" 0 "--vrde off: SIGINT exits 0"
+hl_start off
+ok "config/disabled: no module, no VRDE line" \
+	sh -c "! grep -q VRDE '$HL_OUT' && test ! -e '$HL_REC'"
+hl_stop HUP
+is "$HL_RC" 0 "config/disabled: SIGHUP exits 0"
+
+# --- --vrde on overrides disabled settings ----------------------------
+hl_start off --vrde on
+like "$(cat "$HL_OUT")" 'listening on port' "--vrde on overrides the settings"
+hl_wait_guest
+occupied=$HL_PORT
+pid1=$HL_PID
+out1=$HL_OUT
+rec1=$HL_REC
+# the settings were not changed by --vrde/--vrdeproperty
+ok "settings file unchanged by the run" \
+	sh -c "grep -q 'enabled=\"false\"' '$TMPD/vms/off/off.vbox' && ! grep -q Record '$TMPD/vms/off/off.vbox'"
+
+# --- failures before the VM runs --------------------------------------
+vireo-headless --startvm off >"$TMPD/locked.out" 2>&1
+is "$?" 3 "second instance of a running VM: exit 3"
+like "$(cat "$TMPD/locked.out")" "is locked: it is already running" \
+	"locked VM: clear message"
+HL_PORTS=$occupied hl_vm busy
+vireo-headless --startvm busy >"$TMPD/busy.out" 2>&1
+is "$?" 5 "port busy: exit 5"
+like "$(cat "$TMPD/busy.out")" '^VRDE server failed to start\.$' \
+	"port busy: VBoxHeadless's line"
+HL_PID=$pid1 HL_REC=$rec1 hl_stop TERM
+
+vireo-headless --startvm missing >"$TMPD/missing.out" 2>&1
+is "$?" 5 "module missing: exit 5"
+like "$(cat "$TMPD/missing.out")" \
+	"cannot load VRDE module 'nosuchmodule'.*vireo-vrde-nosuchmodule.so" \
+	"module missing: says which file"
+hl_start on -e Record/ABI=version
+is "$(cat "$HL_OUT" | grep -c 'this vireo needs version 1')" 1 \
+	"entry points of another version are refused"
+wait "$HL_PID"
+is "$?" 5 "bad module ABI: exit 5"
+ok "bad module ABI: nothing called after create" \
+	sh -c "! grep -Eq '^(enable|resize|destroy)' '$HL_REC'"
+HL_PID=
+done_testing

@@ -117,8 +117,10 @@ hl_start() {
 	HL_PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$HL_OUT")
 }
 
+# A FIFO write blocks while nobody reads it: bounded by timeout.
 hl_cmd() {
-	printf '%s\n' "$*" >"$HL_CMD"
+	timeout 10 sh -c 'printf "%s\n" "$1" >"$2"' hl_cmd "$*" "$HL_CMD" ||
+		echo "# hl_cmd: module not reading commands ($*)"
 }
 
 hl_ctl() {

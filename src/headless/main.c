@@ -37,6 +37,8 @@ static struct headless headless_state = {
     .stop_fd = -1,
 };
 
+static bool headless_logging;
+
 long
 headless_now_ms(void)
 {
@@ -61,7 +63,9 @@ static int VIREO_PRINTF(2, 3) headless_fail(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "vireo-headless: %s\n", msg);
-	log_err("%s", msg);
+	/* before the log file is open, the log would be stderr again */
+	if (headless_logging)
+		log_err("%s", msg);
 	return code;
 }
 

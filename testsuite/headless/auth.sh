@@ -8,7 +8,7 @@
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 27
+plan 26
 SHA_SECRET=2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
 PBKDF2_HUNTER2='pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$7565f4d66ef6cfaafc300808e5b75c36c3201244948697acfbd349ae21c10d63'
 NT_PASSWORD=8846f7eaee8fb117ad06bdd830b7586c

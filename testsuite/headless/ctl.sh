@@ -1,23 +1,22 @@
 #!/bin/sh
 # ctl.sh - the control socket of a running VM (conventions.md) with two
 # screens: info, pause/resume, input from clients and from the socket
-# reaching the guest (COM1 log), lock-key sync, Ctrl-Alt-Del, mode hints
+# reaching the guest (COM1 log), lock-key sync, mode hints
 # and geometry changes, screenshots, VRDE restart on property changes,
 # Client/DisableInput, errors, poweroff.
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 40
+plan 38
 hl_setup
 HL_MONITORS=2 hl_vm two
 hl_start two
 serial="$TMPD/vms/two/Logs/serial.log"
 ok "guest is up with two heads" hl_wait_file "$serial" '^testcard ready heads=2$' 60
 ok "both screens handed to the module" hl_wait_rec '^complete screen=1 '
-like "$(grep '^resize screen=1' "$HL_REC" | head -1)" \
-	'^resize screen=1 800x600 enabled=1 origin=1024,0 ' \
-	"screen 1 sits right of screen 0"
+ok "screen 1 sits right of screen 0" \
+	hl_wait_rec '^resize screen=1 800x600 enabled=1 origin=1024,0 '
 
 info=$(hl_ctl info)
 like "$info" '^VMState="running"$' "info: running"
@@ -50,11 +49,6 @@ hl_cmd ptr 7 0 100 200 1
 ok "pointer with button reaches the guest" hl_wait_file "$serial" '^ptr 100 200 1$'
 hl_cmd ptr 7 1 30 40 0
 ok "pointer on screen 1" hl_wait_file "$serial" '^ptr 30 40 0 head=1$'
-hl_cmd cad 7
-ok "Ctrl-Alt-Del is three keys" hl_wait_file "$serial" '^key e053 up$'
-like "$(grep -E '^key (1d|38|e053) ' "$serial" | tr '\n' ' ')" \
-	'^key 1d down key 38 down key e053 down key e053 up key 38 up key 1d up $' \
-	"Ctrl-Alt-Del order"
 hl_cmd sync 7 4
 hl_cmd sync 7 4
 hl_cmd sync 7 0
@@ -88,7 +82,7 @@ hl_ctl vrdeport 34900-34999 >/dev/null
 hl_ctl vrde on >/dev/null
 like "$(hl_ctl info)" '^vrdeport=349[0-9][0-9]$' "vrde on with the new port list"
 hl_ctl vrdeproperty Client/DisableInput=1 >/dev/null
-ok "property change restarts the module" hl_wait_rec '^create ' 20 3
+ok "property change restarts the module" hl_wait_rec '^create ' 3
 hl_cmd logon 8 bob - - 127.0.0.1
 hl_wait_rec '^logon id=8 user=bob rc=0$'
 hl_cmd key 8 2c

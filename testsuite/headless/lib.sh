@@ -52,6 +52,14 @@ hl_vm() {
 	uuid=$(printf '{5e1ec7ed-0000-4000-8000-%012d}' "$HL_UUIDN")
 	dir="$TMPD/vms/$name"
 	mkdir -p "$dir"
+	case "${2:-}" in
+	*enabled=*) on= ;;
+	*) on='enabled="true"' ;;
+	esac
+	case "${2:-}" in
+	*VRDEExtPack=*) ;;
+	*) on="$on VRDEExtPack=\"record\"" ;;
+	esac
 	cat >"$dir/$name.vbox" <<XML
 <?xml version="1.0"?>
 <VirtualBox xmlns="http://www.virtualbox.org/" version="1.16-linux">
@@ -60,7 +68,7 @@ hl_vm() {
   <Hardware>
    <Memory RAMSize="64"/>
    <Display VRAMSize="${HL_VRAM:-16}" monitorCount="${HL_MONITORS:-1}"/>
-   <RemoteDisplay enabled="true" VRDEExtPack="record" ${2:-}>
+   <RemoteDisplay $on ${2:-}>
     <VRDEProperties>
      <Property name="TCP/Ports" value="${HL_PORTS:-34000-34999}"/>
      ${3:-}

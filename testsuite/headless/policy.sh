@@ -6,7 +6,7 @@
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 14
+plan 18
 SHA_SECRET=2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
 USERS="<ExtraDataItem name=\"VBoxAuthSimple/users/alice\" value=\"$SHA_SECRET\"/>
 <ExtraDataItem name=\"VBoxAuthSimple/users/bob\" value=\"$SHA_SECRET\"/>"
@@ -59,5 +59,16 @@ done
 ok "multi: three clients granted" hl_wait_rec '^logon id=[123] user=alice rc=0$' 3
 like "$(hl_ctl info)" '^VRDEClients==3$' "multi: three clients connected"
 like "$(hl_ctl info)" '^VRDEClient3ClientIP="127.0.0.3"$' "multi: per-client keys"
-hl_stop
+# Ctrl-Alt-Del from a client: the testcard treats it as its power button
+hl_cmd cad 2
+ok "Ctrl-Alt-Del reaches the guest, which powers off" \
+	hl_wait_file "$HL_DIR/Logs/serial.log" '^testcard poweroff$'
+like "$(grep -E '^key (1d|38|e053) ' "$HL_DIR/Logs/serial.log" | tr '\n' ' ')" \
+	'^key 1d down key 38 down key e053 down' "Ctrl-Alt-Del is Ctrl, Alt, Del"
+timeout 30 sh -c "while kill -0 $HL_PID 2>/dev/null; do sleep 0.1; done"
+wait "$HL_PID"
+is "$?" 0 "guest power-off ends vireo-headless with status 0"
+HL_PID=
+ok "module destroyed with three clients connected" \
+	grep -q '^destroy clients=3$' "$HL_REC"
 done_testing

@@ -26,9 +26,11 @@ first_enable=$(grep -n '^enable 1' "$HL_REC" | head -1 | cut -d: -f1)
 first_update=$(grep -n '^complete ' "$HL_REC" | head -1 | cut -d: -f1)
 ok "enable_connections precedes the first update" \
 	test "${first_enable:-999999}" -lt "${first_update:-0}"
-like "$(grep '^resize screen=0' "$HL_REC" | head -1)" \
-	'^resize screen=0 1024x768 enabled=1 origin=0,0 stride=4096$' \
-	"resize before the first update, testcard's 1024x768"
+first_mode=$(grep -n '^resize screen=0 1024x768 enabled=1 origin=0,0 stride=4096$' \
+	"$HL_REC" | head -1 | cut -d: -f1)
+first_rects=$(grep -n '^complete screen=0 rects=[1-9]' "$HL_REC" | head -1 | cut -d: -f1)
+ok "resize to testcard's 1024x768 before the first drawn refresh" \
+	test "${first_mode:-999999}" -lt "${first_rects:-0}"
 like "$(grep '^complete screen=0' "$HL_REC" | tail -1)" 'pixel8_40=ffffff$' \
 	"the module sees testcard pixels during update (white bar)"
 like "$(grep -c '^create cbversion=1 cbsize=' "$HL_REC")" '^1$' \
@@ -75,18 +77,18 @@ ok "settings file unchanged by the run" \
 	sh -c "grep -q 'enabled=\"false\"' '$TMPD/vms/off/off.vbox' && ! grep -q Record '$TMPD/vms/off/off.vbox'"
 
 # --- failures before the VM runs --------------------------------------
-vireo-headless --startvm off >"$TMPD/locked.out" 2>&1
+timeout 30 vireo-headless --startvm off >"$TMPD/locked.out" 2>&1
 is "$?" 3 "second instance of a running VM: exit 3"
 like "$(cat "$TMPD/locked.out")" "is locked: it is already running" \
 	"locked VM: clear message"
 HL_PORTS=$occupied hl_vm busy
-vireo-headless --startvm busy >"$TMPD/busy.out" 2>&1
+timeout 30 vireo-headless --startvm busy >"$TMPD/busy.out" 2>&1
 is "$?" 5 "port busy: exit 5"
 like "$(cat "$TMPD/busy.out")" '^VRDE server failed to start\.$' \
 	"port busy: VBoxHeadless's line"
 HL_PID=$pid1 HL_REC=$rec1 hl_stop TERM
 
-vireo-headless --startvm missing >"$TMPD/missing.out" 2>&1
+timeout 30 vireo-headless --startvm missing >"$TMPD/missing.out" 2>&1
 is "$?" 5 "module missing: exit 5"
 like "$(cat "$TMPD/missing.out")" \
 	"cannot load VRDE module 'nosuchmodule'.*vireo-vrde-nosuchmodule.so" \

@@ -133,10 +133,11 @@ int machine_get_extradata(void *hl, const char *key, char *buf, size_t size);
 bool machine_feature_disabled(struct headless *hl, const char *feature);
 
 /* vrdehost.c */
-/** Load the module, create the server, wait for its port.
+/** Load the module, create the server, enable connections, wait for its
+ * port.
  * @return 0, -ENOENT/-EPROTO/... (message logged and in @errbuf). */
 int vrdehost_start(struct headless *hl, char *errbuf, size_t size);
-/** Accept clients and hand every head to the module. */
+/** Hand every head to the module (resize, full update, update(NULL)). */
 int vrdehost_enable(struct headless *hl);
 /** Disconnect everyone, destroy the server, unload the module. */
 void vrdehost_stop(struct headless *hl);

@@ -200,11 +200,6 @@ machine_get_property(struct headless *hl, const char *name, char *buf,
 	if (strcmp(name, "TCP/Ports") == 0 &&
 	    (!v || strcmp(v, "0") == 0 || strcmp(v, "default") == 0))
 		v = "3389";
-	/* Without authentication, only this host may connect unless an
-	 * address was chosen explicitly. */
-	if (strcmp(name, "TCP/Address") == 0 && !v &&
-	    hl->m->vrde.auth_type == SETTINGS_AUTH_NULL)
-		v = "127.0.0.1";
 	rc = v ? machine_copy(v, buf, size) : -ENOENT;
 	pthread_mutex_unlock(&hl->lock);
 	return rc;

@@ -4,9 +4,11 @@
  *
  * The module is loaded by name from the module directory only (modpath.c)
  * and its tables are checked in both directions before anything else of
- * it is called.  Display calls reach the module only for heads it "has":
- * a head goes live after enable_connections(true) with resize, one full
- * update and update(NULL), all while the head is locked, so the module
+ * it is called.  Order: create, enable_connections(true), wait for the
+ * port it listens on, then (once the VM runs) the screens.  Display calls
+ * reach the module only for heads it "has": a head goes live with resize,
+ * one full update and update(NULL), all while the head is locked, so the
+ * module
  * never sees an update before connections are enabled nor a partial
  * screen.  Every display call into the module holds the head lock and
  * then disp_lock, which serialises them in order per head.
@@ -259,6 +261,20 @@ vrdehost_start(struct headless *hl, char *errbuf, size_t size)
 		vrdehost_free(s);
 		return rc;
 	}
+	/* Modules may listen as soon as they are created or only once
+	 * connections are enabled; either way the port is known before the
+	 * VM runs, so a busy port stops us early.  Screens follow only after
+	 * the VM started (vrdehost_enable). */
+	rc = s->ep->enable_connections(s->srv, true);
+	if (rc < 0) {
+		snprintf(errbuf, size,
+			 "VRDE module '%s' refused to enable "
+			 "connections: %s",
+			 name, strerror(-rc));
+		log_err("%s", errbuf);
+		vrdehost_free(s);
+		return rc;
+	}
 	port = vrdehost_wait_port(s);
 	pthread_mutex_lock(&hl->lock);
 	hl->vrde_port = (int32_t)port;
@@ -282,17 +298,8 @@ vrdehost_start(struct headless *hl, char *errbuf, size_t size)
 int
 vrdehost_enable(struct headless *hl)
 {
-	struct headless_server *s = hl->server;
-	int rc;
-
-	if (!s)
+	if (!hl->server)
 		return -ENODEV;
-	rc = s->ep->enable_connections(s->srv, true);
-	if (rc < 0) {
-		log_err("VRDE module refused to enable connections: %s",
-			strerror(-rc));
-		return rc;
-	}
 	for (uint32_t h = 0; h < hl->heads; h++)
 		vrdehost_go_live(hl, h);
 	return 0;

@@ -542,7 +542,7 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 	if (rec_prop(s, "TCP/Ports", ports, sizeof(ports)) <= 0)
 		snprintf(ports, sizeof(ports), "3389");
 	if (rec_prop(s, "TCP/Address", addr, sizeof(addr)) <= 0)
-		snprintf(addr, sizeof(addr), "0.0.0.0");
+		snprintf(addr, sizeof(addr), "127.0.0.1");
 	port = rec_listen(s, ports, addr);
 	rec(s, "listening port=%d address=%s", port, addr);
 	cb->listening(ctx, (uint32_t)port);

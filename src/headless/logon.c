@@ -164,6 +164,20 @@ logon_policy(struct headless *hl, uint32_t id, uint32_t *evict, int *n_evict)
 	return v == POLICY_REFUSE || !c ? -EBUSY : 0;
 }
 
+/* A refused client is forgotten at once: modules report its disconnect,
+ * but nothing else about it matters any more. */
+static void
+logon_untrack(struct headless *hl, uint32_t id)
+{
+	struct headless_client *c;
+
+	pthread_mutex_lock(&hl->lock);
+	c = logon_find(hl, id);
+	if (c && !c->granted)
+		c->used = false;
+	pthread_mutex_unlock(&hl->lock);
+}
+
 int
 logon_client(struct headless_server *s, const struct vrde_logon *l)
 {
@@ -197,6 +211,7 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 		log_warn("logon of user '%s' from %s denied (failure %u from "
 			 "this address)",
 			 user, addr, n);
+		logon_untrack(hl, l->client_id);
 		return -EACCES;
 	}
 	pthread_mutex_lock(&hl->lock);
@@ -206,6 +221,7 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 		log_warn("client %u ('%s' from %s) refused: another client is "
 			 "connected and allowMultiConnection is off",
 			 l->client_id, user, addr);
+		logon_untrack(hl, l->client_id);
 		return -EBUSY;
 	}
 	for (int i = 0; i < n_evict; i++) {

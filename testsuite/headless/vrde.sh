@@ -8,7 +8,7 @@
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 33
+plan 35
 hl_setup
 hl_vm on
 hl_vm off 'enabled="false"'
@@ -93,6 +93,15 @@ is "$?" 5 "module missing: exit 5"
 like "$(cat "$TMPD/missing.out")" \
 	"cannot load VRDE module 'nosuchmodule'.*vireo-vrde-nosuchmodule.so" \
 	"module missing: says which file"
+# Client/DisableDisplay: the module gets geometry but never pixels
+hl_start on -e Client/DisableDisplay=1
+hl_wait_guest
+ok "DisableDisplay: screens are still described" \
+	hl_wait_rec '^resize screen=0 1024x768 enabled=1'
+ok "DisableDisplay: no update reaches the module" \
+	sh -c "! grep -q '^complete' '$HL_REC'"
+hl_stop
+
 hl_start on -e Record/ABI=version
 is "$(cat "$HL_OUT" | grep -c 'this vireo needs version 1')" 1 \
 	"entry points of another version are refused"

@@ -353,7 +353,8 @@ display_thread(void *arg)
 		pthread_mutex_unlock(&vm->lock);
 		if (!run)
 			break;
-		if (vm->state != VMM_STATE_RUNNING)
+		if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) !=
+		    VMM_STATE_RUNNING)
 			continue;
 		if (display_fetch_dirty(vm))
 			continue; /* VM being rebuilt by a reset */

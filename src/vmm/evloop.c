@@ -59,7 +59,7 @@ loop_do_stop(struct vmm *vm)
 	loop_wait_vcpus(vm);
 	vmm_display_stop(vm);
 	pthread_mutex_lock(&vm->lock);
-	vm->state = VMM_STATE_POWERED_OFF;
+	__atomic_store_n(&vm->state, VMM_STATE_POWERED_OFF, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	log_info("VM stopped: %s", vmm_exit_reason_name(vm->reason));
 	if (vm->ops && vm->ops->stopped)
@@ -96,7 +96,7 @@ loop_do_reset(struct vmm *vm)
 		return r;
 	}
 	pthread_mutex_lock(&vm->lock);
-	vm->reset_req = false;
+	__atomic_store_n(&vm->reset_req, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	if ((r = vmm_display_start(vm)) || (r = vmm_vcpus_start(vm)))
@@ -118,7 +118,7 @@ loop_lifecycle(struct vmm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	if (stop) {
 		loop_do_stop(vm);
-		vm->loop_quit = true;
+		__atomic_store_n(&vm->loop_quit, true, __ATOMIC_RELEASE);
 	} else if (reset && loop_do_reset(vm)) {
 		vmm_request_stop(vm, VMM_EXIT_INTERNAL_ERROR);
 	}

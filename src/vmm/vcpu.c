@@ -444,17 +444,17 @@ vmm_vcpus_start(struct vmm *vm)
 	for (uint32_t i = 0; i < vm->ncpus; i++) {
 		struct vmm_vcpu *c = &vm->vcpus[i];
 
+		/* under the lock: vmm_vcpus_kick() reads thread_started */
 		pthread_mutex_lock(&vm->lock);
 		vm->running_threads++;
-		pthread_mutex_unlock(&vm->lock);
 		if (pthread_create(&c->thread, NULL, vmm_vcpu_thread, c)) {
-			pthread_mutex_lock(&vm->lock);
 			vm->running_threads--;
 			pthread_mutex_unlock(&vm->lock);
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			return -EAGAIN;
 		}
 		c->thread_started = true;
+		pthread_mutex_unlock(&vm->lock);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
@@ -482,6 +482,8 @@ vmm_vcpus_join(struct vmm *vm)
 
 		if (c->thread_started)
 			pthread_join(c->thread, NULL);
+		pthread_mutex_lock(&vm->lock);
 		c->thread_started = false;
+		pthread_mutex_unlock(&vm->lock);
 	}
 }

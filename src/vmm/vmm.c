@@ -216,8 +216,12 @@ vmm_start(struct vmm *vm)
 		pthread_mutex_unlock(&vm->lock);
 		return -EBUSY;
 	}
-	vm->pause_req = vm->cfg.start_paused;
-	vm->state = vm->pause_req ? VMM_STATE_PAUSED : VMM_STATE_RUNNING;
+	__atomic_store_n(&vm->pause_req, vm->cfg.start_paused,
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&vm->state,
+			 vm->cfg.start_paused ? VMM_STATE_PAUSED
+					      : VMM_STATE_RUNNING,
+			 __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	if ((r = vmm_loop_start(vm)) || (r = vmm_display_start(vm)) ||
 	    (r = vmm_vcpus_start(vm))) {
@@ -236,7 +240,7 @@ vmm_pause(struct vmm *vm)
 		pthread_mutex_unlock(&vm->lock);
 		return r;
 	}
-	vm->pause_req = true;
+	__atomic_store_n(&vm->pause_req, true, __ATOMIC_RELEASE);
 	vmm_vcpus_kick(vm);
 	pthread_mutex_unlock(&vm->lock);
 	vmm_guest_event(vm); /* wake a vCPU sleeping on the idle port */
@@ -244,7 +248,8 @@ vmm_pause(struct vmm *vm)
 	while (vm->paused_count < vm->running_threads && !vm->stop_req)
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	if (!vm->stop_req)
-		vm->state = VMM_STATE_PAUSED;
+		__atomic_store_n(&vm->state, VMM_STATE_PAUSED,
+				 __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -258,8 +263,8 @@ vmm_resume(struct vmm *vm)
 		pthread_mutex_unlock(&vm->lock);
 		return r;
 	}
-	vm->pause_req = false;
-	vm->state = VMM_STATE_RUNNING;
+	__atomic_store_n(&vm->pause_req, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&vm->state, VMM_STATE_RUNNING, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	return 0;
@@ -279,7 +284,7 @@ vmm_request_stop(struct vmm *vm, enum vmm_exit_reason why)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->stop_req) {
-		vm->stop_req = true;
+		__atomic_store_n(&vm->stop_req, true, __ATOMIC_RELEASE);
 		vm->reason = why;
 		vmm_vcpus_kick(vm);
 		pthread_cond_broadcast(&vm->cond);
@@ -301,7 +306,7 @@ vmm_request_reset(struct vmm *vm)
 		return;
 	}
 	if (!vm->reset_req && !vm->stop_req) {
-		vm->reset_req = true;
+		__atomic_store_n(&vm->reset_req, true, __ATOMIC_RELEASE);
 		vmm_vcpus_kick(vm);
 		pthread_cond_broadcast(&vm->cond);
 	}
@@ -313,8 +318,8 @@ vmm_request_reset(struct vmm *vm)
 int
 vmm_reset(struct vmm *vm)
 {
-	if (vm->state == VMM_STATE_CREATED ||
-	    vm->state == VMM_STATE_POWERED_OFF)
+	if (vmm_get_state(vm) == VMM_STATE_CREATED ||
+	    vmm_get_state(vm) == VMM_STATE_POWERED_OFF)
 		return -EINVAL;
 	vmm_request_reset(vm);
 	pthread_mutex_lock(&vm->lock);
@@ -327,8 +332,8 @@ vmm_reset(struct vmm *vm)
 int
 vmm_poweroff(struct vmm *vm)
 {
-	if (vm->state == VMM_STATE_CREATED ||
-	    vm->state == VMM_STATE_POWERED_OFF)
+	if (vmm_get_state(vm) == VMM_STATE_CREATED ||
+	    vmm_get_state(vm) == VMM_STATE_POWERED_OFF)
 		return -EINVAL;
 	vmm_request_stop(vm, VMM_EXIT_HOST_POWEROFF);
 	return 0;
@@ -340,7 +345,7 @@ vmm_poweroff(struct vmm *vm)
 int
 vmm_power_button(struct vmm *vm)
 {
-	if (vm->state != VMM_STATE_RUNNING)
+	if (vmm_get_state(vm) != VMM_STATE_RUNNING)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
 	vm->power_button = true;
@@ -378,7 +383,7 @@ vmm_state_name(enum vmm_state state)
 enum vmm_state
 vmm_get_state(const struct vmm *vm)
 {
-	return vm->state;
+	return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
 }
 
 enum vmm_exit_reason
@@ -399,7 +404,8 @@ vmm_destroy(struct vmm *vm)
 {
 	if (!vm)
 		return;
-	if (vm->state == VMM_STATE_RUNNING || vm->state == VMM_STATE_PAUSED) {
+	if (vmm_get_state(vm) == VMM_STATE_RUNNING ||
+	    vmm_get_state(vm) == VMM_STATE_PAUSED) {
 		vmm_request_stop(vm, VMM_EXIT_HOST_POWEROFF);
 		vmm_wait(vm);
 	}

@@ -3,12 +3,12 @@
 # screens: info, pause/resume, input from clients and from the socket
 # reaching the guest (COM1 log), lock-key sync, mode hints
 # and geometry changes, screenshots, VRDE restart on property changes,
-# Client/DisableInput, errors, poweroff.
+# Client/DisableInput, reset, errors, poweroff.
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 38
+plan 40
 hl_setup
 HL_MONITORS=2 hl_vm two
 hl_start two
@@ -91,6 +91,9 @@ hl_wait_file "$serial" '^key 2e up$'
 ok "Client/DisableInput: client keys are dropped" \
 	sh -c "! grep -q '^key 2c' '$serial'"
 
+hl_ctl reset >/dev/null
+ok "reset reboots the guest" hl_wait_file "$serial" '^testcard ready' 60 2
+like "$(hl_ctl info)" '^VMState="running"$' "running after reset"
 like "$(hl_ctl bogus)" '^error unknown or malformed request' "unknown request"
 like "$(hl_ctl setvideomodehint 800)" '^error usage' "malformed request"
 

@@ -14,7 +14,7 @@ import sys
 # Numeric fields summarised per record kind, in table order, with units.
 FIELDS = {
     "encoder": [("mpix_per_cpu_s", "MP/s (1 core)"), ("fps_per_core", "fps/core"),
-                ("bytes_per_frame", "bytes/frame"), ("compression", "ratio to raw")],
+                ("bytes_per_frame", "bytes/frame"), ("compression", "raw size / bytes")],
     "serve": [("latency_ms_p50", "latency p50 ms"), ("latency_ms_p90", "latency p90 ms"),
               ("fps", "frames/s delivered"), ("bytes_per_s", "bytes/s"),
               ("server_cpu_ms_per_frame", "server CPU ms/frame"),
@@ -173,8 +173,12 @@ def main():
           f"Machine: {machine.get('cpus', '?')} CPUs ({machine.get('cpu_model', '?')}), "
           f"kernel {machine.get('kernel', '?')}, FreeRDP {machine.get('freerdp', '?')}, "
           f"vireo {machine.get('git', '?')}, load average at start {machine.get('load_at_start', '?')}.",
-          "Every figure is the median of the repetitions (column `reps` in the JSON file); "
-          "ratios compare with vireo (or with 1 client) measured in the same run.", ""]
+          "Every figure is the median of the repetitions (`reps` and every sample are in the "
+          "JSON file beside this one); ratios compare with vireo (its RDP module alone, "
+          "`vireo-module`, where vireo-headless could not be measured) or with 1 client, "
+          "measured in the same run.  The command behind every table is listed under it.", "",
+          "Reproduce: `tools/install-deps --bench`, then `./configure && make && make bench` "
+          "(see README.md, section Benchmarks).", ""]
     sections = [
         ("encoder", "Encoders, one core, 1920x1080 synthetic frames", None),
         ("serve", "End to end: the same animation served by vireo and its peers",

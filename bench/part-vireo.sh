@@ -37,7 +37,9 @@ vireo_missing() {
 }
 
 # vireo_machine: a registered VM "bench" (testcard, 64 MiB, one screen,
-# RDP on 127.0.0.1, null authentication, several clients allowed).
+# null authentication, several clients allowed).  With null
+# authentication and no TCP/Address the RDP module listens on loopback
+# only.
 vireo_machine() {
 	export VIREO_HOME=$work/vhome
 	_dir=$work/vms/bench
@@ -57,7 +59,6 @@ vireo_machine() {
    <RemoteDisplay enabled="true" authType="Null" allowMultiConnection="true">
     <VRDEProperties>
      <Property name="TCP/Ports" value="37300-37399"/>
-     <Property name="TCP/Address" value="127.0.0.1"/>
     </VRDEProperties>
    </RemoteDisplay>
   </Hardware>
@@ -125,8 +126,7 @@ vireo_e2e() {
 module_start() {
 	mkdir -p "$work/card-host"
 	bg card-host "$builddir/card-host" --module "$vh_moddir/vireo-vrde-rdp.so" \
-		--folder "$work/card-host" --prop TCP/Ports=37400-37499 \
-		--prop TCP/Address=127.0.0.1
+		--folder "$work/card-host" --prop TCP/Ports=37400-37499
 	module_pid=$bg_pid
 	module_port=
 	for _i in $(seq 300); do

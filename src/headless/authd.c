@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "auth/vireo-auth.h"
@@ -123,6 +124,8 @@ main(void)
 
 	/* A library that prints must not write into the protocol. */
 	dup2(STDERR_FILENO, STDOUT_FILENO);
+	/* A crash must not leave the password behind in a core file. */
+	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	n = authproto_recv(AUTHD_FD, &type, authd_buf, sizeof(authd_buf), -1);
 	if (n < 0 || type != 'A' ||
 	    authproto_unpack(authd_buf, (size_t)n, f, AUTHPROTO_F_COUNT) < 0) {

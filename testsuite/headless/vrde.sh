@@ -8,7 +8,7 @@
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 35
+plan 37
 hl_setup
 hl_vm on
 hl_vm off 'enabled="false"'
@@ -109,5 +109,10 @@ wait "$HL_PID"
 is "$?" 5 "bad module ABI: exit 5"
 ok "bad module ABI: nothing called after create" \
 	sh -c "! grep -Eq '^(enable|resize|destroy)' '$HL_REC'"
+hl_start on -e Record/ABI=size
+like "$(cat "$HL_OUT")" 'entry points of version 1 size 8' \
+	"entry points smaller than ours are refused"
+wait "$HL_PID"
+is "$?" 5 "short table: exit 5"
 HL_PID=
 done_testing

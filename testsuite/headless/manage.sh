@@ -7,7 +7,7 @@
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 17
+plan 18
 hl_setup
 vm() { timeout 60 vireo-manage "$@"; }
 vm createvm --name mvm --register --basefolder "$TMPD/vms" >/dev/null
@@ -25,8 +25,11 @@ HL_CMD="$TMPD/mvm.cmd"
 out=$(vm startvm mvm --type headless)
 is "$?" 0 "startvm --type headless starts it detached"
 like "$out" 'successfully started' "startvm reports the start"
-HL_PID=$(pgrep -f "vireo-headless --startvm .*" -n)
 info=$(vm showvminfo mvm --machinereadable)
+# this VM's vireo-headless only (for cleanup), found by its UUID
+uuid=$(printf '%s\n' "$info" | sed -n 's/^UUID="\(.*\)"$/\1/p')
+HL_PID=$(pgrep -f "vireo-headless --startvm .*$uuid" | head -1)
+ok "vireo-headless runs detached for this VM" test -n "$HL_PID"
 like "$info" '^VMState="running"$' "showvminfo: running"
 like "$info" '^vrdeport=34[1-9][0-9][0-9]$' "showvminfo: the bound port"
 like "$info" '^VRDEClients==0$' "showvminfo: no clients"

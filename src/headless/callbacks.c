@@ -78,11 +78,12 @@ cb_screen_query(void *ctx, uint32_t screen, struct vrde_screen_info *info)
 
 	if (!info || screen >= hl->heads)
 		return -ENOENT;
-	/* screens sit side by side, left to right, in head order */
-	for (uint32_t h = 0; h < screen; h++) {
-		if (vmm_head_query(hl->vm, h, &hi) == 0 && hi.enabled)
-			x += (int32_t)hi.width;
-	}
+	/* Screens sit side by side, left to right, in head order.  Widths
+	 * come from the bridge's record: locking the other heads here could
+	 * deadlock against a module thread holding one of them. */
+	for (uint32_t h = 0; h < screen; h++)
+		x += (int32_t)__atomic_load_n(&hl->head_width[h],
+					      __ATOMIC_ACQUIRE);
 	if (vmm_head_query(hl->vm, screen, &hi) < 0)
 		return -ENOENT;
 	memset(info, 0, sizeof(*info));

@@ -106,6 +106,9 @@ struct headless {
 	bool live[VMM_MAX_HEADS];	/* module has this head */
 	pthread_t disp_owner[VMM_MAX_HEADS];
 	bool disp_owned[VMM_MAX_HEADS];
+	/* width of each enabled head (0 if off), for screen origins without
+	 * taking other heads' locks; written by the display bridge */
+	uint32_t head_width[VMM_MAX_HEADS];
 	bool disable_display;
 	bool disable_input;
 

@@ -47,6 +47,19 @@ vrdehost_can_draw(struct headless *hl, uint32_t head)
 	       !hl->disable_display;
 }
 
+/* Remember @head's width for the origins of the screens right of it.
+ * Called with the head locked. */
+static void
+vrdehost_note_width(struct headless *hl, uint32_t head)
+{
+	struct vmm_head_info info;
+	uint32_t w = 0;
+
+	if (vmm_head_query(hl->vm, head, &info) == 0 && info.enabled)
+		w = info.width;
+	__atomic_store_n(&hl->head_width[head], w, __ATOMIC_RELEASE);
+}
+
 static void
 vrdehost_on_resize(void *ctx, uint32_t head)
 {
@@ -55,6 +68,7 @@ vrdehost_on_resize(void *ctx, uint32_t head)
 	if (head >= hl->heads)
 		return;
 	vmm_head_lock(hl->vm, head);
+	vrdehost_note_width(hl, head);
 	pthread_mutex_lock(&hl->disp_lock);
 	vrdehost_own(hl, head, true);
 	if (head < VMM_MAX_HEADS && hl->server && hl->live[head])
@@ -117,6 +131,7 @@ vrdehost_go_live(struct headless *hl, uint32_t head)
 	struct vmm_head_info info;
 
 	vmm_head_lock(hl->vm, head);
+	vrdehost_note_width(hl, head);
 	pthread_mutex_lock(&hl->disp_lock);
 	vrdehost_own(hl, head, true);
 	if (hl->server) {

@@ -8,7 +8,7 @@
 . "$srcdir/headless/lib.sh"
 need_kvm
 
-plan 37
+plan 40
 hl_setup
 hl_vm on
 hl_vm off 'enabled="false"'
@@ -51,6 +51,18 @@ ok "control socket removed" test ! -e "$HL_SOCK"
 ok "log file has levels and tags" \
 	grep -Eq '^[0-9T:.-]+Z info  headless: VM .on. is running' \
 	"$HL_DIR/Logs/vireo.log"
+
+# --- --start-paused -----------------------------------------------------
+booted=$(grep -c '^testcard ready' "$TMPD/vms/on/Logs/serial.log")
+hl_start on --start-paused
+like "$(hl_ctl info)" '^VMState="paused"$' "--start-paused: the VM waits"
+sleep 1
+is "$(grep -c '^testcard ready' "$HL_DIR/Logs/serial.log")" "$booted" \
+	"--start-paused: the guest has not run"
+hl_ctl resume >/dev/null
+ok "--start-paused: resume starts the guest" \
+	hl_wait_file "$HL_DIR/Logs/serial.log" '^testcard ready' 60 $((booted + 1))
+hl_stop
 
 # --- --vrde off / --vrde config with VRDE disabled --------------------
 hl_start on --vrde off

@@ -4,7 +4,7 @@
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 
-plan 12
+plan 14
 hl_setup
 hl_vm good
 mkdir -p "$TMPD/vms/bad"
@@ -39,6 +39,19 @@ out=$(vireo-headless -startvm '{5e1ec7ed-0000-4000-8000-0000000000ff}' 2>&1)
 is "$?" 3 "malformed settings: exit 3"
 like "$out" "bad.vbox" "malformed settings: the message names the file"
 is "$(echo "$out" | wc -l)" 1 "malformed settings: one line"
+
+# No usable KVM: /dev/kvm hidden behind /dev/null in a private mount
+# namespace (needs unshare and CAP_SYS_ADMIN; skipped otherwise).
+if unshare -m true 2>/dev/null; then
+	out=$(unshare -m sh -c 'mount --bind /dev/null /dev/kvm &&
+		exec vireo-headless --startvm good --vrde off' 2>&1)
+	is "$?" 4 "no KVM: exit 4"
+	like "$out" '^vireo-headless: cannot create the VM: .*kvm' \
+		"no KVM: one line naming /dev/kvm"
+else
+	skip "unshare -m not permitted here (no KVM test)"
+	skip "unshare -m not permitted here (no KVM test)"
+fi
 
 ok "nothing was left behind in the good VM's folder" \
 	test ! -e "$TMPD/vms/good/vireo.ctl"

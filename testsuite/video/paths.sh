@@ -26,7 +26,7 @@ ok "AVC: the module sent the video as H.264" \
 	grep -q 'client 1: video 320x180 at 64,160 as H.264 (AVC420)' \
 	"$TMPD/vhost.err"
 check_area "AVC: the rectangle shows the guest's video" \
-	"$TMPD/avc.ppm" 64 160 320 180 4
+	"$TMPD/avc.ppm" 64 160 320 180 6
 diag "AVC: $(json_num "$(cat "$TMPD/avc.json")" bytes_received) bytes received in 2.5 s"
 
 vprobe --no-gfx --sleep 2500 --dump "$TMPD/bmp.ppm" \

@@ -12,7 +12,14 @@ tap_tmpdir
 # Final frame: 150 (5 s at 30 fps).  Its pixel (1,1) once lossless.
 final=$(card_rgb 1 1 150)
 for q in 30 75 100; do
-	case $q in 30) limit=4 ;; 75) limit=2.5 ;; 100) limit=1 ;; esac
+	# The framebuffer dump may catch a frame half composed over the
+	# previous one (the gradient moves 2..6 levels per frame), so the
+	# composed check allows for that; it is mainly about placement.
+	case $q in
+	30) limit=4 fb_limit=8 ;;
+	75) limit=2.5 fb_limit=5 ;;
+	100) limit=1 fb_limit=4 ;;
+	esac
 	vhost_start --play-on-connect --frames 150 \
 		--prop VideoChannel/Enabled=true \
 		--prop "VideoChannel/Quality=$q" ||
@@ -38,7 +45,7 @@ for q in 30 75 100; do
 	check_area "q$q: decoded frame matches a guest frame" \
 		"$TMPD/last-$q.ppm" 0 0 320 180 "$limit"
 	check_area "q$q: composed into the framebuffer at 64,160" \
-		"$TMPD/play-$q.ppm" 64 160 320 180 "$limit"
+		"$TMPD/play-$q.ppm" 64 160 320 180 "$fb_limit"
 	check_area "q$q: after the stream ends the area is lossless" \
 		"$TMPD/end-$q.ppm" 64 160 320 180 0
 	[ "${frames:-0}" -gt 0 ] &&

@@ -151,6 +151,10 @@ done
 	echo "video-host process (module included) in % of one core; client"
 	echo "updates/s are the probe's painted updates plus decoded TSMF frames"
 	echo "over its whole session (incl. connecting), a rough rate."
+	echo "The picture is the testcard's gradient, which planar's row-delta RLE"
+	echo "compresses almost perfectly and x264's motion search predicts"
+	echo "perfectly; natural video costs bitmaps far more (see the encoder"
+	echo "part of make bench for a photographic frame)."
 	echo
 	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | client updates/s |"
 	echo "|---|---|---:|---:|---:|---:|"

@@ -154,7 +154,7 @@ done
 	echo "The picture is the testcard's gradient, which planar's row-delta RLE"
 	echo "compresses almost perfectly and x264's motion search predicts"
 	echo "perfectly; natural video costs bitmaps far more (see the encoder"
-	echo "part of make bench for a photographic frame)."
+	echo "part of make bench, frame kind 'photo')."
 	echo
 	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | client updates/s |"
 	echo "|---|---|---:|---:|---:|---:|"

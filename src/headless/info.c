@@ -87,6 +87,9 @@ info_client(struct headless *hl, int fd, const char *prefix,
 		(unsigned)info_u64(hl, c->id, VRDE_QI_CLIENT_VERSION));
 	info_qstr(hl, c->id, VRDE_QI_ENCRYPTION, buf, sizeof(buf), "");
 	info_str(fd, INFO_KEY("Encryption"), buf);
+	/* how the module delivers the screen (and video) to this client */
+	info_qstr(hl, c->id, VRDE_QI_CODEC, buf, sizeof(buf), "");
+	info_str(fd, INFO_KEY("Codec"), buf);
 	dprintf(fd, "%s=%u\n", INFO_KEY("Screen"), c->screen);
 #undef INFO_KEY
 }

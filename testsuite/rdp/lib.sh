@@ -64,7 +64,7 @@ host_stop() {
 }
 
 probe() {
-	timeout 60 "$RDP_PROBE" --port "$PORT" --timeout 15 "$@" \
+	timeout "${PROBE_LIMIT:-60}" "$RDP_PROBE" --port "$PORT" --timeout 15 "$@" \
 		2>>"$TMPD/probe.err"
 }
 

@@ -1,0 +1,64 @@
+#!/bin/sh
+# valgrind.sh - the module under valgrind: good clients over TLS, NLA,
+# RDP and the graphics pipeline, a refused client, scripted bad clients
+# and shutdown, then no invalid access and no leak that the module owns.
+# Slow (minutes), so it runs only with VIREO_VALGRIND=1
+# (make -C testsuite check TESTS=rdp/valgrind.sh VIREO_VALGRIND=1).
+# Leaks inside FreeRDP/WinPR/OpenSSL themselves are listed in
+# rdp/valgrind.supp with the reason.
+. "$srcdir/tap.sh"
+. "$srcdir/rdp/lib.sh"
+[ "${VIREO_VALGRIND:-0}" = 1 ] ||
+	skip_all "valgrind run is opt-in: set VIREO_VALGRIND=1 (takes minutes)"
+command -v valgrind >/dev/null 2>&1 || skip_all "valgrind is not installed"
+plan 10
+tap_tmpdir
+
+RDP_HOST_NO_DLCLOSE=1
+PROBE_LIMIT=300
+export RDP_HOST_NO_DLCLOSE
+REAL_HOST=$RDP_HOST
+RDP_HOST=$TMPD/vg-host
+cat >"$RDP_HOST" <<EOT
+#!/bin/sh
+exec valgrind --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	--num-callers=40 --suppressions="$srcdir/rdp/valgrind.supp" \
+	--log-file="$TMPD/valgrind.log" "$REAL_HOST" "\$@"
+EOT
+chmod +x "$RDP_HOST"
+# valgrind needs time to start: wait longer than host_start does
+host_start --user alice:secret --prop Host/AuthHasNtHashes=1 ||
+	for _ in $(seq 600); do
+		PORT=$(sed -n 's/^VRDE.*port \([0-9]*\)\.$/\1/p' "$TMPD/host.out")
+		[ -n "$PORT" ] && break
+		sleep 0.1
+	done
+ok "module listens under valgrind" test -n "$PORT"
+for sec in tls nla rdp; do
+	probe_ok "$sec client" --sec $sec --timeout 200 --user alice \
+		--password secret --wait-pixel 100,100,ff0000
+done
+probe_ok "graphics pipeline client" --sec tls --gfx --timeout 200 \
+	--user alice --password secret --wait-pixel 100,100,ff0000
+out=$(probe --sec tls --timeout 200 --user alice --password bad --expect-fail)
+tap_result $? "refused client"
+bad=0
+for mode in garbage truncated badtls hugetpkt; do
+	"$builddir/rdp/rdp-badclient" "$PORT" $mode || bad=1
+done
+is "$bad" 0 "bad clients connected and were dropped"
+probe_ok "a client after the bad ones" --sec tls --timeout 200 --user alice \
+	--password secret --wait-pixel 100,100,ff0000
+echo quit >&7
+exec 7>&-
+rc=0
+wait "$HOST_PID" || rc=$?
+HOST_PID=
+is "$rc" 0 "no valgrind error (exit status)"
+ok "no definitely lost block" \
+	grep -q 'definitely lost: 0 bytes\|no leaks are possible' \
+	"$TMPD/valgrind.log"
+[ "$rc" = 0 ] || grep -A25 'Invalid\|definitely lost in' \
+	"$TMPD/valgrind.log" | sed 's/^/#   /' | head -80
+done_testing

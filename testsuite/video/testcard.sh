@@ -37,10 +37,13 @@ ok "the guest's video arrived as JPEG frames over TSMF (${frames:-0})" \
 	test "${frames:-0}" -ge 10 -a "$(json_num "$json" tsmf.bad)" = 0
 is "$(json_num "$json" tsmf.x),$(json_num "$json" tsmf.y),$(json_num "$json" tsmf.w)x$(json_num "$json" tsmf.h)" \
 	"64,160,320x180" "the presentation is the testcard's video rectangle"
+# The guest draws while the host copies, so a frame may mix two of its
+# frames (tearing in the source); the limits allow for that, a misplaced
+# or garbled frame is far above them (mean error > 50).
 check_area "a decoded frame matches a guest frame" "$TMPD/last.ppm" \
-	0 0 320 180 2.5
+	0 0 320 180 6
 check_area "the framebuffer shows it at 64,160" "$TMPD/fb.ppm" \
-	64 160 320 180 5
+	64 160 320 180 8
 like "$info" 'VRDEClient1Codec="gfx-planar\+video:tsmf-mjpeg"' \
 	"showvminfo names the client's delivery path"
 ok "the log names the detection" \

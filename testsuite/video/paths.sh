@@ -9,7 +9,7 @@
 . "$srcdir/tap.sh"
 . "$srcdir/video/lib.sh"
 video_need
-plan 11
+plan 12
 tap_tmpdir
 
 vhost_start --play-on-connect --prop VideoChannel/Enabled=true ||
@@ -29,20 +29,32 @@ check_area "AVC: the rectangle shows the guest's video" \
 	"$TMPD/avc.ppm" 64 160 320 180 6
 diag "AVC: $(json_num "$(cat "$TMPD/avc.json")" bytes_received) bytes received in 2.5 s"
 
-vprobe --no-gfx --sleep 2500 --dump "$TMPD/bmp.ppm" \
-	>"$TMPD/bmp.json" &
-ppid=$!
-sleep 2.5
-codec=$(vhost_cmd info 20 2)
-wait $ppid
-is $? 0 "bitmaps: probe connected and dumped its screen"
-like "$codec" '^bitmap-planar\+video:bitmap$' "bitmaps: codec name ($codec)"
-check_area "bitmaps: the rectangle is exact" "$TMPD/bmp.ppm" 64 160 320 180 0
 vhost_stop
 
-vhost_start --play-on-connect --prop VideoChannel/Enabled=false ||
+# Lossless paths: the host stops at frame 150, the probe waits for its
+# exact pixel and then compares the whole rectangle (a dump while frames
+# arrive could catch one half drawn).
+final=$(card_rgb 1 1 150)
+vhost_start --play-on-connect --frames 150 --prop VideoChannel/Enabled=true ||
+	skip_all "video-host did not start"
+vprobe --no-gfx --sleep 2500 --wait-pixel "65,161,$final" \
+	--wait-stable 500 --dump "$TMPD/bmp.ppm" >"$TMPD/bmp.json" &
+ppid=$!
+sleep 2.5
+codec=$(vhost_cmd info 20 1)
+wait $ppid
+is $? 0 "bitmaps: probe saw the last frame and dumped its screen"
+like "$codec" '^bitmap-planar\+video:bitmap$' "bitmaps: codec name ($codec)"
+check_area "bitmaps: the rectangle is exact" "$TMPD/bmp.ppm" 64 160 320 180 0
+ok "bitmaps: the video was detected and not sent as video" \
+	sh -c "grep -q 'video 320x180 at 64,160 detected' '$TMPD/vhost.err' &&
+		! grep -q 'client 1: video 320x180' '$TMPD/vhost.err'"
+vhost_stop
+
+vhost_start --play-on-connect --frames 150 --prop VideoChannel/Enabled=false ||
 	skip_all "video-host did not start"
 vprobe --gfx --gfx-codec avc420 --freerdp /dvc:tsmf --sleep 2500 \
+	--wait-pixel "65,161,$final" --wait-stable 500 \
 	--dump "$TMPD/off.ppm" >"$TMPD/off.json" &
 ppid=$!
 sleep 2.5

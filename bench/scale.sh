@@ -23,6 +23,28 @@ json_median() {
 		awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'
 }
 
+# perf_split FILE: "CODEC TLS" shares (0..1) of the samples in FILE:
+# codec libraries (FreeRDP's codecs, libavcodec/x264, libjpeg-turbo) and
+# TLS (libssl, libcrypto).  Empty without perf data.
+perf_split() {
+	[ -s "$1" ] || return 0
+	perf report -i "$1" --sort dso --stdio 2>/dev/null | awk '
+		/^#/ || NF < 2 { next }
+		{ p = $1; sub(/%/, "", p) }
+		$2 ~ /^lib(freerdp2|avcodec|x264|turbojpeg|jpeg|swscale)/ { c += p }
+		$2 ~ /^lib(ssl|crypto)/ { t += p }
+		END { printf "%.4f %.4f", c / 100, t / 100 }'
+}
+
+# perf_fields "CODEC TLS" C0 C1: JSON fields with the CPU s/s of each
+# share (of the whole process, before any idle subtraction).
+perf_fields() {
+	[ -n "$1" ] || return 0
+	echo "$1 $2 $3 $scale_seconds $(clk_tck)" | awk '{
+		cpu = ($4 - $3) / $6 / $5
+		printf ",\"codec_cpu_per_s\":%.4f,\"tls_cpu_per_s\":%.4f", $1 * cpu, $2 * cpu }'
+}
+
 # scaling_levels NAME PID PORT IDLE: every client count in turn.
 scaling_levels() {
 	for _lvl in $scaling_counts; do
@@ -55,8 +77,18 @@ scaling_run() {
 	done
 	sleep 2
 	_c0=$(cpu_ticks "$_spid")
-	sleep "$scale_seconds"
+	# Where the server's time goes (perf, if there): codec libraries
+	# versus TLS, to see whether encoding grows with the clients.
+	if command -v perf >/dev/null 2>&1; then
+		perf record -q -e cpu-clock -F 499 -p "$_spid" \
+			-o "$work/perf.data" -- sleep "$scale_seconds" \
+			>/dev/null 2>&1 || sleep "$scale_seconds"
+	else
+		sleep "$scale_seconds"
+	fi
 	_c1=$(cpu_ticks "$_spid")
+	_split=$(perf_split "$work/perf.data")
+	rm -f "$work/perf.data"
 	_rss=$(rss_kb "$_spid")
 	# The clients' own windows run longer than the server's; end them
 	# (SIGTERM makes rdp-watch report what it has).
@@ -72,6 +104,6 @@ scaling_run() {
 	_bps=$(json_median "$work/scale-$_n.all" bytes_per_s)
 	_cpu=$(echo "$_c0 $_c1 $scale_seconds $(clk_tck) $_sidle" |
 		awk '{c = ($2 - $1) / $4 / $3 - $5; printf "%.4f", c < 0 ? 0 : c}')
-	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps}"
+	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps$(perf_fields "$_split" "$_c0" "$_c1")}"
 }
 

@@ -21,6 +21,8 @@ FIELDS = {
               ("server_rss_kb", "server RSS KiB")],
     "scaling": [("server_cpu_per_s", "server CPU s/s"), ("server_rss_kb", "server RSS KiB"),
                 ("cpu_per_added_client", "CPU s/s per added client"),
+                ("codec_cpu_per_s", "codec libraries CPU s/s"),
+                ("tls_cpu_per_s", "TLS CPU s/s"),
                 ("rss_kb_per_added_client", "RSS KiB per added client"),
                 ("fps_per_client", "frames/s per client"),
                 ("bytes_per_s_per_client", "bytes/s per client")],

@@ -258,7 +258,16 @@ cmd_info(const char *args)
 		return;
 	}
 	buf[n] = '\0';
-	if (n == 4 && code <= VRDE_QI_PORT) {
+	if (code == VRDE_QI_CLIENT_IDS) {
+		printf("info");
+		for (int i = 0; i + 4 <= n; i += 4) {
+			uint32_t id;
+
+			memcpy(&id, buf + i, sizeof(id));
+			printf(" %u", id);
+		}
+		printf("\n");
+	} else if (n == 4 && code <= VRDE_QI_PORT) {
 		printf("info %u\n", *(uint32_t *)buf);
 	} else if (n == 8 && (code == VRDE_QI_BYTES_SENT ||
 			      code == VRDE_QI_BYTES_RECEIVED ||

@@ -288,17 +288,22 @@ rdp_video_event(struct rdp_server *srv, struct rdp_screen *s,
 		if (!st) {
 			return;
 		}
+		rdp_info(
+		    srv,
+		    "screen %u: video %ux%u at %d,%d ended (%s) after %llu "
+		    "frames; %llu JPEG frames sent, %llu encoded",
+		    s->index + 1, e->rect.w, e->rect.h, e->rect.x, e->rect.y,
+		    e->reason == VIDEO_END_TIMEOUT ? "no update"
+		    : e->reason == VIDEO_END_SHAPE ? "area changed"
+						   : "reset",
+		    (unsigned long long)st->seq,
+		    (unsigned long long)st->jpeg_sends,
+		    (unsigned long long)st->jpeg_encodes);
 		/* Everyone gets the area losslessly again. */
 		s->gen++;
 		rdp_video_stamp(s, v, &st->rect, s->gen, true);
 		rdp_vbuf_unref(st->jpeg);
 		memset(st, 0, sizeof(*st));
-		rdp_info(srv, "screen %u: video %ux%u at %d,%d ended (%s)",
-			 s->index + 1, e->rect.w, e->rect.h, e->rect.x,
-			 e->rect.y,
-			 e->reason == VIDEO_END_TIMEOUT ? "no update"
-			 : e->reason == VIDEO_END_SHAPE ? "area changed"
-							: "reset");
 		break;
 	}
 }

@@ -33,6 +33,8 @@ struct rdp_vstream {
 	uint64_t seq;	       /* frames so far (START is 1) */
 	uint64_t jpeg_seq;     /* frame the cached JPEG shows */
 	struct rdp_vbuf *jpeg;
+	uint64_t jpeg_encodes; /* JPEGs encoded for this stream */
+	uint64_t jpeg_sends;   /* JPEGs handed to TSMF clients */
 };
 
 struct rdp_video_screen {

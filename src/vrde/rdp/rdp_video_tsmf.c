@@ -245,6 +245,7 @@ rdp_tsmf_jpeg(struct rdp_client *c, struct rdp_vcstream *vs, uint64_t *seq)
 	}
 	if (st) {
 		*seq = st->seq;
+		st->jpeg_sends++;
 		if (st->jpeg && st->jpeg_seq == st->seq) {
 			b = rdp_vbuf_ref(st->jpeg);
 		}
@@ -280,6 +281,9 @@ rdp_tsmf_jpeg(struct rdp_client *c, struct rdp_vcstream *vs, uint64_t *seq)
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; s->video && i < RDP_VIDEO_MAX; i++) {
 		st = &s->video->streams[i];
+		if (st->active && st->id == vs->id) {
+			st->jpeg_encodes++;
+		}
 		if (st->active && st->id == vs->id && st->jpeg_seq < *seq) {
 			rdp_vbuf_unref(st->jpeg);
 			st->jpeg = rdp_vbuf_ref(b);

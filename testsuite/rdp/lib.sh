@@ -78,3 +78,83 @@ probe_ok() {
 	[ $rc = 0 ] || echo "#   probe: $out" | cut -c1-600
 	return $rc
 }
+
+# ---- end to end: vireo-headless running the testcard guest ----------------
+#   e2e_setup; e2e_vm NAME [modifyvm options]; e2e_start NAME
+#   (sets PORT, E2E_PID, E2E_DIR); e2e_stop
+# Credentials: alice / Secret-1 through the simple auth library.
+E2E_USER=alice
+E2E_PASS=Secret-1
+
+e2e_cleanup() {
+	if [ -n "${E2E_PID:-}" ]; then
+		kill -TERM "$E2E_PID" 2>/dev/null
+		sleep 1
+		kill -KILL "$E2E_PID" 2>/dev/null
+	fi
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"
+}
+
+e2e_setup() {
+	need_kvm
+	command -v vireo-headless >/dev/null 2>&1 ||
+		skip_all "vireo-headless is not built"
+	tap_tmpdir
+	VIREO_HOME=$TMPD/home
+	export VIREO_HOME
+	mkdir -p "$VIREO_HOME"
+	trap e2e_cleanup EXIT
+}
+
+e2e_vm() {
+	name=$1
+	shift
+	timeout 60 vireo-manage createvm --name "$name" --register \
+		--basefolder "$TMPD/vms" >/dev/null &&
+		timeout 60 vireo-manage modifyvm "$name" --vrde on \
+			--vrdeport "$RDP_PORTS" --vrdeauthtype external \
+			--vrdeauthlibrary simple "$@" &&
+		timeout 60 vireo-manage internalcommands setcredentials "$name" \
+			"$E2E_USER" "$E2E_PASS" >/dev/null
+}
+
+# Start the VM; wait for the port and for the guest's "testcard ready".
+e2e_start() {
+	E2E_DIR=$TMPD/vms/$1
+	vireo-headless --startvm "$1" >"$TMPD/$1.out" 2>&1 &
+	E2E_PID=$!
+	PORT=
+	for _ in $(seq 300); do
+		PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' \
+			"$TMPD/$1.out")
+		[ -n "$PORT" ] && grep -q '^testcard ready' \
+			"$E2E_DIR/Logs/serial.log" 2>/dev/null && return 0
+		kill -0 "$E2E_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# vireo-headless did not come up:"
+	sed 's/^/#   /' "$TMPD/$1.out"
+	return 1
+}
+
+e2e_stop() {
+	kill -TERM "$E2E_PID" 2>/dev/null
+	wait "$E2E_PID"
+	E2E_RC=$?
+	E2E_PID=
+}
+
+# The testcard's colour bars at y 100 (x = 64 i + 32): white, yellow,
+# cyan, green, magenta, red, blue, black; background at (600, 300).
+TESTCARD_PIX="--wait-pixel 32,100,ffffff --wait-pixel 96,100,ffff00 --wait-pixel 160,100,00ffff --wait-pixel 224,100,00ff00 --wait-pixel 288,100,ff00ff --wait-pixel 352,100,ff0000 --wait-pixel 416,100,0000ff --wait-pixel 480,100,000000 --wait-pixel 600,300,303030"
+# Head-id blocks (544 + 16 i + 8, 8), most significant bit first.
+headid_pix() {
+	h=$1
+	out=
+	for i in 0 1 2 3; do
+		bit=$(((h >> (3 - i)) & 1))
+		if [ $bit = 1 ]; then c=ffffff; else c=000000; fi
+		out="$out --wait-pixel $((552 + 16 * i)),8,$c"
+	done
+	echo "$out"
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# e2e-auth.sh - vireo-headless with the testcard guest on a 4-head VM,
+# simple auth: the probe over NLA, TLS and standard RDP security with
+# good and bad credentials; the test card's pixels on screen 1; "@3" in
+# the domain shows head 3, "alice@2" head 2, "@5" is refused with a
+# logged reason; the certificate fingerprint in the VM's log is the one
+# the client sees.
+. "$srcdir/tap.sh"
+. "$srcdir/rdp/lib.sh"
+e2e_setup
+plan 16
+
+e2e_vm card --monitorcount 4
+e2e_start card
+ok "VM with the RDP module is up" test -n "$PORT"
+CRED="--user $E2E_USER --password $E2E_PASS"
+for sec in nla tls rdp; do
+	# shellcheck disable=SC2086
+	probe_ok "$sec: good credentials show the test card of head 1" \
+		--sec $sec $CRED $TESTCARD_PIX $(headid_pix 0)
+	out=$(probe --sec $sec --user $E2E_USER --password wrong \
+		--expect-fail --wait-pixel 32,100,ffffff)
+	tap_result $? "$sec: wrong password refused"
+	like "$out" '"frames":0' "$sec: refused client got no screen update"
+done
+# shellcheck disable=SC2086
+probe_ok "domain VM@3 over NLA shows head 3" --sec nla $CRED \
+	--domain 'VM@3' $(headid_pix 2) --wait-pixel 32,100,ffffff
+# shellcheck disable=SC2086
+probe_ok "user alice@2 over TLS with the graphics pipeline shows head 2" \
+	--sec tls --gfx --user "$E2E_USER@2" --password "$E2E_PASS" \
+	$(headid_pix 1)
+# shellcheck disable=SC2086
+out=$(probe --sec tls $CRED --domain 'VM@5' --expect-fail)
+tap_result $? "@5 on a 4-head VM is refused"
+ok "the reason is logged" grep -q 'screen @5 requested, the VM has 4' \
+	"$E2E_DIR/Logs/vireo.log"
+out=$(probe --sec tls $CRED --wait-pixel 32,100,ffffff)
+seen=$(printf '%s' "$out" | sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' |
+	tr a-f A-F)
+ok "the certificate fingerprint the client saw is logged" \
+	grep -q "TLS certificate fingerprint SHA256:$seen" \
+	"$E2E_DIR/Logs/vireo.log"
+e2e_stop
+is "$E2E_RC" 0 "vireo-headless stops cleanly"
+done_testing

@@ -1,0 +1,59 @@
+#!/bin/sh
+# e2e-input.sh - keyboard and pointer from the probe reach the testcard
+# guest exactly: its COM1 log shows every key (with the E0 prefix) and
+# every pointer and wheel event, in order; a typed "I" appears on the
+# guest's text line, which the probe then sees.
+. "$srcdir/tap.sh"
+. "$srcdir/rdp/lib.sh"
+e2e_setup
+plan 4
+
+e2e_vm kb
+e2e_start kb
+ok "VM is up" test -n "$PORT"
+probe_ok "probe types, moves, clicks and scrolls" --sec tls \
+	--user $E2E_USER --password $E2E_PASS --wait-pixel 32,100,ffffff \
+	--keys 1e,e0:48 --unicode 'aZ' --move 10,20 --click 30,40,l \
+	--click 31,41,r --click 32,42,m --wheel 1 --wheel -2 --hwheel 1 \
+	--keys 17 --wait-pixel 21,439,ffff00 --sleep 300
+sed -n '/^testcard ready/,$p' "$E2E_DIR/Logs/serial.log" | sed 1d \
+	>"$TMPD/got"
+cat >"$TMPD/want" <<'EOT'
+key 1e down
+key 1e up
+key e048 down
+key e048 up
+key 1e down
+key 1e up
+key 2a down
+key 2c down
+key 2c up
+key 2a up
+ptr 10 20 0
+ptr 30 40 1
+ptr 30 40 0
+ptr 31 41 2
+ptr 31 41 0
+ptr 32 42 4
+ptr 32 42 0
+ptr 32 42 0
+wheel 1 0
+ptr 32 42 0
+wheel -2 0
+ptr 32 42 0
+wheel 0 1
+key 17 down
+key 17 up
+EOT
+# The client may move the pointer on its own when it connects: compare
+# from the first key on.
+sed -n '/^key 1e down/,$p' "$TMPD/got" >"$TMPD/got2"
+if diff "$TMPD/want" "$TMPD/got2" >"$TMPD/diff"; then
+	tap_result 0 "COM1 shows exactly the events sent, in order"
+else
+	tap_result 1 "COM1 shows exactly the events sent, in order"
+	sed 's/^/#   /' "$TMPD/diff"
+fi
+e2e_stop
+is "$E2E_RC" 0 "vireo-headless stops cleanly"
+done_testing

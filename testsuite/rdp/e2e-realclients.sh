@@ -1,0 +1,82 @@
+#!/bin/sh
+# e2e-realclients.sh - real viewers against vireo-headless running the
+# testcard guest, under Xvfb: xfreerdp with the graphics pipeline,
+# xfreerdp on the bitmap path and rdesktop connect through simple auth;
+# a screenshot of their window shows the test card's colour bars; a key
+# typed with xdotool reaches the guest's COM1.
+. "$srcdir/tap.sh"
+. "$srcdir/rdp/lib.sh"
+for t in Xvfb xfreerdp rdesktop xdotool import convert; do
+	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
+done
+e2e_setup
+plan 7
+
+Xvfb -displayfd 8 -screen 0 1280x1024x24 -nolisten tcp \
+	8>"$TMPD/display" >/dev/null 2>&1 &
+XVFB=$!
+for _ in $(seq 100); do
+	[ -s "$TMPD/display" ] && break
+	sleep 0.1
+done
+[ -s "$TMPD/display" ] || skip_all "Xvfb did not start"
+DISPLAY=:$(cat "$TMPD/display")
+export DISPLAY
+VIEWER=
+cleanup() {
+	[ -n "$VIEWER" ] && kill "$VIEWER" 2>/dev/null
+	kill "$XVFB" 2>/dev/null
+	e2e_cleanup
+}
+trap cleanup EXIT
+
+e2e_vm real --vrdemulticon on
+e2e_start real
+ok "VM is up" test -n "$PORT"
+WANT="srgb(255,255,255) srgb(255,255,0) srgb(0,255,255) srgb(255,0,0) srgb(0,0,255) srgb(48,48,48)"
+
+# check_viewer NAME CLASS KEY SCANCODE
+check_viewer() {
+	got=
+	for _ in $(seq 60); do
+		w=$(xdotool search --class "$2" 2>/dev/null | head -n 1)
+		if [ -n "$w" ] && import -window "$w" "$TMPD/shot.png" \
+			2>/dev/null; then
+			got=$(convert "$TMPD/shot.png" -format \
+				'%[pixel:p{32,100}] %[pixel:p{96,100}] %[pixel:p{160,100}] %[pixel:p{352,100}] %[pixel:p{416,100}] %[pixel:p{600,300}]' \
+				info: 2>/dev/null)
+			[ "$got" = "$WANT" ] && break
+		fi
+		sleep 0.5
+	done
+	is "$got" "$WANT" "$1: its window shows the test card"
+	n=$(grep -c "^key $4 down" "$E2E_DIR/Logs/serial.log")
+	xdotool windowfocus "$w" 2>/dev/null
+	xdotool key "$3"
+	hl_ok=1
+	for _ in $(seq 50); do
+		if [ "$(grep -c "^key $4 down" "$E2E_DIR/Logs/serial.log")" -gt "$n" ]; then
+			hl_ok=0
+			break
+		fi
+		sleep 0.1
+	done
+	tap_result $hl_ok "$1: a key typed with xdotool reaches the guest"
+	kill "$VIEWER" 2>/dev/null
+	wait "$VIEWER" 2>/dev/null
+	VIEWER=
+}
+
+xfreerdp /v:127.0.0.1 /port:"$PORT" /u:"$E2E_USER" /p:"$E2E_PASS" \
+	/cert:ignore /size:1024x768 /sec:tls /gfx >"$TMPD/xf1.log" 2>&1 &
+VIEWER=$!
+check_viewer "xfreerdp /gfx" xfreerdp a 1e
+xfreerdp /v:127.0.0.1 /port:"$PORT" /u:"$E2E_USER" /p:"$E2E_PASS" \
+	/cert:ignore /size:1024x768 /sec:tls /bpp:32 >"$TMPD/xf2.log" 2>&1 &
+VIEWER=$!
+check_viewer "xfreerdp without /gfx" xfreerdp s 1f
+yes yes | rdesktop -u "$E2E_USER" -p "$E2E_PASS" -g 1024x768 \
+	"127.0.0.1:$PORT" >"$TMPD/rdesktop.log" 2>&1 &
+VIEWER=$!
+check_viewer rdesktop rdesktop d 20
+done_testing

@@ -2,7 +2,7 @@
 # e2e-multi.sh - 8 probes on one vireo-headless VM (graphics pipeline and
 # bitmap paths), one of them stalled (it stops reading for 20 s while the
 # test card animates): the others see every one of 6 changes (an "I"
-# typed into the guest's text line every 2 s lands in the next cell; a
+# typed into the guest's text line every 3 s lands in the next cell; a
 # missed change would make its wait fail), the VM keeps running, and the
 # stalled probe gets the latest picture once it reads again.
 . "$srcdir/tap.sh"
@@ -45,7 +45,7 @@ k=0
 while [ $k -lt $CHANGES ]; do
 	timeout 30 vireo-manage controlvm many keyboardputscancode 17 97 \
 		>/dev/null
-	sleep 2
+	sleep 3
 	k=$((k + 1))
 done
 i=1

@@ -1,7 +1,7 @@
 #!/bin/sh
 # multi.sh - 8 clients on one screen, one of them stalled (it stops
 # reading for 20 s): the other 7 (graphics pipeline and bitmap paths)
-# still see every one of 8 changes, each made 2 s after the previous one
+# still see every one of 8 changes, each made 3 s after the previous one
 # (a change missed would make its wait fail: colours are not repeated);
 # the server holds back updates for the stalled client, never waits for
 # it, and when it reads again it gets the latest picture.  Each change
@@ -41,7 +41,7 @@ k=1
 while [ $k -le $CHANGES ]; do
 	host_cmd noise 0 0 64 800 536 $k
 	host_cmd fill 0 0 0 64 64 "$(color $k)"
-	sleep 2
+	sleep 3
 	k=$((k + 1))
 done
 i=1

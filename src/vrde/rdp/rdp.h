@@ -148,6 +148,8 @@ struct rdp_server {
 	pthread_mutex_t lock; /* clients list, counters, pointer */
 	pthread_cond_t cond;  /* nthreads reached 0 */
 	int nthreads;	      /* client threads alive */
+	pthread_t *finished;  /* ended client threads, to be joined */
+	size_t nfinished, finished_cap;
 	bool stopping;
 	struct rdp_client *clients;
 	uint32_t next_id;
@@ -201,6 +203,8 @@ int rdp_cert_fingerprint(const char *cert, char *out, size_t size);
 /* rdp_session.c */
 int rdp_session_start(struct rdp_server *srv, int fd, const char *address);
 void rdp_session_kick(struct rdp_client *c);
+/** Join the client threads that have ended. */
+void rdp_session_reap(struct rdp_server *srv);
 void rdp_session_wake_screen(struct rdp_server *srv, uint32_t screen);
 
 /* rdp_auth.c */

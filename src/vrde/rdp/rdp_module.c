@@ -333,8 +333,9 @@ rdp_destroy(struct vrde_server *vs)
 		return;
 	atomic_store(&srv->enabled, false);
 	rdp_listen_stop(srv);
-	/* Client threads are detached and unlink themselves; a thread that
-	 * has not registered yet sees "stopping" and leaves at once. */
+	/* Client threads unlink themselves; a thread that has not
+	 * registered yet sees "stopping" and leaves at once.  All are joined
+	 * before we return: the host may unload the module next. */
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
 	while (srv->nthreads > 0) {
@@ -343,6 +344,8 @@ rdp_destroy(struct vrde_server *vs)
 		pthread_cond_wait(&srv->cond, &srv->lock);
 	}
 	pthread_mutex_unlock(&srv->lock);
+	rdp_session_reap(srv);
+	free(srv->finished);
 	rdp_screen_fini(srv);
 	rdp_pointer_fini(srv);
 	free(srv->cert_file);

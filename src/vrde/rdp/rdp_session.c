@@ -405,13 +405,50 @@ rdp_session_unregister(struct rdp_server *srv, struct rdp_client *c)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* A client thread is about to end: count it out and leave its id for
+ * rdp_session_reap(), which joins it.  Threads are joined rather than
+ * detached so that destroy() returns only when no thread can still be
+ * executing module code: the host unloads the module right after. */
 static void
 rdp_thread_done(struct rdp_server *srv)
 {
+	pthread_t *grown;
+
 	pthread_mutex_lock(&srv->lock);
+	if (srv->nfinished == srv->finished_cap) {
+		size_t cap = srv->finished_cap ? srv->finished_cap * 2 : 16;
+		grown = realloc(srv->finished, cap * sizeof(*grown));
+		if (grown) {
+			srv->finished = grown;
+			srv->finished_cap = cap;
+		}
+	}
+	if (srv->nfinished < srv->finished_cap)
+		srv->finished[srv->nfinished++] = pthread_self();
+	else
+		pthread_detach(pthread_self()); /* out of memory: best effort */
 	srv->nthreads--;
 	pthread_cond_broadcast(&srv->cond);
 	pthread_mutex_unlock(&srv->lock);
+}
+
+void
+rdp_session_reap(struct rdp_server *srv)
+{
+	pthread_t t[64];
+	size_t n;
+
+	for (;;) {
+		pthread_mutex_lock(&srv->lock);
+		n = srv->nfinished < 64 ? srv->nfinished : 64;
+		srv->nfinished -= n;
+		memcpy(t, srv->finished + srv->nfinished, n * sizeof(*t));
+		pthread_mutex_unlock(&srv->lock);
+		if (!n)
+			return;
+		for (size_t i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+	}
 }
 
 static void *
@@ -458,7 +495,6 @@ int
 rdp_session_start(struct rdp_server *srv, int fd, const char *address)
 {
 	freerdp_peer *peer;
-	pthread_attr_t attr;
 	pthread_t t;
 	int rc;
 
@@ -471,15 +507,16 @@ rdp_session_start(struct rdp_server *srv, int fd, const char *address)
 	peer->ContextNew = rdp_ctx_new;
 	peer->ContextFree = rdp_ctx_free;
 	peer->ContextExtra = srv;
+	rdp_session_reap(srv);
 	pthread_mutex_lock(&srv->lock);
 	srv->nthreads++;
 	pthread_mutex_unlock(&srv->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, rdp_session_thread, peer);
-	pthread_attr_destroy(&attr);
+	rc = pthread_create(&t, NULL, rdp_session_thread, peer);
 	if (rc) {
-		rdp_thread_done(srv);
+		pthread_mutex_lock(&srv->lock);
+		srv->nthreads--;
+		pthread_cond_broadcast(&srv->cond);
+		pthread_mutex_unlock(&srv->lock);
 		freerdp_peer_free(peer);
 		return -rc;
 	}

@@ -5,7 +5,7 @@
 # interleaved at 24, 16 and 15 bpp.
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 19
+plan 21
 tap_tmpdir
 
 PIX="--wait-pixel 100,100,ff0000 --wait-pixel 700,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 799,599,ffffff --wait-pixel 20,20,101010"
@@ -71,6 +71,10 @@ for _ in $(seq 100); do
 done
 codec=$(host_cmd info 20 "${ids%% *}")
 is "$codec" bitmap-planar "query_info(CODEC) names the encoding path"
+like "$(host_cmd info 11 "${ids%% *}")" '^[1-9][0-9]{3,}$' \
+	"query_info(BYTES_SENT) counts the client's bytes"
+like "$(host_cmd info 12 "${ids%% *}")" '^[1-9][0-9]{2,}$' \
+	"query_info(BYTES_RECEIVED) counts the client's bytes"
 wait $p1
 tap_result $? "first of two sharing clients"
 wait $p2

@@ -373,7 +373,8 @@ cmd_info(const char *args)
 	if (n < 0)
 		return n;
 	buf[n > 0 && n < (int)sizeof(buf) ? n : 0] = 0;
-	if (code == VRDE_QI_BYTES_SENT || code == VRDE_QI_BEGIN_TIME)
+	if (code == VRDE_QI_BYTES_SENT || code == VRDE_QI_BYTES_RECEIVED ||
+	    code == VRDE_QI_BEGIN_TIME)
 		printf("info %llu\n",
 		       n == 8 ? (unsigned long long)*(uint64_t *)buf : 0ull);
 	else if (code <= VRDE_QI_PORT || code == VRDE_QI_SCREEN ||

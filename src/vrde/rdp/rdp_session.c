@@ -329,6 +329,18 @@ rdp_session_channels(struct rdp_client *c)
 	return true;
 }
 
+/* Byte counters for query_info (VRDEBytesSent/Received). */
+static void
+rdp_session_stats(struct rdp_client *c)
+{
+	UINT64 in = 0, out = 0, inp = 0, outp = 0;
+
+	if (freerdp_get_stats(c->peer->context->rdp, &in, &out, &inp, &outp)) {
+		atomic_store(&c->bytes_sent, out);
+		atomic_store(&c->bytes_received, in);
+	}
+}
+
 static void
 rdp_session_loop(struct rdp_client *c)
 {
@@ -373,8 +385,7 @@ rdp_session_loop(struct rdp_client *c)
 		if (rdp_session_send(c) < 0)
 			break;
 		rdp_video_send(c);
-		atomic_store(&c->bytes_sent,
-			     freerdp_get_transport_sent(peer->context, FALSE));
+		rdp_session_stats(c);
 	}
 }
 

@@ -59,8 +59,9 @@ bool probe_pump(struct probe *p, int ms);
 /* probe_fb.c */
 /** Pixel at @x,@y as 0xRRGGBB; -1 outside the framebuffer. */
 int64_t probe_pixel(struct probe *p, int x, int y);
-/** Wait until pixel @x,@y is @rgb.  @return ms waited, or -1. */
-int probe_wait_pixel(struct probe *p, int x, int y, uint32_t rgb);
+/** Wait until pixel @x,@y is @rgb, each channel within @tol.
+ * @return ms waited, or -1. */
+int probe_wait_pixel(struct probe *p, int x, int y, uint32_t rgb, unsigned tol);
 /** Wait until the framebuffer has not changed for @ms.  @return ms waited
  * or -1. */
 int probe_wait_stable(struct probe *p, int ms);

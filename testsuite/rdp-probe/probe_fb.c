@@ -26,13 +26,26 @@ probe_pixel(struct probe *p, int x, int y)
 	return (int64_t)((uint32_t)px[2] << 16 | (uint32_t)px[1] << 8 | px[0]);
 }
 
+static bool
+probe_pixel_near(int64_t px, uint32_t rgb, unsigned tol)
+{
+	if (px < 0)
+		return false;
+	for (int sh = 0; sh < 24; sh += 8) {
+		int a = (int)((px >> sh) & 0xff), b = (int)((rgb >> sh) & 0xff);
+		if ((unsigned)abs(a - b) > tol)
+			return false;
+	}
+	return true;
+}
+
 int
-probe_wait_pixel(struct probe *p, int x, int y, uint32_t rgb)
+probe_wait_pixel(struct probe *p, int x, int y, uint32_t rgb, unsigned tol)
 {
 	int64_t t0 = probe_now_ms();
 
 	for (;;) {
-		if (probe_pixel(p, x, y) == (int64_t)rgb)
+		if (probe_pixel_near(probe_pixel(p, x, y), rgb, tol))
 			return (int)(probe_now_ms() - t0);
 		if (probe_now_ms() - t0 > p->timeout_ms)
 			return -1;

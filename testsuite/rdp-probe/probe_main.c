@@ -222,14 +222,15 @@ json_step(struct probe *p, const struct step *s, int rc, int64_t ms,
 static int
 probe_step(struct probe *p, const struct step *s, char *extra, size_t esz)
 {
-	unsigned x, y, rgb;
+	unsigned x, y, rgb, tol = 0;
 	int64_t px;
 
 	extra[0] = '\0';
 	if (!strcmp(s->kind, "wait-pixel")) {
-		if (sscanf(s->arg, "%u,%u,%x", &x, &y, &rgb) != 3)
+		/* X,Y,RRGGBB[~T]: T = tolerance per channel (lossy codecs) */
+		if (sscanf(s->arg, "%u,%u,%x~%u", &x, &y, &rgb, &tol) < 3)
 			return -1;
-		px = probe_wait_pixel(p, (int)x, (int)y, rgb);
+		px = probe_wait_pixel(p, (int)x, (int)y, rgb, tol);
 		snprintf(
 		    extra, esz, ",\"pixel\":\"%06llx\"",
 		    (long long)(probe_pixel(p, (int)x, (int)y) & 0xffffff));
@@ -296,7 +297,8 @@ usage(void)
 		"  [--bpp N] [--gfx|--no-gfx] [--gfx-codec planar|rfx|avc420]\n"
 		"  [--no-skip-alpha] [--timeout SEC] [--expect-fail]\n"
 		"  [--freerdp ARG]...   steps, run in order:\n"
-		"  --wait-pixel X,Y,RRGGBB --pixel X,Y --wait-stable MS\n"
+		"  --wait-pixel X,Y,RRGGBB[~TOLERANCE] --pixel X,Y\n"
+		"  --wait-stable MS\n"
 		"  --dump FILE.ppm|png --keys 1e,e0:48,down:2a,up:2a\n"
 		"  --unicode TEXT --move X,Y --click X,Y,l|r|m|x1|x2\n"
 		"  --wheel N --hwheel N --sync LOCKS --sleep MS --stall MS\n");

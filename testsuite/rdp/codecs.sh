@@ -1,11 +1,11 @@
 #!/bin/sh
 # codecs.sh - every encoding path shows the right pixels, follows changes
 # and follows a resize of the VM screen: graphics pipeline planar, legacy
-# planar without alpha, planar with alpha (what rdesktop gets), and
-# interleaved at 24, 16 and 15 bpp.
+# planar without alpha, planar with alpha (what rdesktop gets),
+# interleaved at 24, 16 and 15 bpp, and RemoteFX on the pipeline.
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 21
+plan 23
 tap_tmpdir
 
 PIX="--wait-pixel 100,100,ff0000 --wait-pixel 700,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 799,599,ffffff --wait-pixel 20,20,101010"
@@ -79,4 +79,23 @@ wait $p1
 tap_result $? "first of two sharing clients"
 wait $p2
 tap_result $? "second of two sharing clients"
+host_stop
+
+# RemoteFX on the graphics pipeline (Property/GfxCodec): lossy, so the
+# pixels are compared within a tolerance.
+host_start --prop Property/GfxCodec=remotefx
+probe --sec tls --gfx --wait-pixel 100,100,ff0000~8 \
+	--wait-pixel 700,100,00ff00~8 --wait-pixel 100,500,0000ff~8 \
+	--wait-pixel 20,20,101010~8 --wait-pixel 230,130,ff00ff~8 \
+	--sleep 1500 >"$TMPD/rfx.json" &
+pp=$!
+sleep 2
+host_cmd fill 0 200 100 50 50 ff00ff
+ids=$(host_cmd info 3)
+is "$(host_cmd info 20 "${ids%% *}")" gfx-remotefx \
+	"RemoteFX: query_info(CODEC) says so"
+wait $pp
+rc=$?
+tap_result $rc "RemoteFX: picture and a change arrive"
+[ $rc = 0 ] || cut -c1-600 "$TMPD/rfx.json" | sed 's/^/#   /'
 done_testing

@@ -47,6 +47,7 @@ enum rdp_codec {
 	RDP_CODEC_INTERLEAVED_24 = 3,
 	RDP_CODEC_INTERLEAVED_15 = 4,
 	RDP_CODEC_GFX_PLANAR = 5, /* RDPGFX planar, top-down, exact size */
+	RDP_CODEC_GFX_RFX = 6,	  /* RDPGFX RemoteFX (CAVIDEO), lossy */
 	RDP_CODEC_COUNT
 };
 
@@ -168,6 +169,7 @@ struct rdp_server {
 	char fingerprint[128]; /* "SHA256:AA:BB:..." */
 	bool auth_null;
 	bool disable_input, disable_display;
+	bool gfx_rfx; /* Property/GfxCodec=remotefx */
 	struct rdp_pointer_state pointer;
 };
 

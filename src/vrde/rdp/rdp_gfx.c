@@ -141,7 +141,7 @@ rdp_gfx_reset(struct rdp_client *c)
 	c->gfx_surface = true;
 	rdp_video_gfx_reset(c);
 	c->need_full = true;
-	c->codec = RDP_CODEC_GFX_PLANAR;
+	c->codec = c->srv->gfx_rfx ? RDP_CODEC_GFX_RFX : RDP_CODEC_GFX_PLANAR;
 	return 0;
 }
 
@@ -156,7 +156,8 @@ rdp_gfx_tile(struct rdp_client *c, const struct rdp_tile_out *t)
 {
 	RDPGFX_SURFACE_COMMAND cmd = {
 	    .surfaceId = RDP_GFX_SURFACE,
-	    .codecId = RDPGFX_CODECID_PLANAR,
+	    .codecId = c->codec == RDP_CODEC_GFX_RFX ? RDPGFX_CODECID_CAVIDEO
+						     : RDPGFX_CODECID_PLANAR,
 	    .format = PIXEL_FORMAT_BGRX32,
 	    .left = t->x,
 	    .top = t->y,
@@ -188,7 +189,7 @@ rdp_gfx_send(struct rdp_client *c)
 			return rc;
 	}
 	all = c->need_full;
-	rc = rdp_screen_collect(c, RDP_CODEC_GFX_PLANAR, all, &t, &n);
+	rc = rdp_screen_collect(c, c->codec, all, &t, &n);
 	if (rc < 0)
 		return rc == -ESTALE ? 0 : rc;
 	if (all)

@@ -117,6 +117,16 @@ rdp_config(struct rdp_server *srv)
 	srv->auth_null = !strcasecmp(v, "Null");
 	srv->disable_input = rdp_prop_bool(srv, "Client/DisableInput");
 	srv->disable_display = rdp_prop_bool(srv, "Client/DisableDisplay");
+	/* Graphics-pipeline codec: lossless planar (default) or RemoteFX,
+	 * which every pipeline client decodes and which costs less
+	 * bandwidth on photographic content. */
+	rdp_prop(srv, "Property/GfxCodec", v, sizeof(v));
+	srv->gfx_rfx = !strcasecmp(v, "remotefx") || !strcasecmp(v, "rfx");
+	if (v[0] && !srv->gfx_rfx && strcasecmp(v, "planar"))
+		rdp_warn(srv,
+			 "unknown Property/GfxCodec '%s' (planar or "
+			 "remotefx): using planar",
+			 v);
 }
 
 static void rdp_destroy(struct vrde_server *vs);
@@ -244,7 +254,8 @@ rdp_qi_client(struct rdp_client *c, uint32_t code, void *buf, size_t size)
 		static const char *const names[RDP_CODEC_COUNT] = {
 		    "bitmap-planar",	     "bitmap-planar-alpha",
 		    "bitmap-interleaved-16", "bitmap-interleaved-24",
-		    "bitmap-interleaved-15", "gfx-planar"};
+		    "bitmap-interleaved-15", "gfx-planar",
+		    "gfx-remotefx"};
 		if (!c->activated)
 			return 0;
 		char name[96];

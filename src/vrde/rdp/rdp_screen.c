@@ -19,6 +19,7 @@
 #include <freerdp/codec/color.h>
 #include <freerdp/codec/interleaved.h>
 #include <freerdp/codec/planar.h>
+#include <freerdp/codec/rfx.h>
 
 #include "rdp.h"
 
@@ -26,6 +27,8 @@ struct rdp_encoder {
 	BITMAP_PLANAR_CONTEXT *planar_na;
 	BITMAP_PLANAR_CONTEXT *planar_alpha;
 	BITMAP_INTERLEAVED_CONTEXT *interleaved;
+	RFX_CONTEXT *rfx;
+	wStream *rfx_out;
 	uint8_t buf[RDP_TILE * RDP_TILE * 4 + 1024];
 };
 
@@ -301,6 +304,9 @@ rdp_encoder_free(struct rdp_encoder *enc)
 	freerdp_bitmap_planar_context_free(enc->planar_na);
 	freerdp_bitmap_planar_context_free(enc->planar_alpha);
 	bitmap_interleaved_context_free(enc->interleaved);
+	rfx_context_free(enc->rfx);
+	if (enc->rfx_out)
+		Stream_Free(enc->rfx_out, TRUE);
 	free(enc);
 }
 
@@ -320,12 +326,40 @@ rdp_encoder_get(struct rdp_client *c)
 	e->planar_alpha = freerdp_bitmap_planar_context_new(
 	    PLANAR_FORMAT_HEADER_RLE, RDP_TILE, RDP_TILE);
 	e->interleaved = bitmap_interleaved_context_new(TRUE);
-	if (!e->planar_na || !e->planar_alpha || !e->interleaved) {
+	e->rfx = rfx_context_new(TRUE);
+	e->rfx_out = Stream_New(NULL, RDP_TILE * RDP_TILE * 4 + 4096);
+	if (e->rfx)
+		rfx_context_set_pixel_format(e->rfx, PIXEL_FORMAT_BGRX32);
+	if (!e->planar_na || !e->planar_alpha || !e->interleaved || !e->rfx ||
+	    !e->rfx_out) {
 		rdp_encoder_free(e);
 		return NULL;
 	}
 	c->enc = e;
 	return e;
+}
+
+/* One self-contained RemoteFX message per tile: resetting the context
+ * makes every message carry its headers, so the bytes can be shared. */
+static struct rdp_blob *
+rdp_encode_rfx(struct rdp_encoder *e, const uint8_t *px, uint32_t w, uint32_t h)
+{
+	RFX_RECT rect = {
+	    .x = 0, .y = 0, .width = (UINT16)w, .height = (UINT16)h};
+	struct rdp_blob *b = NULL;
+	RFX_MESSAGE *msg;
+
+	if (!rfx_context_reset(e->rfx, w, h))
+		return NULL;
+	msg = rfx_encode_message(e->rfx, &rect, 1, px, w, h, RDP_TILE * 4);
+	if (!msg)
+		return NULL;
+	Stream_SetPosition(e->rfx_out, 0);
+	if (rfx_write_message(e->rfx, e->rfx_out, msg))
+		b = rdp_blob_new(Stream_Buffer(e->rfx_out),
+				 (uint32_t)Stream_GetPosition(e->rfx_out));
+	rfx_message_free(e->rfx, msg);
+	return b;
 }
 
 /* Encode the tile pixels @px (stride RDP_TILE*4) of size @w x @h. */
@@ -360,6 +394,8 @@ rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
 					  NULL, bpp))
 			return NULL;
 		return rdp_blob_new(e->buf, size);
+	case RDP_CODEC_GFX_RFX:
+		return rdp_encode_rfx(e, px, w, h);
 	default:
 		return NULL;
 	}
@@ -377,7 +413,7 @@ rdp_tile_rect(const struct rdp_screen *s, uint32_t t, enum rdp_codec codec,
 	o->ch = s->height - o->y < RDP_TILE ? s->height - o->y : RDP_TILE;
 	o->w = o->cw;
 	o->h = o->ch;
-	if (codec != RDP_CODEC_GFX_PLANAR) {
+	if (codec != RDP_CODEC_GFX_PLANAR && codec != RDP_CODEC_GFX_RFX) {
 		o->w = (o->cw + 3) & ~3u;
 		o->h = (o->ch + 3) & ~3u;
 	}

@@ -295,6 +295,7 @@ usage(void)
 		"usage: rdp-probe [--host H] --port N [--sec nla|tls|rdp|any]\n"
 		"  [--user U] [--password P] [--domain D] [--size WxH]\n"
 		"  [--bpp N] [--gfx|--no-gfx] [--gfx-codec planar|rfx|avc420]\n"
+		"  [--rfx] (offer RemoteFX surface bits without the pipeline)\n"
 		"  [--no-skip-alpha] [--timeout SEC] [--expect-fail]\n"
 		"  [--freerdp ARG]...   steps, run in order:\n"
 		"  --wait-pixel X,Y,RRGGBB[~TOLERANCE] --pixel X,Y\n"
@@ -321,7 +322,7 @@ is_step(const char *opt)
 struct opts {
 	const char *host, *port, *sec, *user, *password, *domain, *size;
 	const char *bpp, *gfx_codec;
-	bool gfx, no_skip_alpha, expect_fail;
+	bool gfx, rfx, no_skip_alpha, expect_fail;
 	int timeout;
 	const char *extra[16];
 	int nextra;
@@ -340,6 +341,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		a += 2;
 		if (!strcmp(a, "gfx") || !strcmp(a, "no-gfx"))
 			o->gfx = !strcmp(a, "gfx");
+		else if (!strcmp(a, "rfx"))
+			o->rfx = true;
 		else if (!strcmp(a, "no-skip-alpha"))
 			o->no_skip_alpha = true;
 		else if (!strcmp(a, "expect-fail"))
@@ -501,8 +504,13 @@ main(int argc, char **argv)
 		free(av[i]);
 	probe.ctx->settings->SupportGraphicsPipeline = o.gfx;
 	probe.ctx->settings->ColorDepth = o.bpp ? (UINT32)atoi(o.bpp) : 32;
-	if (!o.gfx)
-		probe.ctx->settings->RemoteFxCodec = FALSE;
+	/* --rfx: offer RemoteFX surface bits (the bitmap path) */
+	probe.ctx->settings->RemoteFxCodec = o.gfx || o.rfx;
+	if (o.rfx) {
+		probe.ctx->settings->SurfaceCommandsEnabled = TRUE;
+		probe.ctx->settings->FrameMarkerCommandEnabled = TRUE;
+		probe.ctx->settings->FastPathOutput = TRUE;
+	}
 	if (o.no_skip_alpha) {
 		/* behave like rdesktop: planar bitmaps carry an alpha plane */
 		probe.ctx->settings->DrawAllowSkipAlpha = FALSE;

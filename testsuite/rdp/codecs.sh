@@ -2,10 +2,11 @@
 # codecs.sh - every encoding path shows the right pixels, follows changes
 # and follows a resize of the VM screen: graphics pipeline planar, legacy
 # planar without alpha, planar with alpha (what rdesktop gets),
-# interleaved at 24, 16 and 15 bpp, and RemoteFX on the pipeline.
+# interleaved at 24, 16 and 15 bpp, and RemoteFX (pipeline and
+# SurfaceBits).
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 23
+plan 26
 tap_tmpdir
 
 PIX="--wait-pixel 100,100,ff0000 --wait-pixel 700,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 799,599,ffffff --wait-pixel 20,20,101010"
@@ -98,4 +99,21 @@ wait $pp
 rc=$?
 tap_result $rc "RemoteFX: picture and a change arrive"
 [ $rc = 0 ] || cut -c1-600 "$TMPD/rfx.json" | sed 's/^/#   /'
+# A bitmap-path client that offers RemoteFX gets it as SurfaceBits; one
+# that does not still gets exact planar bitmaps from the same server.
+probe --sec tls --rfx --wait-pixel 100,100,ff0000~8 \
+	--wait-pixel 230,130,ff00ff~8 --wait-pixel 20,20,101010~8 \
+	--sleep 1500 >"$TMPD/sb.json" &
+pp=$!
+for _ in $(seq 100); do
+	ids=$(host_cmd info 3)
+	[ -n "$ids" ] && break
+	sleep 0.1
+done
+is "$(host_cmd info 20 "${ids%% *}")" surfacebits-remotefx \
+	"RemoteFX SurfaceBits: query_info(CODEC) says so"
+wait $pp
+tap_result $? "RemoteFX SurfaceBits: the picture arrives"
+probe_ok "a client without RemoteFX still gets exact planar bitmaps" \
+	--sec tls --wait-pixel 100,100,ff0000 --wait-pixel 230,130,ff00ff
 done_testing

@@ -95,6 +95,41 @@ rdp_bitmap_emit(struct rdp_client *c, BITMAP_DATA *bd, uint32_t n)
 	return 0;
 }
 
+/* RemoteFX tiles as SurfaceBits (same per-tile messages as the graphics
+ * pipeline uses, so they are shared with pipeline clients too). */
+static int
+rdp_bitmap_send_rfx(struct rdp_client *c, struct rdp_tile_out *t, uint32_t n)
+{
+	rdpContext *ctx = &c->ctx;
+	SURFACE_BITS_COMMAND cmd = {0};
+	SURFACE_FRAME_MARKER fm;
+	int rc = 0;
+
+	fm.frameAction = SURFACECMD_FRAMEACTION_BEGIN;
+	fm.frameId = ++c->frame_id;
+	if (c->frame_ack)
+		ctx->update->SurfaceFrameMarker(ctx, &fm);
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		cmd.cmdType = CMDTYPE_STREAM_SURFACE_BITS;
+		cmd.destLeft = t[i].x;
+		cmd.destTop = t[i].y;
+		cmd.destRight = t[i].x + t[i].w;
+		cmd.destBottom = t[i].y + t[i].h;
+		cmd.bmp.bpp = 32;
+		cmd.bmp.codecID = (UINT16)c->peer->settings->RemoteFxCodecId;
+		cmd.bmp.width = (UINT16)t[i].w;
+		cmd.bmp.height = (UINT16)t[i].h;
+		cmd.bmp.bitmapDataLength = t[i].blob->len;
+		cmd.bmp.bitmapData = t[i].blob->data;
+		if (!ctx->update->SurfaceBits(ctx, &cmd))
+			rc = -EIO;
+	}
+	fm.frameAction = SURFACECMD_FRAMEACTION_END;
+	if (c->frame_ack)
+		ctx->update->SurfaceFrameMarker(ctx, &fm);
+	return rc;
+}
+
 int
 rdp_bitmap_send(struct rdp_client *c)
 {
@@ -113,6 +148,11 @@ rdp_bitmap_send(struct rdp_client *c)
 		c->need_full = false;
 	if (!n)
 		return 0;
+	if (c->codec == RDP_CODEC_GFX_RFX) {
+		rc = rdp_bitmap_send_rfx(c, t, n);
+		rdp_tiles_free(t, n);
+		return rc;
+	}
 	bd = calloc(n, sizeof(*bd));
 	if (!bd) {
 		rdp_tiles_free(t, n);

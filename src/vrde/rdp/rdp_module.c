@@ -259,7 +259,12 @@ rdp_qi_client(struct rdp_client *c, uint32_t code, void *buf, size_t size)
 		if (!c->activated)
 			return 0;
 		char name[96];
-		rdp_video_codec_name(c, names[c->codec], name, sizeof(name));
+		rdp_video_codec_name(c,
+				     c->codec == RDP_CODEC_GFX_RFX &&
+					     !atomic_load(&c->gfx_ready)
+					 ? "surfacebits-remotefx"
+					 : names[c->codec],
+				     name, sizeof(name));
 		return rdp_qi_str(buf, size, name);
 	}
 	}

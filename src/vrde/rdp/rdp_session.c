@@ -125,7 +125,10 @@ rdp_cb_activate(freerdp_peer *peer)
 	c->width = s->DesktopWidth;
 	c->height = s->DesktopHeight;
 	if (!atomic_load(&c->gfx_ready))
-		c->codec = rdp_bitmap_choose_codec(s);
+		c->codec = c->srv->gfx_rfx && s->RemoteFxCodec &&
+				   s->SurfaceCommandsEnabled
+			       ? RDP_CODEC_GFX_RFX
+			       : rdp_bitmap_choose_codec(s);
 	c->frame_ack = s->FrameAcknowledge > 0 && s->SurfaceFrameMarkerEnabled;
 	c->need_full = true;
 	c->activated = true;
@@ -196,7 +199,9 @@ rdp_session_configure(struct rdp_client *c)
 	s->EncryptionLevel = ENCRYPTION_LEVEL_CLIENT_COMPATIBLE;
 	s->TLSMinVersion = TLS1_2_VERSION;
 	s->ColorDepth = 32;
-	s->RemoteFxCodec = FALSE;
+	/* RemoteFX SurfaceBits for bitmap-path clients that offer it, only
+	 * when RemoteFX is chosen (Property/GfxCodec=remotefx). */
+	s->RemoteFxCodec = srv->gfx_rfx;
 	s->NSCodec = FALSE;
 	s->JpegCodec = FALSE;
 	s->SupportGraphicsPipeline = TRUE;

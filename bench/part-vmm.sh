@@ -3,7 +3,9 @@
 # (sourced by bench/run).
 #
 # Both print "testcard ready heads=1" on COM1 once the first frame is
-# drawn; the time from starting the process to that line is compared.
+# drawn; the time from starting the process to the first frame is
+# compared (vireo: the display model's first update, as vmm-run reports
+# it; QEMU: the COM1 line, which its image prints right after drawing).
 # Memory is the resident set beyond the guest RAM mapping (64 MiB for
 # both), from /proc/<pid>/smaps, taken when the line appears.  vireo is
 # measured by the VMM's own driver (testsuite/vmm/vmm-run, as in
@@ -37,9 +39,11 @@ vmm_vireo() {
 				first = v["\"first_update_ms\""]
 				printf "{\"cmd\":\"%s\",\"rep\":%d,\"bench\":\"vmm\",\"vmm\":\"vireo\",", cmd, rep
 				if (first >= 0) printf "\"first_frame_s\":%.4f,", first / 1000
-				printf "\"ready_s\":%.4f,\"rss_kb\":%d,\"rss_beyond_guest_kb\":%d,\"guest_ram_kb\":%d}\n",
-					v["\"ready_ms\""] / 1000, v["\"rss_kib\""],
-					v["\"rss_beyond_guest_ram_kib\""], gkb
+				# vmm-run prints -1 for a moment it did not see
+				ready = v["\"ready_ms\""]
+				if (ready >= 0) printf "\"ready_s\":%.4f,", ready / 1000
+				printf "\"rss_kb\":%d,\"rss_beyond_guest_kb\":%d,\"guest_ram_kb\":%d}\n",
+					v["\"rss_kib\""], v["\"rss_beyond_guest_ram_kib\""], gkb
 			}' cmd="VIREO_BENCH_T0=\$(date +%s%N) testsuite/vmm/vmm-run -b -H 1 'serial:testcard ready' poweroff exit:host-poweroff" \
 				"$work/vmm.json" >>"$raw"
 		else
@@ -85,7 +89,10 @@ vmm_qemu() {
 		done
 		if [ -n "$_t1" ]; then
 			set -- "$1" "$2" $(smaps_split "$qemu_pid")
-			emit "{\"cmd\":\"qemu-system-x86_64 -accel $1 -m 64 -nodefaults -vga none -device bochs-display -kernel bench/testcard-qemu.elf -vnc ... -serial file:LOG (time to 'testcard ready' in LOG; RSS from /proc/PID/smaps)\",\"rep\":$_rep,\"bench\":\"vmm\",\"vmm\":\"$_vname\",\"ready_s\":$(echo "$_t0 $_t1" | awk '{printf "%.4f", ($2 - $1) / 1e9}'),\"rss_kb\":$3,\"rss_beyond_guest_kb\":$(($3 - $4)),\"guest_ram_kb\":$guest_kb}"
+			# The image prints the line right after drawing its first
+			# frame: both figures are that moment.
+			_rs=$(echo "$_t0 $_t1" | awk '{printf "%.4f", ($2 - $1) / 1e9}')
+			emit "{\"cmd\":\"qemu-system-x86_64 -accel $1 -m 64 -nodefaults -vga none -device bochs-display -kernel bench/testcard-qemu.elf -vnc ... -serial file:LOG (time to 'testcard ready' in LOG; RSS from /proc/PID/smaps)\",\"rep\":$_rep,\"bench\":\"vmm\",\"vmm\":\"$_vname\",\"ready_s\":$_rs,\"first_frame_s\":$_rs,\"rss_kb\":$3,\"rss_beyond_guest_kb\":$(($3 - $4)),\"guest_ram_kb\":$guest_kb}"
 			set -- "$1" "$2"
 			_ok=$((_ok + 1))
 		else

@@ -26,8 +26,8 @@ FIELDS = {
                 ("rss_kb_per_added_client", "RSS KiB per added client"),
                 ("fps_per_client", "frames/s per client"),
                 ("bytes_per_s_per_client", "bytes/s per client")],
-    "vmm": [("ready_s", "start to 'testcard ready' s"),
-            ("first_frame_s", "start to first frame s"),
+    "vmm": [("first_frame_s", "start to first frame s"),
+            ("ready_s", "start to 'testcard ready' s"),
             ("rss_beyond_guest_kb", "RSS beyond guest RAM KiB"),
             ("rss_kb", "RSS KiB")],
 }

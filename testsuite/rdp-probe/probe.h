@@ -4,6 +4,7 @@
  *   probe_main.c      options, connection, the step loop, JSON report
  *   probe_fb.c        framebuffer conditions and PPM/PNG dumps
  *   probe_input.c     key and pointer sequences
+ *   probe_pointer.c   records pointer shape updates
  *   probe_channels.c  dynamic channel receivers (the graphics pipeline);
  *                     further receivers register in its table
  */
@@ -67,6 +68,10 @@ int probe_wait_pixel(struct probe *p, int x, int y, uint32_t rgb, unsigned tol);
 int probe_wait_stable(struct probe *p, int ms);
 /** Write the framebuffer as PPM (.ppm) or PNG (.png).  @return 0/-errno. */
 int probe_dump(struct probe *p, const char *path);
+
+/* probe_pointer.c: records the pointer updates the server sends */
+void probe_pointer_register(rdpContext *ctx);
+void probe_pointer_report(FILE *json);
 
 /* probe_input.c */
 /** "1e,e0:48,down:2a,up:2a" (hex set-1 scancodes).  @return 0 or -EINVAL.

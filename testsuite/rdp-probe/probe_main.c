@@ -146,6 +146,7 @@ probe_post_connect(freerdp *instance)
 	instance->update->BeginPaint = probe_begin_paint;
 	instance->update->EndPaint = probe_end_paint;
 	instance->update->DesktopResize = probe_desktop_resize;
+	probe_pointer_register(instance->context);
 	return TRUE;
 }
 
@@ -437,6 +438,7 @@ probe_report_end(struct probe *p, const char *error, int64_t connect_ms)
 		(unsigned long long)p->frames,
 		(long long)(probe_now_ms() - p->t0_ms));
 	json_str(p->json, p->fingerprint);
+	probe_pointer_report(p->json);
 	for (int i = 0; probe_channels[i]; i++)
 		if (probe_channels[i]->report)
 			probe_channels[i]->report(p, p->json);

@@ -14,6 +14,7 @@
  *   noise SCREEN X Y W H SEED    paint pseudo-random pixels (incompressible)
  *   resize SCREEN W H            change a screen's size
  *   pointer W H                  set a W x H opaque red pointer shape
+ *   hidepointer                  hide the pointer
  *   info CODE [CLIENT]           print query_info (numbers or text)
  *   disconnect CLIENT
  *   quit
@@ -354,7 +355,11 @@ cmd_pointer(const char *args)
 		return -ENOMEM;
 	for (size_t i = 0; i < (size_t)w * h; i++)
 		px[i] = 0xffff0000u;
-	sh = (struct vrde_pointer_shape){.width = w, .height = h, .argb = px};
+	sh = (struct vrde_pointer_shape){.width = w,
+					 .height = h,
+					 .hot_x = w / 2,
+					 .hot_y = h / 2,
+					 .argb = px};
 	ep->pointer_shape(srv, &sh);
 	free(px);
 	return 0;
@@ -409,6 +414,10 @@ host_command(char *line)
 		return cmd_pointer(args);
 	if (!strcmp(line, "info"))
 		return cmd_info(args);
+	if (!strcmp(line, "hidepointer")) {
+		ep->pointer_hide(srv);
+		return 0;
+	}
 	if (!strcmp(line, "disconnect")) {
 		ep->disconnect(srv, (uint32_t)strtoul(args, NULL, 10), false);
 		return 0;

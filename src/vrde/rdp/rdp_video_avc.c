@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <winpr/crt.h>
 #include <winpr/sysinfo.h>
 #include <freerdp/channels/rdpgfx.h>
 #include <freerdp/codec/color.h>
@@ -34,6 +35,22 @@ rdp_avc_bitrate(uint32_t w, uint32_t h, int quality)
 	    (uint64_t)w * h * RDP_AVC_FPS * (uint64_t)quality * 6 / 1000;
 
 	return br < 100000 ? 100000 : br > 50000000 ? 50000000 : (uint32_t)br;
+}
+
+/* FreeRDP 2.11's h264_context_free() leaves the encoder's YUV planes
+ * (allocated by avc420_compress()) behind: free them first. */
+static void
+rdp_avc_free(struct rdp_vcstream *vs)
+{
+	if (!vs->h264) {
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		_aligned_free(vs->h264->pYUVData[i]);
+		vs->h264->pYUVData[i] = NULL;
+	}
+	h264_context_free(vs->h264);
+	vs->h264 = NULL;
 }
 
 int
@@ -58,8 +75,7 @@ rdp_video_avc_start(struct rdp_client *c, struct rdp_vcstream *vs)
 	vs->h264->FrameRate = RDP_AVC_FPS;
 	vs->h264->QP = 0;
 	if (!h264_context_reset(vs->h264, vs->sw, vs->sh)) {
-		h264_context_free(vs->h264);
-		vs->h264 = NULL;
+		rdp_avc_free(vs);
 		return -EIO;
 	}
 	cs.surfaceId = vs->surface_id;
@@ -67,8 +83,7 @@ rdp_video_avc_start(struct rdp_client *c, struct rdp_vcstream *vs)
 	cs.height = (UINT16)vs->sh;
 	cs.pixelFormat = GFX_PIXEL_FORMAT_XRGB_8888;
 	if (gfx->CreateSurface(gfx, &cs) != CHANNEL_RC_OK) {
-		h264_context_free(vs->h264);
-		vs->h264 = NULL;
+		rdp_avc_free(vs);
 		return -EIO;
 	}
 	vs->surface = true;
@@ -168,8 +183,5 @@ rdp_video_avc_end(struct rdp_client *c, struct rdp_vcstream *vs)
 		c->gfx->DeleteSurface(c->gfx, &del);
 	}
 	vs->surface = false;
-	if (vs->h264) {
-		h264_context_free(vs->h264);
-		vs->h264 = NULL;
-	}
+	rdp_avc_free(vs);
 }

@@ -98,7 +98,7 @@ void
 ctl_info(struct headless *hl, int fd)
 {
 	struct headless_client clients[HEADLESS_MAX_CLIENTS];
-	char buf[64];
+	char buf[64], fp[128];
 	int n = 0;
 	int32_t port;
 
@@ -115,6 +115,11 @@ ctl_info(struct headless *hl, int fd)
 	}
 	pthread_mutex_unlock(&hl->lock);
 	dprintf(fd, "vrdeport=%d\n", (int)port);
+	/* the certificate the server really presents, for users to compare
+	 * with what their viewer shows */
+	info_qstr(hl, 0, VRDE_QI_CERT_FINGERPRINT, fp, sizeof(fp), "");
+	if (fp[0])
+		info_str(fd, "VRDECertFingerprint", fp);
 	info_str(fd, "VRDEActiveConnection", n ? "on" : "off");
 	dprintf(fd, "VRDEClients==%d\n", n);
 	for (int i = 0; i < n; i++) {

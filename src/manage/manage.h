@@ -92,4 +92,10 @@ int cmd_storageattach(int argc, char **argv);
 int cmd_controlvm(int argc, char **argv);
 int cmd_startvm(int argc, char **argv);
 
+/** SHA-256 fingerprint ("SHA256:AA:..") of the certificate @m's RDP
+ * server presents, read from its file.  @return 0, or -1 when there is
+ * no readable certificate yet. */
+int manage_cert_fingerprint(const struct settings_machine *m, char *buf,
+			    size_t size);
+
 #endif /* VIREO_MANAGE_H */

@@ -128,8 +128,14 @@ info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
 	kv_add(l, "vrde", true, "%s", onoff(v->enabled));
 	if (!v->enabled)
 		return;
-	if (!running)
+	if (!running) {
+		char fp[128];
+
 		kv_add(l, "vrdeport", false, "-1");
+		/* a running VM reports the certificate it actually serves */
+		if (manage_cert_fingerprint(m, fp, sizeof(fp)) == 0)
+			kv_add(l, "VRDECertFingerprint", true, "%s", fp);
+	}
 	kv_add(l, "vrdeports", true, "%s",
 	       ports && strcmp(ports, "0") ? ports : "3389");
 	kv_add(l, "vrdeaddress", true, "%s", addr ? addr : "");

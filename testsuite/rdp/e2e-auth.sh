@@ -3,12 +3,13 @@
 # simple auth: the probe over NLA, TLS and standard RDP security with
 # good and bad credentials; the test card's pixels on screen 1; "@3" in
 # the domain shows head 3, "alice@2" head 2, "@5" is refused with a
-# logged reason; the certificate fingerprint in the VM's log is the one
-# the client sees.
+# logged reason; the certificate fingerprint in the VM's log and in
+# showvminfo (running, from the server; stopped, from the certificate
+# file) is the one the client sees.
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
 e2e_setup
-plan 16
+plan 18
 
 e2e_vm card --monitorcount 4
 e2e_start card
@@ -41,6 +42,12 @@ seen=$(printf '%s' "$out" | sed -n 's/.*"fingerprint":"\([^"]*\)".*/\1/p' |
 ok "the certificate fingerprint the client saw is logged" \
 	grep -q "TLS certificate fingerprint SHA256:$seen" \
 	"$E2E_DIR/Logs/vireo.log"
+info=$(timeout 30 vireo-manage showvminfo card --machinereadable)
+like "$info" "^VRDECertFingerprint=\"SHA256:$seen\"\$" \
+	"showvminfo of the running VM shows the served certificate's fingerprint"
 e2e_stop
 is "$E2E_RC" 0 "vireo-headless stops cleanly"
+info=$(timeout 30 vireo-manage showvminfo card --machinereadable)
+like "$info" "^VRDECertFingerprint=\"SHA256:$seen\"\$" \
+	"showvminfo of the stopped VM reads the same fingerprint from the file"
 done_testing

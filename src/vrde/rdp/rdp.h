@@ -61,10 +61,12 @@ struct rdp_blob {
 struct rdp_tile_entry {
 	uint64_t gen; /* tile generation the bytes show; 0 = empty */
 	struct rdp_blob *blob;
+	uint64_t busy_gen; /* generation a client is encoding now; 0 = none */
 };
 
 struct rdp_screen {
 	pthread_mutex_t lock;
+	pthread_cond_t encoded; /* a busy tile entry was filled or given up */
 	uint32_t index;
 	bool enabled;
 	uint32_t width, height;	   /* pixels */

@@ -7,14 +7,17 @@
  * the generation they show: the first client that needs a tile in a
  * configuration encodes it (outside the screen lock, from a private copy),
  * every later client with that configuration takes a reference to the same
- * bytes.  Only pixel copies happen under the lock the host's display
- * thread also takes, so encoding never delays the VM's display refresh.
+ * bytes.  A tile being encoded is marked busy, so clients woken by the same
+ * update wait for those bytes instead of encoding the tile again.  Only pixel
+ * copies happen under the lock the host's display thread also takes, so
+ * encoding never delays the VM's display refresh.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <freerdp/codec/color.h>
 #include <freerdp/codec/interleaved.h>
@@ -98,6 +101,8 @@ rdp_screen_set_geometry(struct rdp_screen *s, const struct vrde_screen_info *in)
 	s->pad_w = tx * RDP_TILE;
 	s->pad_h = ty * RDP_TILE;
 	s->geom_gen++;
+	/* clients waiting for a tile of the old geometry give up now */
+	pthread_cond_broadcast(&s->encoded);
 	s->need_full = true;
 	s->filled = false;
 	if (!tx || !ty)
@@ -144,6 +149,7 @@ rdp_screen_init(struct rdp_server *srv)
 	srv->nscreens = (uint32_t)n;
 	for (uint32_t i = 0; i < srv->nscreens; i++) {
 		pthread_mutex_init(&srv->screens[i].lock, NULL);
+		pthread_cond_init(&srv->screens[i].encoded, NULL);
 		srv->screens[i].index = i;
 		rdp_screen_resize(srv, i);
 		rdp_video_screen_init(srv, &srv->screens[i]);
@@ -156,11 +162,16 @@ rdp_screen_fini(struct rdp_server *srv)
 {
 	for (uint32_t i = 0; i < srv->nscreens; i++) {
 		struct rdp_screen *s = &srv->screens[i];
+		/* the figure that shows whether encoding is shared */
+		rdp_info(srv, "screen %u: %llu tile encodes, %llu shared", i,
+			 (unsigned long long)s->encodes,
+			 (unsigned long long)s->shares);
 		rdp_video_screen_free(s);
 		rdp_screen_free_cache(s);
 		free(s->shadow);
 		free(s->tile_gen);
 		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->encoded);
 	}
 	free(srv->screens);
 	srv->screens = NULL;
@@ -442,6 +453,20 @@ struct rdp_pending {
 	uint8_t px[RDP_TILE * RDP_TILE * 4];
 };
 
+/* Give up the busy marks of @p (after a failed encode or a geometry
+ * change) so waiting clients encode the tiles themselves.  Lock held. */
+static void
+rdp_pending_release(struct rdp_screen *s, enum rdp_codec codec,
+		    const struct rdp_pending *p, uint32_t np)
+{
+	for (uint32_t i = 0; i < np; i++) {
+		struct rdp_tile_entry *te = &s->cache[codec][p[i].tile];
+		if (te->busy_gen == p[i].gen)
+			te->busy_gen = 0;
+	}
+	pthread_cond_broadcast(&s->encoded);
+}
+
 static int
 rdp_encode_pending(struct rdp_client *c, struct rdp_screen *s,
 		   enum rdp_codec codec, struct rdp_pending *p, uint32_t np,
@@ -449,18 +474,21 @@ rdp_encode_pending(struct rdp_client *c, struct rdp_screen *s,
 {
 	struct rdp_encoder *e = rdp_encoder_get(c);
 	uint32_t i;
+	int rc = 0;
 
-	if (!e)
-		return -ENOMEM;
-	for (i = 0; i < np; i++) {
+	for (i = 0; e && i < np; i++) {
 		struct rdp_tile_out *o = &out[p[i].index];
 		o->blob = rdp_encode_tile(e, codec, p[i].px, o->w, o->h);
-		if (!o->blob)
-			return -EIO;
+		if (!o->blob) {
+			rc = -EIO;
+			break;
+		}
 	}
+	if (!e)
+		rc = -ENOMEM;
 	pthread_mutex_lock(&s->lock);
 	if (s->geom_gen == geom) {
-		for (i = 0; i < np; i++) {
+		for (i = 0; rc == 0 && i < np; i++) {
 			struct rdp_tile_entry *te = &s->cache[codec][p[i].tile];
 			if (te->gen >= p[i].gen)
 				continue;
@@ -468,10 +496,60 @@ rdp_encode_pending(struct rdp_client *c, struct rdp_screen *s,
 			te->blob = rdp_blob_ref(out[p[i].index].blob);
 			te->gen = p[i].gen;
 		}
-		s->encodes += np;
+		if (rc == 0)
+			s->encodes += np;
+		rdp_pending_release(s, codec, p, np);
 	}
 	pthread_mutex_unlock(&s->lock);
-	return 0;
+	return rc;
+}
+
+/* Take the bytes another client is encoding for the tiles in @w, waiting
+ * for them (bounded: a stuck encoder must not stall this client).  A tile
+ * whose encoder gave up, or that changed again meanwhile, is copied now
+ * and encoded by this client.  @return 0, -ESTALE after a resize. */
+static int
+rdp_wait_shared(struct rdp_client *c, struct rdp_screen *s,
+		enum rdp_codec codec, struct rdp_pending *w, uint32_t nw,
+		struct rdp_tile_out *out, uint64_t geom)
+{
+	struct rdp_pending *mine = w; /* reused in place: index <= i */
+	uint32_t nmine = 0;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = 0; i < nw && s->geom_gen == geom; i++) {
+		struct rdp_tile_entry *te = &s->cache[codec][w[i].tile];
+		while (te->gen < w[i].gen && te->busy_gen == w[i].gen &&
+		       s->geom_gen == geom &&
+		       pthread_cond_timedwait(&s->encoded, &s->lock, &until) ==
+			   0)
+			te = &s->cache[codec][w[i].tile];
+		if (s->geom_gen != geom)
+			break;
+		if (te->blob && te->gen >= w[i].gen) {
+			out[w[i].index].blob = rdp_blob_ref(te->blob);
+			s->shares++;
+			continue;
+		}
+		/* nobody delivered: encode the tile's current state here */
+		if (nmine != i)
+			mine[nmine] = w[i];
+		mine[nmine].gen = s->tile_gen[w[i].tile];
+		rdp_tile_copy(s, &out[w[i].index], codec, mine[nmine].px);
+		if (!te->busy_gen)
+			te->busy_gen = mine[nmine].gen;
+		nmine++;
+	}
+	if (s->geom_gen != geom) {
+		pthread_mutex_unlock(&s->lock);
+		return -ESTALE;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return nmine ? rdp_encode_pending(c, s, codec, mine, nmine, out, geom)
+		     : 0;
 }
 
 int
@@ -479,9 +557,9 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 		   struct rdp_tile_out **out, uint32_t *n)
 {
 	struct rdp_screen *s = &c->srv->screens[c->screen];
-	struct rdp_pending *pend = NULL;
+	struct rdp_pending *pend = NULL, *wait;
 	struct rdp_tile_out *o = NULL;
-	uint32_t nt, no = 0, np = 0;
+	uint32_t nt, no = 0, np = 0, nw = 0;
 	uint64_t geom;
 	int rc = 0;
 
@@ -499,6 +577,8 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 		return 0;
 	}
 	o = calloc(nt, sizeof(*o));
+	/* tiles to encode fill @pend from the front, tiles another client is
+	 * encoding fill it from the back (@wait) */
 	pend = malloc((size_t)nt * sizeof(*pend));
 	if (!o || !pend) {
 		pthread_mutex_unlock(&s->lock);
@@ -514,10 +594,16 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 		if (te->blob && te->gen == s->tile_gen[t]) {
 			o[no].blob = rdp_blob_ref(te->blob);
 			s->shares++;
+		} else if (te->busy_gen == s->tile_gen[t]) {
+			wait = &pend[nt - 1 - nw++];
+			wait->tile = t;
+			wait->index = no;
+			wait->gen = s->tile_gen[t];
 		} else {
 			pend[np].tile = t;
 			pend[np].index = no;
 			pend[np].gen = s->tile_gen[t];
+			te->busy_gen = pend[np].gen;
 			rdp_tile_copy(s, &o[no], codec, pend[np].px);
 			np++;
 		}
@@ -527,6 +613,8 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 	pthread_mutex_unlock(&s->lock);
 	if (np)
 		rc = rdp_encode_pending(c, s, codec, pend, np, o, geom);
+	if (nw && rc == 0)
+		rc = rdp_wait_shared(c, s, codec, &pend[nt - nw], nw, o, geom);
 	free(pend);
 	if (rc < 0) {
 		rdp_tiles_free(o, no);

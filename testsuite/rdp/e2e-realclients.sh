@@ -12,7 +12,9 @@ done
 e2e_setup
 plan 7
 
-Xvfb -displayfd 8 -screen 0 1280x1024x24 -nolisten tcp \
+# -noreset: with the default, the server resets whenever its last
+# client leaves, and the next viewer fails to open the display meanwhile.
+Xvfb -displayfd 8 -screen 0 1280x1024x24 -nolisten tcp -noreset \
 	8>"$TMPD/display" >/dev/null 2>&1 &
 XVFB=$!
 for _ in $(seq 100); do
@@ -22,6 +24,10 @@ done
 [ -s "$TMPD/display" ] || skip_all "Xvfb did not start"
 DISPLAY=:$(cat "$TMPD/display")
 export DISPLAY
+# Viewers keep certificate stores under $HOME; parallel tests must not
+# share them (rdesktop refused a store another test was rewriting).
+VHOME=$TMPD/viewer-home
+mkdir -p "$VHOME"
 VIEWER=
 cleanup() {
 	[ -n "$VIEWER" ] && kill "$VIEWER" 2>/dev/null
@@ -67,15 +73,15 @@ check_viewer() {
 	VIEWER=
 }
 
-xfreerdp /v:127.0.0.1 /port:"$PORT" /u:"$E2E_USER" /p:"$E2E_PASS" \
+HOME=$VHOME xfreerdp /v:127.0.0.1 /port:"$PORT" /u:"$E2E_USER" /p:"$E2E_PASS" \
 	/cert:ignore /size:1024x768 /sec:tls /gfx >"$TMPD/xf1.log" 2>&1 &
 VIEWER=$!
 check_viewer "xfreerdp /gfx" xfreerdp a 1e
-xfreerdp /v:127.0.0.1 /port:"$PORT" /u:"$E2E_USER" /p:"$E2E_PASS" \
+HOME=$VHOME xfreerdp /v:127.0.0.1 /port:"$PORT" /u:"$E2E_USER" /p:"$E2E_PASS" \
 	/cert:ignore /size:1024x768 /sec:tls /bpp:32 >"$TMPD/xf2.log" 2>&1 &
 VIEWER=$!
 check_viewer "xfreerdp without /gfx" xfreerdp s 1f
-yes yes | rdesktop -u "$E2E_USER" -p "$E2E_PASS" -g 1024x768 \
+yes yes | HOME=$VHOME rdesktop -u "$E2E_USER" -p "$E2E_PASS" -g 1024x768 \
 	"127.0.0.1:$PORT" >"$TMPD/rdesktop.log" 2>&1 &
 VIEWER=$!
 check_viewer rdesktop rdesktop d 20

@@ -19,7 +19,7 @@ vhost_start --play-on-connect --prop VideoChannel/Enabled=true ||
 XVFB_PID=
 for d in $(seq 160 199); do
 	[ -e "/tmp/.X$d-lock" ] && continue
-	Xvfb ":$d" -screen 0 1280x1024x24 -nolisten tcp >/dev/null 2>&1 &
+	Xvfb ":$d" -screen 0 1280x1024x24 -nolisten tcp -noreset >/dev/null 2>&1 &
 	XVFB_PID=$!
 	for _ in $(seq 50); do
 		xdpyinfo -display ":$d" >/dev/null 2>&1 && break 2
@@ -32,8 +32,12 @@ done
 [ -n "$XVFB_PID" ] || skip_all "no Xvfb display could be started"
 DISPLAY=:$d
 export DISPLAY
+# Viewers keep certificate stores under $HOME; parallel tests must not
+# share them (rdesktop refused a store another test was rewriting).
+VHOME=$TMPD/viewer-home
+mkdir -p "$VHOME"
 plan 5
-timeout 60 xfreerdp /v:127.0.0.1 /port:"$PORT" /sec:rdp /cert:ignore \
+HOME=$VHOME timeout 60 xfreerdp /v:127.0.0.1 /port:"$PORT" /sec:rdp /cert:ignore \
 	/u:user /p:pw /size:1024x768 /bpp:32 /gfx:avc420 \
 	>"$TMPD/xfreerdp.log" 2>&1 &
 XF_PID=$!

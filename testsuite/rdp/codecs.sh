@@ -56,12 +56,19 @@ host_cmd fill 0 200 100 50 50 ff0000
 for mode in "--gfx:gfx" "--no-gfx:bitmap"; do
 	args=${mode%%:*}
 	host_cmd resize 0 800 600
+	up=$(grep -c 'session up' "$TMPD/host.err")
 	# shellcheck disable=SC2086
 	# (350,100) is red at 800x600 and green at 640x480
 	probe --sec tls $args --wait-pixel 700,100,00ff00 \
 		--wait-pixel 350,100,00ff00 --wait-pixel 639,479,ffffff \
 		--wait-pixel 100,400,0000ff --sleep 300 >"$TMPD/r.json" &
 	pp=$!
+	# resize only once the client has its session at 800x600 (on a
+	# loaded machine 2 s were not always enough to get there)
+	for _ in $(seq 300); do
+		[ "$(grep -c 'session up' "$TMPD/host.err")" -gt "$up" ] && break
+		sleep 0.1
+	done
 	sleep 2
 	host_cmd resize 0 640 480
 	wait $pp

@@ -12,22 +12,7 @@ done
 e2e_setup
 plan 7
 
-# -noreset: with the default, the server resets whenever its last
-# client leaves, and the next viewer fails to open the display meanwhile.
-Xvfb -displayfd 8 -screen 0 1280x1024x24 -nolisten tcp -noreset \
-	8>"$TMPD/display" >/dev/null 2>&1 &
-XVFB=$!
-for _ in $(seq 100); do
-	[ -s "$TMPD/display" ] && break
-	sleep 0.1
-done
-[ -s "$TMPD/display" ] || skip_all "Xvfb did not start"
-DISPLAY=:$(cat "$TMPD/display")
-export DISPLAY
-# Viewers keep certificate stores under $HOME; parallel tests must not
-# share them (rdesktop refused a store another test was rewriting).
-VHOME=$TMPD/viewer-home
-mkdir -p "$VHOME"
+viewer_display 1280x1024x24
 VIEWER=
 cleanup() {
 	[ -n "$VIEWER" ] && kill "$VIEWER" 2>/dev/null

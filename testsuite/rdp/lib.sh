@@ -158,3 +158,24 @@ headid_pix() {
 	done
 	echo "$out"
 }
+
+# viewer_display GEOMETRY: an Xvfb display of this test's own for real
+# viewers (sets XVFB, DISPLAY, and VHOME, the HOME to run viewers with).
+# -noreset: with the default, the server resets whenever its last client
+# leaves, and the next viewer fails to open the display meanwhile.
+# Viewers keep certificate stores under $HOME; parallel tests must not
+# share them (rdesktop refused a store another test was rewriting).
+viewer_display() {
+	Xvfb -displayfd 8 -screen 0 "$1" -nolisten tcp -noreset \
+		8>"$TMPD/display" >/dev/null 2>&1 &
+	XVFB=$!
+	for _ in $(seq 100); do
+		[ -s "$TMPD/display" ] && break
+		sleep 0.1
+	done
+	[ -s "$TMPD/display" ] || skip_all "Xvfb did not start"
+	DISPLAY=:$(cat "$TMPD/display")
+	export DISPLAY
+	VHOME=$TMPD/viewer-home
+	mkdir -p "$VHOME"
+}

@@ -31,7 +31,7 @@ vireo_missing() {
 	[ -x "$vh_bin" ] || { echo "vireo-headless not built ($vh_bin)"; return; }
 	[ -f "$vh_card" ] || { echo "testcard guest not built ($vh_card)"; return; }
 	[ -x "$rw" ] || { echo "bench/rdp-watch not built"; return; }
-	(exec 3<>/dev/kvm) 2>/dev/null || { echo "cannot open /dev/kvm"; return; }
+	{ [ -c /dev/kvm ] && (exec 3<>/dev/kvm); } 2>/dev/null || { echo "cannot open /dev/kvm"; return; }
 	[ -e "$vh_moddir/vireo-vrde-rdp.so" ] || { echo "RDP module not built (src/vrde/rdp)"; return; }
 	[ -e "$vh_moddir/vireo-auth-null.so" ] || { echo "null auth library not built (src/auth)"; return; }
 }

@@ -20,7 +20,7 @@ vmm_vireo() {
 		not_measured vmm vireo "testsuite/vmm/vmm-run or the testcard guest was not built"
 		return
 	fi
-	if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+	if ! { [ -c /dev/kvm ] && (exec 3<>/dev/kvm); } 2>/dev/null; then
 		not_measured vmm vireo "cannot open /dev/kvm"
 		return
 	fi
@@ -69,7 +69,7 @@ vmm_qemu() {
 		not_measured vmm "$_vname" "qemu-system-x86_64 or bench/testcard-qemu.elf missing"
 		return
 	fi
-	if [ "$1" = kvm ] && ! (exec 3<>/dev/kvm) 2>/dev/null; then
+	if [ "$1" = kvm ] && ! { [ -c /dev/kvm ] && (exec 3<>/dev/kvm); } 2>/dev/null; then
 		not_measured vmm "$_vname" "cannot open /dev/kvm"
 		return
 	fi

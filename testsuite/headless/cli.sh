@@ -42,7 +42,12 @@ is "$(echo "$out" | wc -l)" 1 "malformed settings: one line"
 
 # No usable KVM: /dev/kvm hidden behind /dev/null in a private mount
 # namespace (needs unshare and CAP_SYS_ADMIN; skipped otherwise).
-if unshare -m true 2>/dev/null; then
+if ! [ -e /dev/kvm ]; then
+	out=$(vireo-headless --startvm good --vrde off 2>&1)
+	is "$?" 4 "no KVM: exit 4"
+	like "$out" '^vireo-headless: cannot create the VM: .*kvm' \
+		"no KVM: one line naming /dev/kvm"
+elif unshare -m true 2>/dev/null; then
 	out=$(unshare -m sh -c 'mount --bind /dev/null /dev/kvm &&
 		exec vireo-headless --startvm good --vrde off' 2>&1)
 	is "$?" 4 "no KVM: exit 4"

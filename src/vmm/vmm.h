@@ -1,9 +1,11 @@
 /*
- * vmm.h - vireo's KVM virtual machine monitor: the API the front end uses.
+ * vmm.h - vireo's virtual machine monitor: the API the front end uses.
  *
  * One struct vmm is one VM: vCPU threads, guest RAM, devices (one file
  * each, registered in devices.c), a device event loop, and the display
- * model (N heads of XRGB8888 with damage tracking).
+ * model (N heads of XRGB8888 with damage tracking).  The CPU is run by an
+ * accelerator: KVM, or a software CPU (Unicorn, QEMU's TCG) on hosts
+ * without a usable /dev/kvm; nothing outside src/vmm depends on which.
  *
  * Errors: 0 or a negative errno.  Library code never exits the process.
  *
@@ -26,6 +28,16 @@
 
 #define VMM_MAX_HEADS 16
 
+/* Which CPU runs the guest.  AUTO: KVM when /dev/kvm opens and passes
+ * the API and capability checks, else the software CPU (the VM then
+ * says why in vmm_accel_fallback()).  The software CPU delivers no
+ * interrupts or exceptions: it runs the testcard (one vCPU), not Linux. */
+enum vmm_accel {
+	VMM_ACCEL_AUTO = 0,
+	VMM_ACCEL_KVM,
+	VMM_ACCEL_SOFTWARE,
+};
+
 enum vmm_boot_kind {
 	VMM_BOOT_TESTCARD = 0, /* the testcard ELF guest */
 	VMM_BOOT_LINUX = 1,    /* bzImage, 64-bit boot protocol */
@@ -47,6 +59,7 @@ struct vmm_config {
 	 * where guest ring 0 is emulated) instead of decompressing the XZ
 	 * payload in the VMM and entering vmlinux directly (default). */
 	bool linux_guest_decompress;
+	enum vmm_accel accel;
 };
 
 enum vmm_state {
@@ -94,8 +107,27 @@ struct vmm_display_ops {
 
 struct vmm;
 
-/** Check /dev/kvm (API 12, capabilities) and build the VM.  On failure
- * @errbuf says why in one line ("cannot open /dev/kvm: ..."). */
+/** "auto", "kvm", "software". */
+const char *vmm_accel_name(enum vmm_accel a);
+/** Parse an accelerator name (also "tcg" and "unicorn" for software).
+ * @return 0 or -EINVAL. */
+int vmm_accel_parse(const char *name, enum vmm_accel *out);
+/** Can @a (KVM or SOFTWARE) run a VM on this host?  0, or a negative
+ * errno with @err saying why in one line: for KVM -ENOENT, -EACCES or
+ * -ENXIO when /dev/kvm cannot be opened, -ENOTSUP when its API version or
+ * a required capability is missing.  The environment variable
+ * VIREO_KVM_DEVICE names another device path (a test hook). */
+int vmm_accel_probe(enum vmm_accel a, char *err, size_t errlen);
+/** The accelerator a created VM runs on: KVM or SOFTWARE, never AUTO. */
+enum vmm_accel vmm_get_accel(const struct vmm *vm);
+/** Why AUTO chose the software CPU ("cannot open /dev/kvm: ..."), or
+ * NULL when it did not fall back. */
+const char *vmm_accel_fallback(const struct vmm *vm);
+
+/** Pick the accelerator (cfg->accel), check what it can run (the
+ * software CPU refuses a Linux guest and more than one vCPU) and build
+ * the VM.  On failure @errbuf says why in one line ("cannot open
+ * /dev/kvm: ...", "the software CPU cannot run a Linux guest ..."). */
 int vmm_create(const struct vmm_config *cfg, const struct vmm_display_ops *ops,
 	       void *ctx, struct vmm **out, char *errbuf, size_t errlen);
 int vmm_start(struct vmm *vm);

@@ -179,3 +179,38 @@ viewer_display() {
 	VHOME=$TMPD/viewer-home
 	mkdir -p "$VHOME"
 }
+
+# rdp_host_picture FILE [W H [SCREEN]]: rdp-host's initial picture (see
+# rdp-host.c) as a PNG: quadrants red, green, blue, white, and the box at
+# (8,8) of colour 0x10 * (SCREEN + 1).
+rdp_host_picture() {
+	w=${2:-800}
+	h=${3:-600}
+	box=$(printf '%02x' $((16 * (${4:-0} + 1))))
+	convert -size $((w / 2))x$((h / 2)) xc:'#ff0000' \
+		-size $((w - w / 2))x$((h / 2)) xc:'#00ff00' +append \
+		\( -size $((w / 2))x$((h - h / 2)) xc:'#0000ff' \
+		-size $((w - w / 2))x$((h - h / 2)) xc:'#ffffff' +append \) \
+		-append -fill "#$box$box$box" -draw 'rectangle 8,8 39,39' \
+		"PNG24:$1"
+}
+
+# picture_diff A B: how many pixels of the images A and B differ (any
+# channel); "size" when their sizes differ, "error" when one is unreadable.
+picture_diff() {
+	sa=$(identify -format '%wx%h' "$1" 2>/dev/null) || { echo error; return; }
+	sb=$(identify -format '%wx%h' "$2" 2>/dev/null) || { echo error; return; }
+	[ "$sa" = "$sb" ] || { echo "size $sa, not $sb"; return; }
+	compare -metric AE "$1" "$2" null: 2>&1 | sed 's/ .*//'
+}
+
+# picture_diag A B: up to 8 of the pixels where A and B differ, as diag.
+picture_diag() {
+	convert "$1" "$2" -compose difference -composite -threshold 0 \
+		-depth 8 txt:- 2>/dev/null | grep -v '#000000' | sed -n '2,9p' |
+		cut -d: -f1 | while read -r xy; do
+		x=${xy%,*}
+		y=${xy#*,}
+		echo "#   at $xy: $(convert "$1" -format "%[pixel:p{$x,$y}]" info:), want $(convert "$2" -format "%[pixel:p{$x,$y}]" info:)"
+	done
+}

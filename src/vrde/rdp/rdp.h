@@ -7,6 +7,7 @@
  * FreeRDP peer callbacks), rdp_auth.c (credentials, "@n" monitor
  * selection), rdp_input.c (input mapping), rdp_screen.c (per-screen shadow
  * copy and the shared tile encoder), rdp_bitmap.c (legacy BitmapUpdate),
+ * rdp_rle.c (interleaved RLE for it below 32 bpp),
  * rdp_gfx.c (graphics pipeline), rdp_pointer.c (pointer shape),
  * rdp_compat.c (work-arounds for clients FreeRDP 2.11 mishandles).
  *

@@ -20,16 +20,15 @@
 #include <time.h>
 
 #include <freerdp/codec/color.h>
-#include <freerdp/codec/interleaved.h>
 #include <freerdp/codec/planar.h>
 #include <freerdp/codec/rfx.h>
 
 #include "rdp.h"
+#include "rdp_rle.h"
 
 struct rdp_encoder {
 	BITMAP_PLANAR_CONTEXT *planar_na;
 	BITMAP_PLANAR_CONTEXT *planar_alpha;
-	BITMAP_INTERLEAVED_CONTEXT *interleaved;
 	RFX_CONTEXT *rfx;
 	wStream *rfx_out;
 	uint8_t buf[RDP_TILE * RDP_TILE * 4 + 1024];
@@ -314,7 +313,6 @@ rdp_encoder_free(struct rdp_encoder *enc)
 		return;
 	freerdp_bitmap_planar_context_free(enc->planar_na);
 	freerdp_bitmap_planar_context_free(enc->planar_alpha);
-	bitmap_interleaved_context_free(enc->interleaved);
 	rfx_context_free(enc->rfx);
 	if (enc->rfx_out)
 		Stream_Free(enc->rfx_out, TRUE);
@@ -336,13 +334,11 @@ rdp_encoder_get(struct rdp_client *c)
 	    RDP_TILE);
 	e->planar_alpha = freerdp_bitmap_planar_context_new(
 	    PLANAR_FORMAT_HEADER_RLE, RDP_TILE, RDP_TILE);
-	e->interleaved = bitmap_interleaved_context_new(TRUE);
 	e->rfx = rfx_context_new(TRUE);
 	e->rfx_out = Stream_New(NULL, RDP_TILE * RDP_TILE * 4 + 4096);
 	if (e->rfx)
 		rfx_context_set_pixel_format(e->rfx, PIXEL_FORMAT_BGRX32);
-	if (!e->planar_na || !e->planar_alpha || !e->interleaved || !e->rfx ||
-	    !e->rfx_out) {
+	if (!e->planar_na || !e->planar_alpha || !e->rfx || !e->rfx_out) {
 		rdp_encoder_free(e);
 		return NULL;
 	}
@@ -382,6 +378,7 @@ rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
 	UINT32 size = sizeof(e->buf);
 	BYTE *out;
 	UINT32 bpp;
+	long len;
 
 	switch (codec) {
 	case RDP_CODEC_PLANAR_NA:
@@ -400,11 +397,11 @@ rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
 		bpp = codec == RDP_CODEC_INTERLEAVED_24	  ? 24
 		      : codec == RDP_CODEC_INTERLEAVED_16 ? 16
 							  : 15;
-		if (!interleaved_compress(e->interleaved, e->buf, &size, w, h,
-					  px, PIXEL_FORMAT_BGRX32, stride, 0, 0,
-					  NULL, bpp))
+		len = rdp_rle_encode(px, stride, w, h, bpp, e->buf,
+				     sizeof(e->buf));
+		if (len < 0)
 			return NULL;
-		return rdp_blob_new(e->buf, size);
+		return rdp_blob_new(e->buf, (uint32_t)len);
 	case RDP_CODEC_GFX_RFX:
 		return rdp_encode_rfx(e, px, w, h);
 	default:

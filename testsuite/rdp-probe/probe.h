@@ -48,6 +48,8 @@ struct probe {
 	pBeginPaint gdi_begin_paint;
 	pEndPaint gdi_end_paint;
 	char fingerprint[160];
+	bool tls_seen;		  /* the server presented its certificate */
+	int64_t logon_error_data; /* Logon Errors info from the server, -1 */
 	int64_t t0_ms;
 	bool json_first;
 	FILE *json;

@@ -5,7 +5,19 @@
  * and print one JSON object with timings and byte counts.
  *
  * Exit status: 0 every step succeeded; 1 a step failed (timeout, bad
- * pixel); 2 the connection failed (0 with --expect-fail); 3 usage.
+ * pixel); 2 the connection failed; 3 usage.  With --expect-fail [KIND]:
+ * 0 when the server refused the way KIND says, else 1 (2 when nothing
+ * answered at all, as with the server down):
+ *   logon   bad credentials: Set Error Info "insufficient privileges"
+ *           (and Logon Errors "bad password" where the server sent it),
+ *           FreeRDP's logon/authentication failure codes, or over NLA
+ *           the server closing during CredSSP after TLS was up (FreeRDP
+ *           2.11 servers send no error code there)
+ *   denied  refused for another reason: Set Error Info "server denied
+ *           the connection" (Logon Errors "other" where sent)
+ *   nego    no common security protocol (negotiation failure)
+ *   dropped logged on, then disconnected by the server within a second
+ *   (none)  any of these
  */
 #include "config.h"
 
@@ -165,7 +177,18 @@ probe_verify_cert(freerdp *instance, const char *host, UINT16 port,
 
 	snprintf(p->fingerprint, sizeof(p->fingerprint), "%s",
 		 fingerprint ? fingerprint : "");
+	p->tls_seen = true;
 	return 2; /* accept for this session only */
+}
+
+/* The server's Logon Errors info (Save Session Info PDU). */
+static int
+probe_logon_error(freerdp *instance, UINT32 data, UINT32 type)
+{
+	struct probe *p = ((struct probe_ctx *)instance->context)->p;
+
+	p->logon_error_data = data;
+	return 1;
 }
 
 static DWORD
@@ -187,6 +210,7 @@ probe_client_new(freerdp *instance, rdpContext *context)
 	instance->PostDisconnect = probe_post_disconnect;
 	instance->VerifyCertificateEx = probe_verify_cert;
 	instance->VerifyChangedCertificateEx = probe_verify_changed_cert;
+	instance->LogonErrorInfo = probe_logon_error;
 	((struct probe_ctx *)context)->p = &probe;
 	return TRUE;
 }
@@ -297,7 +321,8 @@ usage(void)
 		"  [--user U] [--password P] [--domain D] [--size WxH]\n"
 		"  [--bpp N] [--gfx|--no-gfx] [--gfx-codec planar|rfx|avc420]\n"
 		"  [--rfx] (offer RemoteFX surface bits without the pipeline)\n"
-		"  [--no-skip-alpha] [--timeout SEC] [--expect-fail]\n"
+		"  [--no-skip-alpha] [--timeout SEC]\n"
+		"  [--expect-fail [logon|denied|nego|dropped]]\n"
 		"  [--freerdp ARG]...   steps, run in order:\n"
 		"  --wait-pixel X,Y,RRGGBB[~TOLERANCE] --pixel X,Y\n"
 		"  --wait-stable MS\n"
@@ -324,6 +349,7 @@ struct opts {
 	const char *host, *port, *sec, *user, *password, *domain, *size;
 	const char *bpp, *gfx_codec;
 	bool gfx, rfx, no_skip_alpha, expect_fail;
+	const char *expect_kind; /* NULL: any refusal */
 	int timeout;
 	const char *extra[16];
 	int nextra;
@@ -346,9 +372,16 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->rfx = true;
 		else if (!strcmp(a, "no-skip-alpha"))
 			o->no_skip_alpha = true;
-		else if (!strcmp(a, "expect-fail"))
+		else if (!strcmp(a, "expect-fail")) {
 			o->expect_fail = true;
-		else if (!v)
+			if (v && strncmp(v, "--", 2)) {
+				if (strcmp(v, "logon") && strcmp(v, "denied") &&
+				    strcmp(v, "nego") && strcmp(v, "dropped"))
+					return -1;
+				o->expect_kind = v;
+				i++;
+			}
+		} else if (!v)
 			return -1;
 		else if (is_step(a)) {
 			if (o->nsteps == MAX_STEPS)
@@ -442,6 +475,11 @@ probe_report_end(struct probe *p, const char *error, int64_t connect_ms)
 	for (int i = 0; probe_channels[i]; i++)
 		if (probe_channels[i]->report)
 			probe_channels[i]->report(p, p->json);
+	if (p->ctx)
+		fprintf(p->json, ",\"error_code\":%u",
+			freerdp_get_last_error(p->ctx));
+	fprintf(p->json, ",\"logon_error\":%lld",
+		(long long)p->logon_error_data);
 	fprintf(p->json, ",\"error\":");
 	if (error)
 		json_str(p->json, error);
@@ -470,6 +508,39 @@ probe_run(struct probe *p, const struct opts *o)
 	return rc;
 }
 
+/* How the server refused a connection that failed with FreeRDP's error
+ * @e: "logon", "denied", "nego", or NULL when it was no refusal (nothing
+ * listening, a transport error before TLS, an unknown error). */
+static const char *
+probe_failure_kind(const struct probe *p, UINT32 e)
+{
+	rdpSettings *s = p->instance->settings;
+
+	switch (e) {
+	case FREERDP_ERROR_SERVER_INSUFFICIENT_PRIVILEGES:
+		return p->logon_error_data < 0 ||
+			       p->logon_error_data == LOGON_FAILED_BAD_PASSWORD
+			   ? "logon"
+			   : NULL;
+	case FREERDP_ERROR_CONNECT_LOGON_FAILURE:
+	case FREERDP_ERROR_AUTHENTICATION_FAILED:
+	case FREERDP_ERROR_CONNECT_WRONG_PASSWORD:
+		return "logon";
+	case FREERDP_ERROR_SERVER_DENIED_CONNECTION:
+		return p->logon_error_data < 0 ||
+			       p->logon_error_data == LOGON_FAILED_OTHER
+			   ? "denied"
+			   : NULL;
+	case FREERDP_ERROR_SECURITY_NEGO_CONNECT_FAILED:
+		return "nego";
+	case FREERDP_ERROR_CONNECT_TRANSPORT_FAILED:
+		/* NLA was negotiated, TLS came up, then the server closed */
+		return s->NlaSecurity && p->tls_seen ? "logon" : NULL;
+	default:
+		return NULL;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -479,7 +550,7 @@ main(int argc, char **argv)
 	int ac, rc;
 	int64_t connect_ms = -1;
 	const char *error = NULL;
-	char errbuf[128];
+	char errbuf[256];
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return usage();
@@ -487,6 +558,7 @@ main(int argc, char **argv)
 	probe.timeout_ms = o.timeout * 1000;
 	probe.json = stdout;
 	probe.json_first = true;
+	probe.logon_error_data = -1;
 	probe.t0_ms = probe_now_ms();
 	ep.Version = RDP_CLIENT_INTERFACE_VERSION;
 	ep.Size = sizeof(RDP_CLIENT_ENTRY_POINTS_V1);
@@ -521,12 +593,18 @@ main(int argc, char **argv)
 	probe.ctx->settings->TcpConnectTimeout = (UINT32)o.timeout * 1000;
 	fprintf(probe.json, "{\"steps\":[");
 	if (!freerdp_connect(probe.instance)) {
-		snprintf(errbuf, sizeof(errbuf), "connect failed: %s (0x%08x)",
-			 freerdp_get_last_error_string(
-			     freerdp_get_last_error(probe.ctx)),
-			 freerdp_get_last_error(probe.ctx));
+		UINT32 e = freerdp_get_last_error(probe.ctx);
+		const char *kind = probe_failure_kind(&probe, e);
+
+		snprintf(errbuf, sizeof(errbuf),
+			 "connect failed: %s (0x%08x)%s%s",
+			 freerdp_get_last_error_string(e), e,
+			 kind ? ", a refusal of kind " : "", kind ? kind : "");
 		error = errbuf;
-		rc = o.expect_fail ? 0 : 2;
+		rc = 2;
+		if (o.expect_fail && kind)
+			rc = !o.expect_kind || !strcmp(o.expect_kind, kind) ? 0
+									    : 1;
 	} else {
 		probe.connected = true;
 		connect_ms = probe_now_ms() - probe.t0_ms;
@@ -536,7 +614,11 @@ main(int argc, char **argv)
 			probe_pump(&probe, 1000);
 			error = probe.disconnected ? "disconnected"
 						   : "unexpectedly connected";
-			rc = probe.disconnected ? 0 : 1;
+			rc = probe.disconnected &&
+				     (!o.expect_kind ||
+				      !strcmp(o.expect_kind, "dropped"))
+				 ? 0
+				 : 1;
 		}
 	}
 	probe_report_end(&probe, error, connect_ms);

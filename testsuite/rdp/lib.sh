@@ -79,6 +79,37 @@ probe_ok() {
 	return $rc
 }
 
+# probe_refused NAME KIND PATTERN PROBE-ARGS...: one TAP line.  The probe
+# must be refused the way KIND says (rdp-probe --expect-fail KIND: logon,
+# denied, nego, dropped) and the server's log ($REFUSAL_LOG, the host's
+# stderr unless set) must gain a line matching PATTERN (grep -E) for this
+# attempt, so neither a server that is down nor one that refuses silently
+# passes.  Leaves the probe's JSON in $out.
+probe_refused() {
+	name=$1
+	kind=$2
+	pat=$3
+	shift 3
+	rlog=${REFUSAL_LOG:-$TMPD/host.err}
+	before=$(grep -cE -- "$pat" "$rlog" 2>/dev/null)
+	out=$(probe --expect-fail "$kind" "$@")
+	rc=$?
+	after=$before
+	for _ in $(seq 50); do
+		after=$(grep -cE -- "$pat" "$rlog" 2>/dev/null)
+		[ "${after:-0}" -gt "${before:-0}" ] && break
+		sleep 0.1
+	done
+	if [ $rc = 0 ] && [ "${after:-0}" -gt "${before:-0}" ]; then
+		tap_result 0 "$name"
+	else
+		tap_result 1 "$name"
+		echo "#   probe exit $rc (want 0: refused as '$kind'): $out" |
+			cut -c1-600
+		echo "#   '$pat' in $rlog: $before before, $after after"
+	fi
+}
+
 # ---- end to end: vireo-headless running the testcard guest ----------------
 #   e2e_setup; e2e_vm NAME [modifyvm options]; e2e_start NAME
 #   (sets PORT, E2E_PID, E2E_DIR); e2e_stop

@@ -22,11 +22,9 @@ probe_ok "user @2\\alice: screen 2" --sec tls --user '@2\alice' \
 	--password secret --wait-pixel 20,20,202020
 ok "suffix removed before authentication" \
 	grep -q 'user=alice domain=VM screen=2 security=NLA' "$TMPD/host.out"
-out=$(probe --sec tls --user alice --password secret --domain 'VM@5' \
-	--expect-fail)
-tap_result $? "screen @5 of 4: disconnected"
-ok "out-of-range screen is logged" \
-	grep -q 'screen @5 requested, the VM has 4; disconnecting' \
-	"$TMPD/host.err"
+probe_refused "screen @5 of 4: denied, logged" denied \
+	'screen @5 requested, the VM has 4; disconnecting' \
+	--sec tls --user alice --password secret --domain 'VM@5'
+like "$out" '"logon_error":2,' "the client was told: logon failed (other)"
 like "$out" '"frames":0' "out-of-range client got no screen update"
 done_testing

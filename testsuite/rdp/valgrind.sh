@@ -41,7 +41,7 @@ for sec in tls nla rdp; do
 done
 probe_ok "graphics pipeline client" --sec tls --gfx --timeout 200 \
 	--user alice --password secret --wait-pixel 100,100,ff0000
-out=$(probe --sec tls --timeout 200 --user alice --password bad --expect-fail)
+out=$(probe --sec tls --timeout 200 --user alice --password bad --expect-fail logon)
 tap_result $? "refused client"
 bad=0
 for mode in garbage truncated badtls hugetpkt; do

@@ -19,6 +19,8 @@
 #include <winpr/synch.h>
 #include <winpr/wtsapi.h>
 #include <freerdp/channels/wtsvc.h>
+#include <freerdp/error.h>
+#include <freerdp/session.h>
 
 #include "rdp.h"
 
@@ -68,6 +70,35 @@ rdp_session_wake_screen(struct rdp_server *srv, uint32_t screen)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* Tell a client refused at logon (-@rc from rdp_auth_check) why, as a
+ * server does before Demand Active: Set Error Info "insufficient access
+ * privileges" for bad credentials, "server denied the connection" for
+ * every other refusal; over TLS and NLA also the Logon Errors info (bad
+ * password or other).  A viewer shows the reason instead of a dropped
+ * transport, and a test can tell a refusal from a server that is down.
+ * Not the Logon Errors info under standard RDP security: FreeRDP 2.11
+ * signs that PDU wrongly there and the client drops it as corrupt. */
+static void
+rdp_session_refuse(struct rdp_client *c, int rc)
+{
+	rdpContext *ctx = &c->ctx;
+	logon_info_ex li = {0};
+
+	if (c->peer->settings->TlsSecurity || c->peer->settings->NlaSecurity) {
+		li.haveErrorInfo = TRUE;
+		li.ErrorNotificationType = LOGON_MSG_SESSION_TERMINATE;
+		li.ErrorNotificationData = rc == -EACCES
+					       ? LOGON_FAILED_BAD_PASSWORD
+					       : LOGON_FAILED_OTHER;
+		ctx->update->SaveSessionInfo(ctx, INFO_TYPE_LOGON_EXTENDED_INF,
+					     &li);
+	}
+	freerdp_set_error_info(
+	    ctx->rdp, rc == -EACCES ? ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES
+				    : ERRINFO_SERVER_DENIED_CONNECTION);
+	freerdp_send_error_info(ctx->rdp);
+}
+
 /* Capabilities: Client Info is known; authenticate and size the desktop.
  * Returning FALSE closes the connection before any screen content. */
 static BOOL
@@ -77,9 +108,15 @@ rdp_cb_capabilities(freerdp_peer *peer)
 	rdpSettings *s = peer->settings;
 	uint32_t w, h;
 	uint64_t geom;
+	int rc;
 
-	if (!c->logged_on && rdp_auth_check(c) < 0)
-		return FALSE;
+	if (!c->logged_on) {
+		rc = rdp_auth_check(c);
+		if (rc < 0) {
+			rdp_session_refuse(c, rc);
+			return FALSE;
+		}
+	}
 	rdp_screen_geometry(c->srv, c->screen, &w, &h, &geom);
 	if (!w || !h) {
 		w = 640;

@@ -2,10 +2,11 @@
 # badclient.sh - garbage, truncated and malformed handshakes, an idle
 # connection and a client killed mid-session leave the server serving a
 # client that stays connected throughout and new clients afterwards; every
-# connection is reported gone to the host.
+# connection is reported gone to the host.  A bad client passes only when
+# the server hung up on it and then served a good client.
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 10
+plan 14
 tap_tmpdir
 BAD=$builddir/rdp/rdp-badclient
 
@@ -17,8 +18,12 @@ probe --sec tls --user alice --password secret --timeout 40 \
 steady=$!
 "$BAD" "$PORT" idle 8 &
 idle=$!
+# Each bad client must be hung up on (garbage, badtls, hugetpkt; the
+# truncated one hangs up itself), and a good client served right after.
 for mode in garbage truncated badtls hugetpkt; do
-	ok "bad client: $mode" "$BAD" "$PORT" $mode
+	ok "bad client $mode: the server hangs up on it" "$BAD" "$PORT" $mode 10
+	probe_ok "after $mode: the server serves a good client" --sec tls \
+		--user alice --password secret --wait-pixel 100,100,ff0000
 done
 # A client killed in the middle of its session.
 "$RDP_PROBE" --port "$PORT" --sec tls --user alice --password secret \

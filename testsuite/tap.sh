@@ -2,8 +2,14 @@
 #   plan 3; ok "name" cmd args...; is "$got" "$want" "name"; skip "why"
 #   skip_all "why" (exits 0); need_kvm (skip_all without /dev/kvm)
 #   done_testing (exit status: 1 if anything failed)
+#   tap_bail "why": stop the test as failed (TAP "Bail out!"), also from
+#   inside $(...), where a "not ok" line would be captured
 tap_n=0
 tap_fail=0
+exec 6>&1 # TAP's own stdout, for tap_bail
+tap_bail() {
+	echo "Bail out! $*" >&6
+}
 plan() { echo "1..$1"; }
 tap_result() {
 	tap_n=$((tap_n + 1))

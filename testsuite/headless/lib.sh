@@ -127,8 +127,10 @@ hl_start() {
 
 # A FIFO write blocks while nobody reads it: bounded by timeout.
 hl_cmd() {
-	timeout 10 sh -c 'printf "%s\n" "$1" >"$2"' hl_cmd "$*" "$HL_CMD" ||
-		echo "# hl_cmd: module not reading commands ($*)"
+	timeout 10 sh -c 'printf "%s\n" "$1" >"$2"' hl_cmd "$*" "$HL_CMD" || {
+		tap_bail "hl_cmd: the module read no command in 10 s ($*)"
+		return 1
+	}
 }
 
 hl_ctl() {

@@ -35,15 +35,20 @@ host_start() {
 }
 
 # Send one command and wait for its "ok"/"error" line; for "info" print
-# the answer.
+# the answer.  No answer within 10 s stops the test as failed (tap_bail).
 host_cmd() {
 	HOST_ANSWERS=$((HOST_ANSWERS + 1))
 	echo "$*" >&7
+	n=0
 	for _ in $(seq 200); do
 		n=$(grep -cE '^(ok|error)' "$TMPD/host.out")
 		[ "$n" -ge "$HOST_ANSWERS" ] && break
 		sleep 0.05
 	done
+	if [ "$n" -lt "$HOST_ANSWERS" ]; then
+		tap_bail "rdp-host did not answer '$*' within 10 s"
+		return 1
+	fi
 	if [ "$1" = info ]; then
 		grep '^info' "$TMPD/host.out" | tail -n 1 | cut -c6-
 	fi

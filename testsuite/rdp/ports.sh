@@ -5,13 +5,19 @@
 # same fingerprint through query_info, the log and the client).
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 14
+plan 15
 tap_tmpdir
+# Where the server can be reached, from its listening sockets themselves.
+listen_addrs() {
+	ss -Hltn "sport = :$1" | awk '{ print $4 }' | sed 's/:[0-9]*$//' |
+		sort | tr '\n' ' '
+}
 
 host_start
 ok "module listens on a port of the range" test -n "$PORT"
 like "$PORT" '^35[0-9][0-9][0-9]$' "bound port is inside TCP/Ports"
 is "$(host_cmd info 2)" "$PORT" "query_info(PORT) is the bound port"
+is "$(listen_addrs "$PORT")" "* " "other auth types listen on every address"
 
 # Generated certificate: files in the machine folder, key mode 0600.
 ok "certificate generated in the machine folder" \
@@ -42,14 +48,16 @@ ok "busy port list: listening(0) reported" \
 ok "busy port list: one clear error line" \
 	grep -q "no port of TCP/Ports '$first' is free" "$TMPD/busy.err"
 "$RDP_HOST" --module "$RDP_MODULE" --prop "TCP/Ports=35000-x" \
-	</dev/null >/dev/null 2>"$TMPD/bad.err"
+	--prop "Host/MachineFolder=$TMPD" </dev/null >/dev/null 2>"$TMPD/bad.err"
 ok "malformed TCP/Ports is rejected with its value" \
 	grep -q "bad TCP/Ports '35000-x'" "$TMPD/bad.err"
 host_stop
 
 # Null auth: loopback only unless TCP/Address is set (then a warning).
 host_start --prop Host/AuthType=Null
-ok "Null auth binds loopback only" grep -q 'loopback only' "$TMPD/host.err"
+addrs=$(listen_addrs "$PORT")
+like "$addrs" '^(127\.0\.0\.1 |\[::1\] )+$' \
+	"Null auth: the sockets are bound to loopback only"
 host_stop
 host_start --prop Host/AuthType=Null --prop TCP/Address=127.0.0.1
 ok "Null auth with TCP/Address warns" \

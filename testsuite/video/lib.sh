@@ -41,6 +41,14 @@ vhost_start() {
 	[ -n "$PORT" ]
 }
 
+# video-host is built with the tests: when it does not start, that is a
+# failure (TAP "Bail out!" with its stderr), never a skip.
+vhost_failed() {
+	tap_bail "video-host did not start: $(head -c 300 "$TMPD/vhost.err" |
+		tr '\n' ' ')"
+	exit 1
+}
+
 # One command; prints its answer line (without the leading word).
 vhost_cmd() {
 	n=$(wc -l <"$TMPD/vhost.out")
@@ -52,6 +60,11 @@ vhost_cmd() {
 			grep -q . && break
 		sleep 0.05
 	done
+	if ! tail -n +"$((n + 1))" "$TMPD/vhost.out" |
+		grep -qE '^(ok|error|info|frame|cpu)'; then
+		tap_bail "video-host did not answer '$*' within 5 s"
+		return 1
+	fi
 	tail -n +"$((n + 1))" "$TMPD/vhost.out" |
 		grep -E '^(ok|error|info|frame|cpu)' | head -n 1 | cut -d' ' -f2-
 }

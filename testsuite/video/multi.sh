@@ -10,7 +10,7 @@ plan 8
 tap_tmpdir
 final=$(card_rgb 1 1 150)
 vhost_start --frames 150 --prop VideoChannel/Enabled=true ||
-	skip_all "video-host did not start: $(cat "$TMPD/vhost.err")"
+	vhost_failed
 steps="--sleep 2500 --wait-pixel 65,161,$final --wait-stable 600"
 # shellcheck disable=SC2086
 vprobe --gfx --freerdp /dvc:tsmf $steps --dump "$TMPD/a.ppm" >"$TMPD/a.json" &

@@ -13,7 +13,7 @@ plan 12
 tap_tmpdir
 
 vhost_start --play-on-connect --prop VideoChannel/Enabled=true ||
-	skip_all "video-host did not start: $(cat "$TMPD/vhost.err")"
+	vhost_failed
 vprobe --gfx --gfx-codec avc420 --sleep 2500 --dump "$TMPD/avc.ppm" \
 	>"$TMPD/avc.json" &
 ppid=$!
@@ -36,7 +36,7 @@ vhost_stop
 # arrive could catch one half drawn).
 final=$(card_rgb 1 1 150)
 vhost_start --play-on-connect --frames 150 --prop VideoChannel/Enabled=true ||
-	skip_all "video-host did not start"
+	vhost_failed
 vprobe --no-gfx --sleep 2500 --wait-pixel "65,161,$final" \
 	--wait-stable 500 --dump "$TMPD/bmp.ppm" >"$TMPD/bmp.json" &
 ppid=$!
@@ -52,7 +52,7 @@ ok "bitmaps: the video was detected and not sent as video" \
 vhost_stop
 
 vhost_start --play-on-connect --frames 150 --prop VideoChannel/Enabled=false ||
-	skip_all "video-host did not start"
+	vhost_failed
 vprobe --gfx --gfx-codec avc420 --freerdp /dvc:tsmf --sleep 2500 \
 	--wait-pixel "65,161,$final" --wait-stable 500 \
 	--dump "$TMPD/off.ppm" >"$TMPD/off.json" &

@@ -14,7 +14,7 @@ command -v import >/dev/null || skip_all "no import (imagemagick)"
 command -v xdpyinfo >/dev/null || skip_all "no xdpyinfo (x11-utils)"
 tap_tmpdir
 vhost_start --play-on-connect --prop VideoChannel/Enabled=true ||
-	skip_all "video-host did not start"
+	vhost_failed
 # A display of our own (160..199), checked with xdpyinfo before use.
 XVFB_PID=
 for d in $(seq 160 199); do

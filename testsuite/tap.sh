@@ -4,6 +4,8 @@
 #   done_testing (exit status: 1 if anything failed)
 #   tap_bail "why": stop the test as failed (TAP "Bail out!"), also from
 #   inside $(...), where a "not ok" line would be captured
+#   lacks FILE REGEX: FILE is readable and no line matches (grep -E); a
+#   missing file fails, so a negative check cannot pass by accident
 tap_n=0
 tap_fail=0
 exec 6>&1 # TAP's own stdout, for tap_bail
@@ -44,6 +46,13 @@ like() {
 	fi
 }
 diag() { echo "# $*"; }
+lacks() {
+	if [ ! -r "$1" ]; then
+		echo "#   $1: missing" >&6
+		return 1
+	fi
+	! grep -Eq -- "$2" "$1"
+}
 skip() {
 	tap_n=$((tap_n + 1))
 	echo "ok $tap_n # SKIP $*"

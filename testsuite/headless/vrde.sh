@@ -46,7 +46,7 @@ ok "SIGTERM: module destroyed with the client still connected" \
 	grep -q '^destroy clients=1$' "$HL_REC"
 ok "SIGTERM: the client was dropped at destroy" \
 	grep -q '^dropped id=1 (destroy)$' "$HL_REC"
-ok "no contract violations" sh -c "! grep VIOLATION '$HL_REC'"
+ok "no contract violations" lacks "$HL_REC" VIOLATION
 ok "control socket removed" test ! -e "$HL_SOCK"
 ok "log file has levels and tags" \
 	grep -Eq '^[0-9T:.-]+Z info  headless: VM .on. is running' \
@@ -72,7 +72,7 @@ hl_stop INT
 is "$HL_RC" 0 "--vrde off: SIGINT exits 0"
 hl_start off
 ok "config/disabled: no module, no VRDE line" \
-	sh -c "! grep -q VRDE '$HL_OUT' && test ! -e '$HL_REC'"
+	sh -c ". '$srcdir/tap.sh'; lacks '$HL_OUT' VRDE && test ! -e '$HL_REC'"
 hl_stop HUP
 is "$HL_RC" 0 "config/disabled: SIGHUP exits 0"
 
@@ -86,7 +86,7 @@ out1=$HL_OUT
 rec1=$HL_REC
 # the settings were not changed by --vrde/--vrdeproperty
 ok "settings file unchanged by the run" \
-	sh -c "grep -q 'enabled=\"false\"' '$TMPD/vms/off/off.vbox' && ! grep -q Record '$TMPD/vms/off/off.vbox'"
+	sh -c ". '$srcdir/tap.sh'; grep -q 'enabled=\"false\"' '$TMPD/vms/off/off.vbox' && lacks '$TMPD/vms/off/off.vbox' Record"
 
 # --- failures before the VM runs --------------------------------------
 timeout 30 vireo-headless --startvm off >"$TMPD/locked.out" 2>&1
@@ -111,7 +111,7 @@ hl_wait_guest
 ok "DisableDisplay: screens are still described" \
 	hl_wait_rec '^resize screen=0 1024x768 enabled=1'
 ok "DisableDisplay: no update reaches the module" \
-	sh -c "! grep -q '^complete' '$HL_REC'"
+	lacks "$HL_REC" '^complete'
 hl_stop
 
 hl_start on -e Record/ABI=version
@@ -120,7 +120,7 @@ is "$(cat "$HL_OUT" | grep -c 'this vireo needs version 1')" 1 \
 wait "$HL_PID"
 is "$?" 5 "bad module ABI: exit 5"
 ok "bad module ABI: nothing called after create" \
-	sh -c "! grep -Eq '^(enable|resize|destroy)' '$HL_REC'"
+	lacks "$HL_REC" '^(enable|resize|destroy)'
 hl_start on -e Record/ABI=size
 like "$(cat "$HL_OUT")" 'entry points of version 1 size 8' \
 	"entry points smaller than ours are refused"

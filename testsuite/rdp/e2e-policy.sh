@@ -30,12 +30,12 @@ probe --sec tls $CRED --timeout 30 --wait-pixel 32,100,ffffff \
 a=$!
 wait_sessions 1
 # shellcheck disable=SC2086
-out=$(probe --sec tls $CRED --expect-fail)
-tap_result $? "single: a second client is refused"
+probe_refused "single: a second client is denied" denied \
+	"refused: another client is" --sec tls $CRED
 like "$out" '"frames":0' "single: the refused client saw nothing"
 # shellcheck disable=SC2086
-out=$(probe --sec tls --user $E2E_USER --password wrong --expect-fail)
-tap_result $? "single: a wrong password is refused too"
+probe_refused "single: a wrong password is refused too" logon \
+	"$E2E_DENIED" --sec tls --user $E2E_USER --password wrong
 type_i single
 wait $a
 tap_result $? "single: the first client keeps working"
@@ -50,8 +50,8 @@ probe --sec tls $CRED --timeout 30 --wait-pixel 32,100,ffffff \
 a=$!
 wait_sessions 1
 # shellcheck disable=SC2086
-out=$(probe --sec tls --user $E2E_USER --password wrong --expect-fail)
-tap_result $? "reuse: a wrong password is refused"
+probe_refused "reuse: a wrong password is refused" logon "$E2E_DENIED" \
+	--sec tls --user $E2E_USER --password wrong
 ok "reuse: ... and the first client is still there" kill -0 $a
 # shellcheck disable=SC2086
 probe --sec tls $CRED --timeout 30 --wait-pixel 32,100,ffffff \

@@ -86,22 +86,27 @@ probe_ok() {
 
 # probe_refused NAME KIND PATTERN PROBE-ARGS...: one TAP line.  The probe
 # must be refused the way KIND says (rdp-probe --expect-fail KIND: logon,
-# denied, nego, dropped) and the server's log ($REFUSAL_LOG, the host's
-# stderr unless set) must gain a line matching PATTERN (grep -E) for this
-# attempt, so neither a server that is down nor one that refuses silently
-# passes.  Leaves the probe's JSON in $out.
+# denied, nego, dropped) and the server's logs ($REFUSAL_LOG, files
+# separated by spaces, the host's stderr unless set) must gain a line
+# matching PATTERN (grep -E) for this attempt, so neither a server that is
+# down nor one that refuses silently passes.  Leaves the probe's JSON in
+# $out.
+refusal_lines() {
+	# shellcheck disable=SC2086
+	cat ${REFUSAL_LOG:-$TMPD/host.err} 2>/dev/null | grep -cE -- "$1"
+}
 probe_refused() {
 	name=$1
 	kind=$2
 	pat=$3
 	shift 3
 	rlog=${REFUSAL_LOG:-$TMPD/host.err}
-	before=$(grep -cE -- "$pat" "$rlog" 2>/dev/null)
+	before=$(refusal_lines "$pat")
 	out=$(probe --expect-fail "$kind" "$@")
 	rc=$?
 	after=$before
 	for _ in $(seq 50); do
-		after=$(grep -cE -- "$pat" "$rlog" 2>/dev/null)
+		after=$(refusal_lines "$pat")
 		[ "${after:-0}" -gt "${before:-0}" ] && break
 		sleep 0.1
 	done
@@ -121,6 +126,10 @@ probe_refused() {
 # Credentials: alice / Secret-1 through the simple auth library.
 E2E_USER=alice
 E2E_PASS=Secret-1
+# A denied logon in the VM's log (the host's line), per security layer;
+# NLA failures as the module or FreeRDP's server log them.
+E2E_DENIED="logon of user '$E2E_USER' from [^ ]* denied"
+E2E_DENIED_NLA="denied over NLA|client authentication failure"
 
 e2e_cleanup() {
 	if [ -n "${E2E_PID:-}" ]; then
@@ -157,6 +166,8 @@ e2e_vm() {
 # Start the VM; wait for the port and for the guest's "testcard ready".
 e2e_start() {
 	E2E_DIR=$TMPD/vms/$1
+	# the VM's log, and its stderr for FreeRDP's own lines
+	REFUSAL_LOG="$E2E_DIR/Logs/vireo.log $TMPD/$1.out"
 	vireo-headless --startvm "$1" >"$TMPD/$1.out" 2>&1 &
 	E2E_PID=$!
 	PORT=

@@ -72,7 +72,15 @@ done_testing() {
 }
 # A scratch directory per test in $TMPD, removed on exit unless KEEP_TMP
 # is set.  Call it directly (not in $(...)), so the trap is the caller's.
+# HOME and the XDG directories point into it too: nothing a test runs
+# (rdp-probe's certificate store, for one) writes into the real home.
 tap_tmpdir() {
 	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/vireo-test.XXXXXX")
 	[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$TMPD"' EXIT
+	HOME=$TMPD/userhome
+	XDG_CONFIG_HOME=$HOME/.config
+	XDG_CACHE_HOME=$HOME/.cache
+	XDG_DATA_HOME=$HOME/.local/share
+	mkdir -p "$HOME"
+	export HOME XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME
 }

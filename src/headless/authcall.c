@@ -67,14 +67,26 @@ authcall_spawn(const char *authd, int sock)
 	return rc ? -rc : pid;
 }
 
-/* Reap @pid; kill it first when @kill_it.  @return its wait status. */
+/* Reap @pid, giving it up to @grace_ms to exit by itself (so the
+ * destructors of its library run: pam_wrapper, for one, removes its
+ * directory there) before SIGKILL.  @return its wait status. */
 static int
-authcall_reap(pid_t pid, int kill_it)
+authcall_reap(pid_t pid, long grace_ms)
 {
+	long until = authcall_now_ms() + grace_ms;
 	int status = 0;
+	pid_t r;
 
-	if (kill_it)
-		kill(pid, SIGKILL);
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return status;
+		if (r == 0 && authcall_now_ms() >= until)
+			break;
+		if (r == 0)
+			nanosleep(&(struct timespec){0, 2000000}, NULL);
+	}
+	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return status;
@@ -157,6 +169,7 @@ authcall_run(const char *op, const struct authcall_req *req,
 	     uint8_t *hash)
 {
 	char authd[4096];
+	long deadline, grace;
 	int sv[2];
 	pid_t pid;
 	int rc, status;
@@ -174,15 +187,21 @@ authcall_run(const char *op, const struct authcall_req *req,
 		close(sv[0]);
 		return pid;
 	}
+	deadline = authcall_now_ms() + timeout_ms;
 	rc = authcall_send_request(sv[0], op, req);
 	if (rc == 0)
-		rc = authcall_converse(sv[0], authcall_now_ms() + timeout_ms,
-				       lookup, ctx, result, hash);
+		rc = authcall_converse(sv[0], deadline, lookup, ctx, result,
+				       hash);
 	else
 		rc = -ECHILD;
 	close(sv[0]);
-	/* After its answer the helper exits by itself; never wait on it. */
-	status = authcall_reap(pid, 1);
+	/* After its answer the helper exits by itself: let it, within the
+	 * call's time limit (at most a second); one that overran is killed
+	 * at once. */
+	grace = rc == -ETIMEDOUT ? 0 : deadline - authcall_now_ms();
+	if (grace > 1000)
+		grace = 1000;
+	status = authcall_reap(pid, grace > 0 ? grace : 0);
 	if (rc == -ECHILD && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
 		log_warn("auth library %s crashed (signal %d)", req->library,
 			 WTERMSIG(status));

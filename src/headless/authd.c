@@ -135,5 +135,7 @@ main(void)
 	}
 	if (authd_call(f) < 0)
 		return 1;
-	_exit(0);
+	/* exit, not _exit: the library's destructors clean up after it */
+	explicit_bzero(authd_buf, sizeof(authd_buf));
+	return 0;
 }

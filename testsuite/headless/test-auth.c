@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth/vireo-auth.h"
@@ -142,6 +143,13 @@ test_pam_setup(const char *dir)
 	setenv("LD_PRELOAD", PAM_WRAPPER_LIB, 1);
 	setenv("PAM_WRAPPER", "1", 1);
 	setenv("PAM_WRAPPER_SERVICE_DIR", dir, 1);
+	/* pam_wrapper's own directory (else /tmp/pam.X, left behind by every
+	 * helper that _exits or is killed): inside ours, removed with it */
+	snprintf(path, sizeof(path), "%s/run", dir);
+	if (mkdir(path, 0700) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/run/pam", dir);
+	setenv("PAM_WRAPPER_RUNTIME_DIR", path, 1);
 	setenv("VIREO_AUTH_PAM_SERVICE", "vireo-test", 1);
 	return 0;
 }
@@ -149,8 +157,11 @@ test_pam_setup(const char *dir)
 static void
 test_pam(void)
 {
-	char dir[] = "/tmp/vireo-pam.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096];
 
+	snprintf(dir, sizeof(dir), "%s/vireo-pam.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	if (access(PAM_WRAPPER_LIB, R_OK) || access(PAM_MATRIX, R_OK) ||
 	    !mkdtemp(dir) || test_pam_setup(dir) < 0) {
 		for (int i = 0; i < 4; i++)
@@ -172,6 +183,7 @@ test_pam(void)
 	       "pam: a service without a file denies");
 	unsetenv("LD_PRELOAD");
 	unsetenv("VIREO_AUTH_PAM_SERVICE");
+	unsetenv("PAM_WRAPPER_RUNTIME_DIR");
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

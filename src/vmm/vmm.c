@@ -127,6 +127,7 @@ vmm_build(struct vmm *vm, char *err, size_t errlen)
 	if ((r = vmm_accel_select(vm, err, errlen)) ||
 	    (r = vmm_map_memory(vm, err, errlen)))
 		return r;
+	log_info("accelerator: %s", vmm_accel_name(vm->accel->kind));
 	if ((r = vmm_display_init(vm))) {
 		snprintf(err, errlen, "display: %s", strerror(-r));
 		return r;

@@ -226,6 +226,17 @@ viewer_display() {
 	mkdir -p "$VHOME"
 }
 
+# viewer_stop: end the viewer $VIEWER.  xfreerdp keeps a shared-memory
+# segment named after its pid for TSMF, and a killed xfreerdp leaves it
+# in /dev/shm; remove it with the viewer.
+viewer_stop() {
+	[ -n "${VIEWER:-}" ] || return 0
+	kill "$VIEWER" 2>/dev/null
+	wait "$VIEWER" 2>/dev/null
+	rm -f "/dev/shm/com.freerdp.xfreerdp.tsmf_$(printf '%016X' "$VIEWER")"
+	VIEWER=
+}
+
 # rdp_host_picture FILE [W H [SCREEN]]: rdp-host's initial picture (see
 # rdp-host.c) as a PNG: quadrants red, green, blue, white, and the box at
 # (8,8) of colour 0x10 * (SCREEN + 1).

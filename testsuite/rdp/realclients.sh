@@ -17,7 +17,7 @@ tap_tmpdir
 viewer_display 1024x768x24
 VIEWER=
 cleanup() {
-	[ -n "$VIEWER" ] && kill "$VIEWER" 2>/dev/null
+	viewer_stop
 	host_stop
 	kill "$XVFB" 2>/dev/null
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"
@@ -51,9 +51,7 @@ check_viewer() {
 	done
 	ok "$1: a key typed with xdotool arrives" \
 		grep -q "key $4 down" "$TMPD/input.log"
-	kill "$VIEWER" 2>/dev/null
-	wait "$VIEWER" 2>/dev/null
-	VIEWER=
+	viewer_stop
 }
 
 HOME=$VHOME xfreerdp /v:127.0.0.1 /port:"$PORT" /u:alice /p:secret /cert:ignore \

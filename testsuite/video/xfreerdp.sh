@@ -41,7 +41,18 @@ HOME=$VHOME timeout 60 xfreerdp /v:127.0.0.1 /port:"$PORT" /sec:rdp /cert:ignore
 	/u:user /p:pw /size:1024x768 /bpp:32 /gfx:avc420 \
 	>"$TMPD/xfreerdp.log" 2>&1 &
 XF_PID=$!
-trap 'kill $XF_PID $XVFB_PID 2>/dev/null; vhost_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"' EXIT
+# a killed xfreerdp leaves its TSMF shared memory (named after its pid,
+# the child of timeout) in /dev/shm
+xf_cleanup() {
+	for c in $(pgrep -P "$XF_PID" 2>/dev/null); do
+		kill "$c" 2>/dev/null
+		rm -f "/dev/shm/com.freerdp.xfreerdp.tsmf_$(printf '%016X' "$c")"
+	done
+	kill $XF_PID $XVFB_PID 2>/dev/null
+	vhost_stop
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"
+}
+trap xf_cleanup EXIT
 win=
 for _ in $(seq 100); do
 	win=$(timeout 5 xdotool search --class xfreerdp 2>/dev/null |

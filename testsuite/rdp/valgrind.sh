@@ -45,7 +45,7 @@ out=$(probe --sec tls --timeout 200 --user alice --password bad --expect-fail lo
 tap_result $? "refused client"
 bad=0
 for mode in garbage truncated badtls hugetpkt; do
-	"$builddir/rdp/rdp-badclient" "$PORT" $mode || bad=1
+	"$builddir/rdp/rdp-badclient" "$PORT" $mode 60 || bad=1
 done
 is "$bad" 0 "bad clients connected and were dropped"
 probe_ok "a client after the bad ones" --sec tls --timeout 200 --user alice \

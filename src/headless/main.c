@@ -249,26 +249,19 @@ headless_kvm_device(void)
 	return dev && dev[0] ? dev : "/dev/kvm";
 }
 
-/* Which CPU the VM got, in the log; an automatic fall-back to the
- * software CPU is also one warning line on stderr. */
+/* An automatic fall-back to the software CPU is one warning line on
+ * stderr; the VMM has logged it, and which accelerator the VM got. */
 static void
-headless_accel_report(struct headless *hl, enum vmm_accel asked)
+headless_accel_report(struct headless *hl)
 {
 	const char *why = vmm_accel_fallback(hl->vm);
 
-	log_info("accelerator: %s (asked for %s by %s)",
-		 vmm_accel_name(vmm_get_accel(hl->vm)), vmm_accel_name(asked),
-		 hl->opts.accel_given ? "--accel" : "HardwareVirtEx");
-	if (!why)
-		return;
-	fprintf(stderr,
-		"vireo-headless: warning: %s not usable (%s); running on the "
-		"software CPU\n",
-		headless_kvm_device(), why);
-	/* stderr already has it when the log is stderr */
-	if (headless_logging)
-		log_warn("%s not usable (%s); running on the software CPU",
-			 headless_kvm_device(), why);
+	/* without a log file the VMM's line went to stderr already */
+	if (why && headless_logging)
+		fprintf(stderr,
+			"vireo-headless: warning: %s not usable (%s); running "
+			"on the software CPU\n",
+			headless_kvm_device(), why);
 }
 
 static int
@@ -276,6 +269,7 @@ headless_create_vm(struct headless *hl)
 {
 	struct vmm_config cfg;
 	char serial[4200], err[512] = "";
+	const char *by;
 	int rc;
 
 	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial)) < 0)
@@ -284,13 +278,20 @@ headless_create_vm(struct headless *hl)
 				     "vireo.log)",
 				     hl->m->name, hl->m->folder);
 	hl->heads = cfg.heads;
+	if (hl->opts.accel_given)
+		by = "--accel";
+	else
+		by = settings_machine_hwvirtex(hl->m) ? "HardwareVirtEx on"
+						      : "HardwareVirtEx off";
+	log_info("accelerator requested: %s (%s)", vmm_accel_name(cfg.accel),
+		 by);
 	rc = vmm_create(&cfg, &vrdehost_display_ops, hl, &hl->vm, err,
 			sizeof(err));
 	if (rc < 0)
 		return headless_fail(HEADLESS_EXIT_VM,
 				     "cannot create the VM: %s",
 				     err[0] ? err : strerror(-rc));
-	headless_accel_report(hl, cfg.accel);
+	headless_accel_report(hl);
 	return 0;
 }
 

@@ -54,7 +54,9 @@ is "$(echo "$out" | wc -l)" 1 "malformed settings: one line"
 # No usable KVM and --accel kvm: exit 4 and one line naming the device.
 # VIREO_KVM_DEVICE (the VMM's test hook) points the probe at a path that
 # does not exist, so this runs whether the host has /dev/kvm or not.
-out=$(VIREO_KVM_DEVICE=/nonexistent vireo-headless --startvm good \
+# These must fail before any VM runs; should one run anyway (a fall-back
+# that should not happen), timeout ends it and the test fails (124).
+out=$(VIREO_KVM_DEVICE=/nonexistent timeout 60 vireo-headless --startvm good \
 	--accel kvm --vrde off 2>&1)
 is "$?" 4 "--accel kvm without KVM: exit 4"
 like "$out" '^vireo-headless: cannot create the VM: .*/nonexistent' \
@@ -65,7 +67,8 @@ is "$(echo "$out" | wc -l)" 1 "--accel kvm without KVM: one line, no fall-back"
 # (only where it exists, and unshare and CAP_SYS_ADMIN are permitted).
 if [ -e /dev/kvm ] && unshare -m true 2>/dev/null; then
 	out=$(unshare -m sh -c 'mount --bind /dev/null /dev/kvm &&
-		exec vireo-headless --startvm good --accel kvm --vrde off' 2>&1)
+		exec timeout 60 vireo-headless --startvm good --accel kvm \
+			--vrde off' 2>&1)
 	is "$?" 4 "/dev/kvm hidden, --accel kvm: exit 4"
 	like "$out" '^vireo-headless: cannot create the VM: .*[Kk][Vv][Mm]' \
 		"/dev/kvm hidden, --accel kvm: one line naming KVM"
@@ -75,11 +78,11 @@ else
 fi
 
 # What the software CPU cannot run is refused before the VM starts.
-out=$(vireo-headless --startvm linux --accel software --vrde off 2>&1)
+out=$(timeout 60 vireo-headless --startvm linux --accel software --vrde off 2>&1)
 is "$?" 4 "a Linux guest on the software CPU: exit 4"
 like "$out" '^vireo-headless: cannot create the VM: .*software CPU' \
 	"a Linux guest on the software CPU: the line says why"
-out=$(vireo-headless --startvm smp --accel software --vrde off 2>&1)
+out=$(timeout 60 vireo-headless --startvm smp --accel software --vrde off 2>&1)
 is "$?:$(echo "$out" | wc -l)" "4:1" \
 	"two vCPUs on the software CPU: exit 4, one line"
 

@@ -10,6 +10,7 @@
 . "$srcdir/headless/lib.sh"
 
 plan 18
+HL_ACCEL= # this test chooses the accelerator itself
 hl_setup
 hl_vm acc
 LOG="$TMPD/vms/acc/Logs/vireo.log"

@@ -87,15 +87,6 @@ rle_at(const uint8_t *px, uint32_t stride, uint32_t w, uint32_t h, uint32_t i)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
-size_t
-rdp_rle_bound(uint32_t w, uint32_t h, uint32_t bpp)
-{
-	size_t n = (size_t)w * h;
-
-	/* all one image: its pixels plus one header per 65535 */
-	return n * ((bpp + 7) / 8) + 3 * (n / 0xffff + 1);
-}
-
 static void
 rle_image(struct rle_out *o, const uint8_t *px, uint32_t stride, uint32_t w,
 	  uint32_t h, uint32_t bpp, uint32_t from, uint32_t to)

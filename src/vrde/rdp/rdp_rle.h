@@ -8,9 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Worst-case output size for a @w x @h bitmap at @bpp. */
-size_t rdp_rle_bound(uint32_t w, uint32_t h, uint32_t bpp);
-
 /**
  * Encode @w x @h pixels of @px (32-bit 0x00RRGGBB words, @stride bytes per
  * row, top row first) at @bpp (15, 16 or 24) into @out (@cap bytes).

@@ -6,7 +6,7 @@
 # SurfaceBits).
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 26
+plan 30
 tap_tmpdir
 
 PIX="--wait-pixel 100,100,ff0000 --wait-pixel 700,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 799,599,ffffff --wait-pixel 20,20,101010"
@@ -36,8 +36,8 @@ for mode in "--gfx:gfx-planar" "--no-gfx:bitmap-planar" \
 	# components 00/ff only: exact at 15 and 16 bpp too
 	c=$(echo ff00ff 00ffff ffff00 000000 ff00ff 00ffff | cut -d' ' -f$n)
 	# shellcheck disable=SC2086
-	probe --sec tls $args $PIX --wait-pixel 230,130,$c --sleep 200 \
-		>"$TMPD/p$n.json" &
+	probe --sec tls $args $PIX --wait-pixel 230,130,$c --wait-stable 300 \
+		--dump "$TMPD/d$n.png" --sleep 200 >"$TMPD/p$n.json" &
 	pp=$!
 	sleep 1.5
 	host_cmd fill 0 200 100 50 50 $c
@@ -45,6 +45,15 @@ for mode in "--gfx:gfx-planar" "--no-gfx:bitmap-planar" \
 	rc=$?
 	tap_result $rc "$codec: picture and a change arrive"
 	[ $rc = 0 ] || sed 's/^/#   /' "$TMPD/p$n.json" | cut -c1-600
+	# the lossless ones (32 and 24 bpp): the whole picture, every pixel
+	if [ $n -le 4 ]; then
+		rdp_host_picture "$TMPD/want.png"
+		convert "$TMPD/want.png" -fill "#$c" \
+			-draw 'rectangle 200,100 249,149' "PNG24:$TMPD/want.png"
+		d=$(picture_diff "$TMPD/d$n.png" "$TMPD/want.png")
+		is "$d" 0 "$codec: the client's whole picture is exact (pixels that differ)"
+		[ "$d" = 0 ] || picture_diag "$TMPD/d$n.png" "$TMPD/want.png"
+	fi
 	ids=$(grep -c '^connect client' "$TMPD/host.out")
 	like "$(cat "$TMPD/host.err")" "client $ids \\(127.0.0.1\\) user" \
 		"$codec: client $ids logged on"

@@ -89,6 +89,7 @@ int probe_sync(struct probe *p, unsigned locks);
 
 /* probe_tsmf.c: the MS-RDPEV receiver (enabled by --freerdp /dvc:tsmf) */
 void probe_tsmf_pre_connect(struct probe *p);
+uint64_t probe_tsmf_frames(void);
 extern const struct probe_channel probe_tsmf_channel;
 
 #endif /* VIREO_RDP_PROBE_H */

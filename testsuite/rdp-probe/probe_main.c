@@ -243,6 +243,21 @@ json_step(struct probe *p, const struct step *s, int rc, int64_t ms,
 		rc >= 0 ? "true" : "false", (long long)ms, extra ? extra : "");
 }
 
+/* Until @n video frames arrived over TSMF, at most 20 s: the server
+ * detects video only after watching it for a while, later on a loaded
+ * machine. */
+static int
+probe_wait_tsmf(struct probe *p, uint64_t n)
+{
+	for (int i = 0; i < 200; i++) {
+		if (probe_tsmf_frames() >= n)
+			return 0;
+		if (!probe_pump(p, 100))
+			return -1;
+	}
+	return -1;
+}
+
 /* Run one step; @return 0 or -1 (failed). */
 static int
 probe_step(struct probe *p, const struct step *s, char *extra, size_t esz)
@@ -292,6 +307,8 @@ probe_step(struct probe *p, const struct step *s, char *extra, size_t esz)
 			   : 0;
 	if (!strcmp(s->kind, "sleep"))
 		return probe_pump(p, atoi(s->arg)) ? 0 : -1;
+	if (!strcmp(s->kind, "wait-tsmf"))
+		return probe_wait_tsmf(p, strtoull(s->arg, NULL, 10));
 	if (!strcmp(s->kind, "stall")) {
 		usleep((useconds_t)atoi(s->arg) * 1000);
 		return 0;
@@ -326,6 +343,8 @@ usage(void)
 		"  [--freerdp ARG]...   steps, run in order:\n"
 		"  --wait-pixel X,Y,RRGGBB[~TOLERANCE] --pixel X,Y\n"
 		"  --wait-stable MS\n"
+		"  --wait-tsmf N  (until N video frames came over TSMF, 20 s "
+		"at most)\n"
 		"  --dump FILE.ppm|png --keys 1e,e0:48,down:2a,up:2a\n"
 		"  --unicode TEXT --move X,Y --click X,Y,l|r|m|x1|x2\n"
 		"  --wheel N --hwheel N --sync LOCKS --sleep MS --stall MS\n");
@@ -333,8 +352,9 @@ usage(void)
 }
 
 static const char *const step_kinds[] = {
-    "wait-pixel", "pixel", "wait-stable", "dump", "keys",  "unicode", "move",
-    "click",	  "wheel", "hwheel",	  "sync", "sleep", "stall",   NULL};
+    "wait-pixel", "pixel", "wait-stable", "dump",      "keys",
+    "unicode",	  "move",  "click",	  "wheel",     "hwheel",
+    "sync",	  "sleep", "stall",	  "wait-tsmf", NULL};
 
 static bool
 is_step(const char *opt)

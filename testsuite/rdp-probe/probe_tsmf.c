@@ -193,6 +193,20 @@ probe_tsmf_pre_connect(struct probe *p)
 	}
 }
 
+/* Frames decoded so far (for the --wait-tsmf step). */
+uint64_t
+probe_tsmf_frames(void)
+{
+	struct tsmf_client_stats st = {0};
+
+	pthread_mutex_lock(&ptsmf_lock);
+	if (ptsmf_client) {
+		tsmf_client_get_stats(ptsmf_client, &st);
+	}
+	pthread_mutex_unlock(&ptsmf_lock);
+	return st.frames;
+}
+
 /* The last decoded frame as a binary PPM (RGB). */
 static void
 ptsmf_dump_last(const char *path)

@@ -24,10 +24,16 @@ hl_wait_file "$HL_OUT" 'VRDE server is listening on port' 30
 PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$HL_OUT")
 hl_wait_guest
 VIREO_PROBE_TSMF_DUMP=$TMPD/last.ppm vprobe --gfx --freerdp /dvc:tsmf \
-	--sleep 3000 --dump "$TMPD/fb.ppm" --sleep 1000 >"$TMPD/p.json" &
+	--wait-tsmf 10 --dump "$TMPD/fb.ppm" --sleep 3000 >"$TMPD/p.json" &
 ppid=$!
-sleep 3
-info=$(vm showvminfo tvm --machinereadable 2>&1)
+# the delivery path while the client watches (bounded: the video is
+# detected after a while, later on a loaded machine)
+for _ in $(seq 100); do
+	info=$(vm showvminfo tvm --machinereadable 2>&1)
+	case $info in *'Codec="gfx-planar+video:tsmf-mjpeg"'*) break ;; esac
+	kill -0 $ppid 2>/dev/null || break
+	sleep 0.2
+done
 wait $ppid
 is "$?" 0 "the probe connected to the VM and dumped its screen"
 json=$(cat "$TMPD/p.json")

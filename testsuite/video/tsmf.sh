@@ -29,8 +29,7 @@ for q in 30 75 100; do
 		--wait-pixel "65,161,$final" --wait-stable 600 \
 		--dump "$TMPD/end-$q.ppm" >"$TMPD/p-$q.json" &
 	ppid=$!
-	sleep 3
-	codec=$(vhost_cmd info 20 1)
+	vhost_wait_codec '\+video:tsmf-mjpeg$' 1
 	wait $ppid
 	rc=$?
 	json=$(cat "$TMPD/p-$q.json")

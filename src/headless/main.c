@@ -233,11 +233,9 @@ headless_create_vm(struct headless *hl)
 	char serial[4200], err[512] = "";
 	int rc;
 
-	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial)) < 0)
-		return headless_fail(HEADLESS_EXIT_SETTINGS,
-				     "VM '%s': unusable settings (see %s/Logs/"
-				     "vireo.log)",
-				     hl->m->name, hl->m->folder);
+	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial), err,
+			       sizeof(err)) < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS, "%s", err);
 	hl->heads = cfg.heads;
 	rc = vmm_create(&cfg, &vrdehost_display_ops, hl, &hl->vm, err,
 			sizeof(err));

@@ -158,14 +158,16 @@ rdp_cert_tmpdir(struct rdp_server *srv, char *dir, size_t size)
 {
 	const char *t = getenv("TMPDIR");
 
-	if (snprintf(dir, size, "%s/vireo-rdp-XXXXXX",
-		     t && t[0] ? t : "/tmp") >= (int)size)
+	t = t && t[0] ? t : "/tmp";
+	if (snprintf(dir, size, "%s/vireo-rdp-XXXXXX", t) >= (int)size)
 		return -ENAMETOOLONG;
 	if (!mkdtemp(dir)) {
 		int rc = -errno;
 
-		rdp_err(srv, "no machine folder, and cannot create %s: %s", dir,
-			strerror(-rc));
+		rdp_err(srv,
+			"no machine folder, and cannot create a directory in "
+			"%s: %s",
+			t, strerror(-rc));
 		return rc;
 	}
 	srv->cert_tmpdir = strdup(dir);

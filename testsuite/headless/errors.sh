@@ -64,6 +64,7 @@ is "$rc:$err" "3:vireo-headless: $TMPD/vms/bad/bad.vbox:4: ExtraData vireo/Boot/
 
 # ---- startvm's log directory and output file ----------------------------
 umask 022
+rm -rf "$TMPD/vms/bad/Logs" # the run above created it (vireo-headless: 0700)
 vm startvm bad --type headless >/dev/null 2>&1
 is "$(stat -c %a "$TMPD/vms/bad/Logs")" 700 "startvm creates Logs 0700"
 is "$(stat -c %a "$TMPD/vms/bad/Logs/vireo-headless.out")" 600 \

@@ -55,6 +55,18 @@ machine_where(struct headless *hl, const char *key, char *buf, size_t size)
 		snprintf(buf, size, "%s", hl->m->path);
 }
 
+/* --accel wins; else HardwareVirtEx on asks for KVM, falling back to the
+ * software CPU when /dev/kvm is not usable, and off asks for the
+ * software CPU. */
+static enum vmm_accel
+machine_accel(struct headless *hl)
+{
+	if (hl->opts.accel_given)
+		return hl->opts.accel;
+	return settings_machine_hwvirtex(hl->m) ? VMM_ACCEL_AUTO
+						: VMM_ACCEL_SOFTWARE;
+}
+
 int
 machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 		   char *serial_log, size_t size, char *err, size_t errsize)
@@ -111,6 +123,7 @@ machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 	}
 	cfg->serial_log = serial_log;
 	cfg->start_paused = hl->opts.start_paused;
+	cfg->accel = machine_accel(hl);
 	return 0;
 }
 

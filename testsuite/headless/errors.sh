@@ -16,11 +16,16 @@ plan 21
 hl_setup
 vm() { timeout 60 vireo-manage "$@"; }
 
+# the software CPU unless HL_ACCEL says otherwise (as hl_start does): no
+# fall-back warning on stderr
+hl_accel=${HL_ACCEL-software}
+accel=${hl_accel:+--accel $hl_accel}
+
 # run NAME ARGS...: vireo-headless in the foreground; sets rc, out, err
 run() {
 	name=$1
 	shift
-	timeout 120 vireo-headless --startvm "$name" "$@" \
+	timeout 120 vireo-headless --startvm "$name" $accel "$@" \
 		>"$TMPD/run.out" 2>"$TMPD/run.err"
 	rc=$?
 	out=$(cat "$TMPD/run.out")
@@ -88,7 +93,7 @@ vm setextradata wvm VBoxAuthSimple/users/weak \
 HL_DIR="$TMPD/vms/wvm"
 HL_SOCK="$HL_DIR/vireo.ctl"
 LOG="$HL_DIR/Logs/vireo.log"
-vireo-headless --startvm wvm >"$TMPD/wvm.out" 2>"$TMPD/wvm.err" &
+vireo-headless --startvm wvm $accel >"$TMPD/wvm.out" 2>"$TMPD/wvm.err" &
 HL_PID=$!
 hl_wait_file "$TMPD/wvm.out" 'VRDE server is listening on port' 60
 port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' \

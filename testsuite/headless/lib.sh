@@ -109,7 +109,10 @@ hl_start() {
 	HL_SOCK="$HL_DIR/vireo.ctl"
 	rm -f "$HL_REC" "$HL_CMD"
 	mkfifo "$HL_CMD"
-	vireo-headless --startvm "$name" \
+	# the software CPU, which every host has, unless HL_ACCEL says
+	# otherwise (empty: no --accel at all)
+	hl_accel=${HL_ACCEL-software}
+	vireo-headless --startvm "$name" ${hl_accel:+--accel "$hl_accel"} \
 		--vrdeproperty "Record/Log=$HL_REC" \
 		--vrdeproperty "Record/Commands=$HL_CMD" "$@" \
 		>"$HL_OUT" 2>&1 &

@@ -105,12 +105,16 @@ e2e_setup() {
 	trap e2e_cleanup EXIT
 }
 
+# VMs run on the software CPU (--hwvirtex off), which every host has;
+# E2E_ACCEL=kvm makes the next VMs ask for KVM (e2e_kvm_usable first).
 e2e_vm() {
 	name=$1
 	shift
+	hw=off
+	[ "${E2E_ACCEL:-software}" = kvm ] && hw=on
 	timeout 60 vireo-manage createvm --name "$name" --register \
 		--basefolder "$TMPD/vms" >/dev/null &&
-		timeout 60 vireo-manage modifyvm "$name" --vrde on \
+		timeout 60 vireo-manage modifyvm "$name" --hwvirtex $hw --vrde on \
 			--vrdeport "$RDP_PORTS" --vrdeauthtype external \
 			--vrdeauthlibrary simple "$@" &&
 		timeout 60 vireo-manage internalcommands setcredentials "$name" \
@@ -120,7 +124,9 @@ e2e_vm() {
 # Start the VM; wait for the port and for the guest's "testcard ready".
 e2e_start() {
 	E2E_DIR=$TMPD/vms/$1
-	vireo-headless --startvm "$1" >"$TMPD/$1.out" 2>&1 &
+	set -- "$1"
+	[ "${E2E_ACCEL:-software}" = kvm ] && set -- "$1" --accel kvm
+	vireo-headless --startvm "$@" >"$TMPD/$1.out" 2>&1 &
 	E2E_PID=$!
 	PORT=
 	for _ in $(seq 300); do
@@ -133,6 +139,18 @@ e2e_start() {
 	done
 	echo "# vireo-headless did not come up:"
 	sed 's/^/#   /' "$TMPD/$1.out"
+	return 1
+}
+
+# e2e_kvm_usable: true where KVM can run a VM; else a SKIP with the
+# probe's reason (or a failure when the probe itself failed).
+e2e_kvm_usable() {
+	e2e_why=$("$top_builddir/testsuite/vmm/vmm-run" -A kvm -P 2>&1)
+	case $? in
+	0) return 0 ;;
+	77) skip "kvm: $e2e_why" ;;
+	*) tap_result 1 "kvm: accelerator probe failed: $e2e_why" ;;
+	esac
 	return 1
 }
 

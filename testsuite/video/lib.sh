@@ -42,6 +42,18 @@ vhost_start() {
 }
 
 # One command; prints its answer line (without the leading word).
+# vhost_wait_codec REGEX ID: poll client ID's codec name until it matches
+# (a loaded machine connects slowly; a pipeline client starts on the
+# bitmap path), at most 20 s; $codec holds the last answer.
+vhost_wait_codec() {
+	for _ in $(seq 100); do
+		codec=$(vhost_cmd info 20 "$2")
+		printf '%s\n' "$codec" | grep -Eq -- "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 vhost_cmd() {
 	n=$(wc -l <"$TMPD/vhost.out")
 	echo "$*" >&8

@@ -26,9 +26,13 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 vhost_cmd play >/dev/null
-sleep 2
-codecs=$(for id in $(vhost_cmd info 3); do vhost_cmd info 20 "$id"; done |
-	sort | tr '\n' ' ')
+# each client's path settles once its video starts: poll, at most 20 s
+for _ in $(seq 100); do
+	codecs=$(for id in $(vhost_cmd info 3); do vhost_cmd info 20 "$id"; done |
+		sort | tr '\n' ' ')
+	[ "$(echo "$codecs" | grep -o 'video:' | wc -l)" -ge 3 ] && break
+	sleep 0.2
+done
 wait $pa && wait $pb && wait $pc
 is $? 0 "three clients saw the last frame"
 is "$codecs" "gfx-planar+video:gfx-avc420 gfx-planar+video:tsmf-mjpeg gfx-planar+video:tsmf-mjpeg " \

@@ -17,8 +17,7 @@ vhost_start --play-on-connect --prop VideoChannel/Enabled=true ||
 vprobe --gfx --gfx-codec avc420 --sleep 2500 --dump "$TMPD/avc.ppm" \
 	>"$TMPD/avc.json" &
 ppid=$!
-sleep 2.5
-codec=$(vhost_cmd info 20 1)
+vhost_wait_codec '^gfx-planar\+video:gfx-avc420$' 1
 wait $ppid
 is $? 0 "AVC: probe connected and dumped its screen"
 like "$codec" '^gfx-planar\+video:gfx-avc420$' "AVC: codec name ($codec)"
@@ -40,8 +39,7 @@ vhost_start --play-on-connect --frames 150 --prop VideoChannel/Enabled=true ||
 vprobe --no-gfx --sleep 2500 --wait-pixel "65,161,$final" \
 	--wait-stable 500 --dump "$TMPD/bmp.ppm" >"$TMPD/bmp.json" &
 ppid=$!
-sleep 2.5
-codec=$(vhost_cmd info 20 1)
+vhost_wait_codec '^bitmap-planar\+video:bitmap$' 1
 wait $ppid
 is $? 0 "bitmaps: probe saw the last frame and dumped its screen"
 like "$codec" '^bitmap-planar\+video:bitmap$' "bitmaps: codec name ($codec)"
@@ -57,7 +55,8 @@ vprobe --gfx --gfx-codec avc420 --freerdp /dvc:tsmf --sleep 2500 \
 	--wait-pixel "65,161,$final" --wait-stable 500 \
 	--dump "$TMPD/off.ppm" >"$TMPD/off.json" &
 ppid=$!
-sleep 2.5
+vhost_wait_codec '^gfx-planar' 1
+sleep 1 # would it change?  a video path would show by now
 codec=$(vhost_cmd info 20 1)
 wait $ppid
 is "$codec" gfx-planar "off: codec name unchanged ($codec)"

@@ -13,7 +13,7 @@ plan 7
 hl_setup
 vm() { timeout 60 vireo-manage "$@"; }
 vm createvm --name tvm --register --basefolder "$TMPD/vms" >/dev/null
-vm modifyvm tvm --vrde on --vrdeport 36200-36299 --vrdeauthtype null \
+vm modifyvm tvm --hwvirtex off --vrde on --vrdeport 36200-36299 --vrdeauthtype null \
 	--vrde-video-channel on --vrde-video-channel-quality 75
 vm modifyvm tvm --vrde-property Security/Method=RDP
 HL_DIR="$TMPD/vms/tvm"

@@ -30,10 +30,12 @@
 #include "headless.h"
 #include "log.h"
 
-#define CTL_LINE_MAX	4096
-#define CTL_MAX_FIELDS	64
-#define CTL_MAX_CONNS	16
-#define CTL_DEADLINE_MS 5000
+#define CTL_LINE_MAX	    4096
+#define CTL_MAX_FIELDS	    64
+#define CTL_MAX_CONNS	    16
+#define CTL_DEADLINE_MS	    5000
+/* how long accepting stops when the process is out of descriptors */
+#define CTL_ACCEPT_PAUSE_MS 100
 
 /* A connection whose request line is still arriving. */
 struct ctl_conn {
@@ -317,46 +319,60 @@ ctl_conn_read(struct headless *hl, struct ctl_conn *c)
 	}
 }
 
-static void
+/* @return 0, or -errno when accept failed for want of resources. */
+static int
 ctl_accept(struct ctl_conn *conns)
 {
 	int fd =
 	    accept4(ctl_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
-		return;
+		return errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			       errno == ENOMEM
+			   ? -errno
+			   : 0;
 	for (int i = 0; i < CTL_MAX_CONNS; i++) {
 		if (conns[i].fd < 0) {
 			conns[i].fd = fd;
 			conns[i].len = 0;
 			conns[i].deadline = headless_now_ms() + CTL_DEADLINE_MS;
-			return;
+			return 0;
 		}
 	}
 	log_warn("control socket: %d requests pending; one refused",
 		 CTL_MAX_CONNS);
 	dprintf(fd, "error too many pending requests\n");
 	close(fd);
+	return 0;
 }
 
-/* Close connections past their deadline.  @return the poll timeout
- * until the next deadline, or -1. */
+/* The poll timeout until the next deadline (0: one has passed), or -1. */
 static int
-ctl_expire(struct ctl_conn *conns)
+ctl_wait(const struct ctl_conn *conns)
 {
 	long now = headless_now_ms(), wait = -1;
 
 	for (int i = 0; i < CTL_MAX_CONNS; i++) {
 		if (conns[i].fd < 0)
 			continue;
-		if (conns[i].deadline <= now) {
-			ctl_close(&conns[i], "no request line within 5 s");
-			continue;
-		}
+		if (conns[i].deadline <= now)
+			return 0;
 		if (wait < 0 || conns[i].deadline - now < wait)
 			wait = conns[i].deadline - now;
 	}
 	return (int)wait;
+}
+
+/* Close connections past their deadline.  Called after their input was
+ * read, so a line that arrived while a long request ran still counts. */
+static void
+ctl_expire(struct ctl_conn *conns)
+{
+	long now = headless_now_ms();
+
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].fd >= 0 && conns[i].deadline <= now)
+			ctl_close(&conns[i], "no request line within 5 s");
 }
 
 static void *
@@ -366,6 +382,7 @@ ctl_main(void *arg)
 	struct ctl_conn *conns = calloc(CTL_MAX_CONNS, sizeof(*conns));
 	struct pollfd p[CTL_MAX_CONNS + 2];
 	int slot[CTL_MAX_CONNS + 2];
+	long resume_accept = 0;
 
 	if (!conns) {
 		log_err("control socket: out of memory; not serving");
@@ -374,9 +391,15 @@ ctl_main(void *arg)
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		conns[i].fd = -1;
 	for (;;) {
-		int n = 2, wait = ctl_expire(conns);
+		int n = 2, rc, wait = ctl_wait(conns);
+		bool paused = headless_now_ms() < resume_accept;
 
-		p[0] = (struct pollfd){.fd = ctl_listen_fd, .events = POLLIN};
+		/* out of descriptors: a listener that stays readable would
+		 * spin this thread, so stop accepting for a moment */
+		if (paused && (wait < 0 || wait > CTL_ACCEPT_PAUSE_MS))
+			wait = CTL_ACCEPT_PAUSE_MS;
+		p[0] = (struct pollfd){.fd = paused ? -1 : ctl_listen_fd,
+				       .events = POLLIN};
 		p[1] = (struct pollfd){.fd = ctl_wake_fd, .events = POLLIN};
 		for (int i = 0; i < CTL_MAX_CONNS; i++) {
 			if (conns[i].fd < 0)
@@ -395,8 +418,17 @@ ctl_main(void *arg)
 		for (int k = 2; k < n; k++)
 			if (p[k].revents)
 				ctl_conn_read(hl, &conns[slot[k]]);
-		if (p[0].revents & POLLIN)
-			ctl_accept(conns);
+		rc = p[0].revents & POLLIN ? ctl_accept(conns) : 0;
+		if (rc < 0) {
+			if (!resume_accept)
+				log_warn("control socket: cannot accept: %s; "
+					 "pausing",
+					 strerror(-rc));
+			resume_accept = headless_now_ms() + CTL_ACCEPT_PAUSE_MS;
+		} else if (!paused) {
+			resume_accept = 0;
+		}
+		ctl_expire(conns);
 	}
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		if (conns[i].fd >= 0)

@@ -175,14 +175,15 @@ vrdehost_check_ep(const struct vrde_entry_points *ep, char *errbuf, size_t size)
 }
 
 /* "@what: <why>", why being the module's first error line, else
- * strerror(-@rc). */
+ * @otherwise, else strerror(-@rc). */
 static void
 vrdehost_reason(struct headless_server *s, int rc, const char *what,
-		char *errbuf, size_t size)
+		const char *otherwise, char *errbuf, size_t size)
 {
 	pthread_mutex_lock(&s->port_lock);
 	snprintf(errbuf, size, "%s: %s", what,
-		 s->first_err[0] ? s->first_err : strerror(-rc));
+		 s->first_err[0] ? s->first_err
+				 : (otherwise ? otherwise : strerror(-rc)));
 	pthread_mutex_unlock(&s->port_lock);
 }
 
@@ -217,7 +218,7 @@ vrdehost_load(struct headless_server *s, const char *name, char *errbuf,
 		/* the module's own error line names the bad property */
 		snprintf(what, sizeof(what),
 			 "VRDE module '%s' refused to start", name);
-		vrdehost_reason(s, rc, what, errbuf, size);
+		vrdehost_reason(s, rc, what, NULL, errbuf, size);
 		s->ep = NULL;
 		return rc;
 	}
@@ -301,11 +302,21 @@ vrdehost_start(struct headless *hl, char *errbuf, size_t size)
 	hl->vrde_port = (int32_t)port;
 	pthread_mutex_unlock(&hl->lock);
 	if (!port) {
+		char late[128];
+
+		/* listening(0) reported, or nothing at all in time */
+		pthread_mutex_lock(&s->port_lock);
+		if (rc == 0)
+			rc = s->port_known ? -EADDRINUSE : -ETIMEDOUT;
+		pthread_mutex_unlock(&s->port_lock);
+		snprintf(late, sizeof(late),
+			 "the module reported no listening port within %d s",
+			 VRDEHOST_LISTEN_WAIT_S);
 		/* the module's line says which port and address, and why */
-		vrdehost_reason(s, rc < 0 ? rc : -EADDRINUSE,
-				"VRDE server failed to start", errbuf, size);
+		vrdehost_reason(s, rc, "VRDE server failed to start",
+				rc == -ETIMEDOUT ? late : NULL, errbuf, size);
 		vrdehost_free(s);
-		return rc < 0 ? rc : -EADDRINUSE;
+		return rc;
 	}
 	printf("VRDE server is listening on port %u.\n", port);
 	fflush(stdout);

@@ -31,18 +31,47 @@ note() {
 }
 
 # record REP CMD... : runs CMD; each JSON line it prints is stored with
-# "cmd" and "rep" added.  Returns CMD's exit status.
+# "cmd" and "rep" added (and "accel" when $record_accel names the
+# accelerator the server's VM runs on).  Returns CMD's exit status.
 record() {
 	_rep=$1
 	shift
 	# Paths in the build tree are shown relative to it.
 	_cmd=$(json_str "$*" | sed "s|$top_builddir/||g")
+	_extra=
+	[ -n "${record_accel:-}" ] && _extra="\"accel\":\"$record_accel\","
 	"$@" >"$work/record.out" 2>>"$work/stderr.log"
 	_rc=$?
 	grep '^{' "$work/record.out" |
-		sed "s|^{|{\"cmd\":\"$(printf '%s' "$_cmd" | sed 's/[|&]/\\&/g')\",\"rep\":$_rep,|" \
+		sed "s|^{|{\"cmd\":\"$(printf '%s' "$_cmd" | sed 's/[|&]/\\&/g')\",\"rep\":$_rep,$_extra|" \
 			>>"$raw"
 	return $_rc
+}
+
+# kvm_unusable: why KVM cannot run a VM here, or nothing when it can.
+# Asks the VMM's own probe (vmm-run -A kvm -P: it opens /dev/kvm only
+# when it is a character device and checks the API), so the answer is
+# the one vireo would get; nothing here opens a device path itself.
+kvm_unusable() {
+	_vr=$top_builddir/testsuite/vmm/vmm-run
+	if [ ! -x "$_vr" ]; then
+		echo "testsuite/vmm/vmm-run was not built (it probes KVM)"
+		return
+	fi
+	_pr=$("$_vr" -A kvm -P 2>&1)
+	_prc=$?
+	case $_prc in
+	0) ;;
+	77) echo "${_pr:-KVM is not available here}" ;;
+	*) echo "the KVM probe failed (exit $_prc): $_pr" ;;
+	esac
+}
+
+# accel_of_log FILE: the accelerator a VM runs on, from the VMM's
+# "accelerator: software|kvm" line in its log; empty if not there yet.
+accel_of_log() {
+	sed -n 's/.* vmm: accelerator: \([a-z]*\).*/\1/p' "$1" 2>/dev/null |
+		head -n1
 }
 
 # bg NAME CMD... : starts CMD in the background, output to $work/NAME.log;

@@ -39,6 +39,7 @@ peer_qemu() {
 		return
 	fi
 	log "qemu-vnc: measuring on port $qemu_port"
+	record_accel=tcg
 	_rep=1
 	while [ "$_rep" -le "$reps" ]; do
 		record "$_rep" timeout $((serve_seconds + 60)) "$vp" \
@@ -48,6 +49,7 @@ peer_qemu() {
 			log "qemu-vnc: vnc-probe failed (exit $?)"
 		_rep=$((_rep + 1))
 	done
+	record_accel=
 	note qemu-vnc "QEMU 7.2's VNC server (default encodings negotiated by libvncclient: Tight/ZRLE, lossless) showing bench/testcard-qemu.elf, the testcard guest's own drawing code (src/guest/draw.c) behind a Multiboot entry on QEMU's bochs-display; the guest runs under TCG (KVM here emulates this image's ring-0 code and cannot turn its paging on), and the CPU figure excludes the guest's TCG threads."
 	stop "$qemu_pid"
 }

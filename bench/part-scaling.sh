@@ -16,7 +16,10 @@ scaling() {
 	fi
 	sleep 2
 	vireo_idle=$(cpu_rate "$vireo_pid" 3)
+	log "scaling: vireo on the $vireo_accel accelerator"
+	scale_accel=$vireo_accel
 	scaling_levels vireo "$vireo_pid" "$vireo_port" "$vireo_idle"
+	scale_accel=
 	stop "$vireo_pid"
 }
 

@@ -45,7 +45,9 @@ perf_fields() {
 		printf ",\"codec_cpu_per_s\":%.4f,\"tls_cpu_per_s\":%.4f", $1 * cpu, $2 * cpu }'
 }
 
-# scaling_levels NAME PID PORT IDLE: every client count in turn.
+# scaling_levels NAME PID PORT IDLE: every client count in turn.  When
+# $scale_accel is set (vireo: the accelerator its VM runs on), every
+# record names it.
 scaling_levels() {
 	for _lvl in $scaling_counts; do
 		log "scaling: $1 with $_lvl clients"
@@ -104,6 +106,6 @@ scaling_run() {
 	_bps=$(json_median "$work/scale-$_n.all" bytes_per_s)
 	_cpu=$(echo "$_c0 $_c1 $scale_seconds $(clk_tck) $_sidle" |
 		awk '{c = ($2 - $1) / $4 / $3 - $5; printf "%.4f", c < 0 ? 0 : c}')
-	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps$(perf_fields "$_split" "$_c0" "$_c1")}"
+	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",${scale_accel:+\"accel\":\"$scale_accel\",}\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps$(perf_fields "$_split" "$_c0" "$_c1")}"
 }
 

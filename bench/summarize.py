@@ -29,8 +29,20 @@ FIELDS = {
     "vmm": [("first_frame_s", "start to first frame s"),
             ("ready_s", "start to 'testcard ready' s"),
             ("rss_beyond_guest_kb", "RSS beyond guest RAM KiB"),
-            ("rss_kb", "RSS KiB")],
+            ("rss_kb", "RSS KiB"),
+            ("fps", "testcard frames/s"),
+            ("cpu_cores", "process CPU cores"),
+            ("cpu_ms_per_frame", "CPU ms/frame"),
+            ("updates_per_s", "damaged refreshes/s"),
+            ("load1", "load average")],
 }
+# Text columns shown after the keys where a row has them: the accelerator
+# a VM ran on (vireo's from its VMM's log line, QEMU's from its -accel).
+LABELS = {"serve": ("accel",), "scaling": ("accel",), "vmm": ("accel",)}
+# The software CPU's target: the testcard's 30 frames per second on one
+# head in under half a core.
+TARGET_FPS = 30
+TARGET_CORES = 0.5
 # What identifies one row of each table.
 KEYS = {
     "encoder": ("codec", "content"),
@@ -39,6 +51,8 @@ KEYS = {
     "vmm": ("vmm",),
 }
 # Fields where a bigger value is better (ratio text says so).
+# Fields that describe the conditions, not a result: no ratio.
+NO_RATIO = {"load1", "updates_per_s"}
 BETTER_HIGH = {"mpix_per_cpu_s", "fps_per_core", "fps", "compression", "fps_per_client"}
 
 
@@ -76,6 +90,10 @@ def group(recs, kind):
         for extra in ("note", "content", "codec_used", "size"):
             if extra in samples[0] and extra not in row:
                 row[extra] = samples[0][extra]
+        for label in LABELS.get(kind, ()):
+            seen = sorted({str(x[label]) for x in samples if label in x})
+            if seen:
+                row[label] = ",".join(seen)
         out.append(row)
     return out
 
@@ -96,6 +114,8 @@ def add_ratios(rows, kind, base_key, base_values, match_keys):
         if not b or r is b:
             continue
         for field, _ in FIELDS[kind]:
+            if field in NO_RATIO:
+                continue
             if isinstance(r.get(field), (int, float)) and b.get(field):
                 r["ratio_" + field] = round(r[field] / b[field], 3)
 
@@ -114,6 +134,33 @@ def per_added_client(rows):
                 r[out] = round((r[field] - b[field]) / (n - 1), 4)
 
 
+def software_target(rows):
+    """Whether vireo's software CPU met its target, from its vmm row: the
+    testcard at its full frame rate using under half a core.  Where the
+    guest drew fewer frames (a slow or busy machine), the cores 30 frames
+    would take are estimated from the CPU per frame."""
+    r = next((x for x in rows if x.get("vmm") == "vireo-software"), None)
+    if not r or not isinstance(r.get("fps"), (int, float)) or \
+            not isinstance(r.get("cpu_cores"), (int, float)):
+        return None
+    fps, cores = r["fps"], r["cpu_cores"]
+    full = fps >= TARGET_FPS * 0.95
+    need = round(r.get("cpu_ms_per_frame", 0) * TARGET_FPS / 1000, 3)
+    met = full and cores < TARGET_CORES
+    if full:
+        how = f"the testcard drew {fmt(fps)} frames/s using {fmt(cores)} cores"
+    else:
+        how = (f"the testcard drew only {fmt(fps)} frames/s (using {fmt(cores)} cores, "
+               f"{fmt(r.get('cpu_ms_per_frame'))} ms of CPU per frame: about "
+               f"{fmt(need)} cores for {TARGET_FPS} frames/s)")
+    load = f" at load average {fmt(r['load1'])}" if "load1" in r else ""
+    return {"met": met, "fps": fps, "cpu_cores": cores,
+            "cores_for_target_fps": need,
+            "text": (f"Software CPU target ({TARGET_FPS} frames/s on one head in under "
+                     f"{TARGET_CORES} of a core): **{'met' if met else 'not met'}**; "
+                     f"{how}{load}.")}
+
+
 def fmt(v):
     if isinstance(v, float):
         if abs(v) >= 1000:
@@ -125,7 +172,8 @@ def fmt(v):
 
 
 def md_table(rows, kind, ratio_label=None):
-    keys = list(KEYS[kind])
+    keys = list(KEYS[kind]) + [k for k in LABELS.get(kind, ())
+                               if any(k in r for r in rows)]
     fields = [f for f in FIELDS[kind] if any(f[0] in r for r in rows)]
     head = keys + [label for _, label in fields]
     if ratio_label:
@@ -161,7 +209,12 @@ def main():
     add_ratios(result["serve"], "serve", "server", ("vireo", "vireo-module"), ("scenario",))
     add_ratios(result["scaling"], "scaling", "clients", 1, ("server",))
     per_added_client(result["scaling"])
-    add_ratios(result["vmm"], "vmm", "vmm", "vireo", ())
+    vmm_base = next((v for v in ("vireo-kvm", "vireo-software", "vireo")
+                     if any(r.get("vmm") == v for r in result["vmm"])), "vireo")
+    add_ratios(result["vmm"], "vmm", "vmm", vmm_base, ())
+    target = software_target(result["vmm"])
+    if target:
+        result["software_cpu_target"] = target
     result["not_measured"] = [
         {"bench": r["bench"], "name": r.get("name"), "reason": r["not_measured"]}
         for r in recs if "not_measured" in r]
@@ -186,12 +239,14 @@ def main():
         ("serve", "End to end: the same animation served by vireo and its peers",
          "vireo" if any(r.get("server") == "vireo" for r in result["serve"]) else "vireo-module"),
         ("scaling", "Scaling: probe clients on one screen", "1 client"),
-        ("vmm", "VMM start-up and memory", "vireo"),
+        ("vmm", "VMM start-up, memory and running cost", vmm_base),
     ]
     for kind, title, ratio in sections:
         md += [f"## {title}", ""]
         if result[kind]:
             md += md_table(result[kind], kind, ratio) + commands(result[kind])
+            if kind == "vmm" and target:
+                md += ["", target["text"]]
         else:
             md.append("No figures in this run (see \"Not measured\").")
         md.append("")

@@ -11,10 +11,17 @@ host_start
 for g in --no-gfx --gfx; do
 	host_cmd pointer 1 1 >/dev/null # reset: a shape...
 	host_cmd hidepointer >/dev/null # ...then hidden, before the client
+	n=$(grep -c '^connect client' "$TMPD/host.out")
 	probe --sec tls $g --wait-pixel 100,100,ff0000 --sleep 4000 \
 		>"$TMPD/p.json" &
 	pp=$!
-	sleep 2
+	# the shape is set once the client has connected (bounded wait;
+	# a loaded machine takes seconds), then a moment for its activation
+	for _ in $(seq 200); do
+		[ "$(grep -c '^connect client' "$TMPD/host.out")" -gt "$n" ] && break
+		sleep 0.1
+	done
+	sleep 1
 	host_cmd pointer 16 24
 	sleep 0.5
 	host_cmd hidepointer

@@ -9,7 +9,10 @@
  * software), -S (skip all when that accelerator is not available here:
  * /dev/kvm cannot be opened or fails its checks), -P (only probe the
  * accelerator: exit 0 usable, 77 not available here with the reason on
- * stdout, 1 any other failure), -b (bench JSON)
+ * stdout, 1 any other failure), -b (bench: once the testcard is ready,
+ * one JSON line with start-up time, memory, head 0's frames and damaged
+ * refreshes per second and the process's CPU over VIREO_BENCH_SECONDS,
+ * default 5; then the actions)
  *
  * Actions (arguments after ':' separated by ','):
  *   serial:TEXT          wait until COM1 output contains TEXT (\n, \r)
@@ -45,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -744,6 +748,94 @@ rss_kib(uint64_t ram_bytes, long *total, long *guest)
 	fclose(f);
 }
 
+/* Process CPU seconds (user + system, every thread) so far. */
+static double
+bench_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Head 0's frame counter as the guest last completed it, and when it was
+ * read (@t_ns).  A refresh can catch the guest between two counter
+ * blocks, so a value counts only when the reads a refresh before and
+ * after it agree (rising by at most a few frames); -1 if none did. */
+static int64_t
+bench_counter(uint64_t *t_ns)
+{
+	for (int i = 0; i < 20; i++) {
+		int64_t a, b, c;
+
+		a = read_counter(0);
+		run_sleep_ms(20);
+		b = read_counter(0);
+		*t_ns = now_ns();
+		run_sleep_ms(20);
+		c = read_counter(0);
+		if (a >= 0 && a <= b && b <= c && c - a <= 3)
+			return b;
+	}
+	return -1;
+}
+
+/*
+ * The benchmark's figures, taken while the testcard runs (before the
+ * actions, which usually power it off): start-up times, memory half a
+ * second after "ready", then over a fixed window the frames the guest
+ * drew (its own frame counter on head 0: "fps"), the refreshes of head 0
+ * that carried damage (update_complete is only called for those:
+ * "updates_per_s"; a frame drawn across several refreshes counts in each)
+ * and the process's CPU (VMM and vCPU together, in cores).  -1 marks a
+ * figure that could not be taken.
+ */
+static void
+bench_report(uint64_t ram_bytes)
+{
+	const char *env = getenv("VIREO_BENCH_SECONDS");
+	double win = env ? atof(env) : 5, cpu0, cpu1, wall;
+	int64_t g0, g1;
+	uint64_t t0, t1, tg0 = 0, tg1 = 0;
+	int c0, c1;
+	long total, guest;
+
+	if (win <= 0 || win > 600)
+		win = 5;
+	wait_serial(TESTCARD_READY_PREFIX);
+	run_sleep_ms(500);
+	rss_kib(ram_bytes, &total, &guest);
+	g0 = bench_counter(&tg0);
+	pthread_mutex_lock(&run.lock);
+	c0 = run.head[0].completes;
+	pthread_mutex_unlock(&run.lock);
+	cpu0 = bench_cpu_s();
+	t0 = now_ns();
+	run_sleep_ms((int)(win * 1000));
+	pthread_mutex_lock(&run.lock);
+	c1 = run.head[0].completes;
+	pthread_mutex_unlock(&run.lock);
+	cpu1 = bench_cpu_s();
+	t1 = now_ns();
+	g1 = bench_counter(&tg1);
+	wall = (t1 - t0) / 1e9;
+	printf("{\"accel\": \"%s\", "
+	       "\"first_update_ms\": %.1f, \"ready_ms\": %.1f, "
+	       "\"rss_kib\": %ld, \"guest_ram_rss_kib\": %ld, "
+	       "\"rss_beyond_guest_ram_kib\": %ld, \"window_s\": %.3f, "
+	       "\"fps\": %.2f, \"updates_per_s\": %.2f, "
+	       "\"cpu_cores\": %.4f}\n",
+	       vmm_accel_name(vmm_get_accel(run.vm)),
+	       run.t_first_update ? (run.t_first_update - run.t0) / 1e6 : -1.0,
+	       run.t_ready ? (run.t_ready - run.t0) / 1e6 : -1.0, total, guest,
+	       total - guest, wall,
+	       g0 >= 0 && g1 >= g0 ? (g1 - g0) / ((tg1 - tg0) / 1e9) : -1.0,
+	       (c1 - c0) / wall, (cpu1 - cpu0) / wall);
+	fflush(stdout);
+}
+
 /* 0: @accel can run the testcard here; 77: it is not available (no
  * /dev/kvm, no permission, no such device, a failed API check); 1: it
  * failed for another reason, which a test must not skip over. */
@@ -872,24 +964,10 @@ main(int argc, char **argv)
 		printf("1..1\nnot ok 1 - start the VM\n");
 		return 1;
 	}
+	if (bench)
+		bench_report(cfg.ram_bytes);
 	for (int i = optind; i < argc; i++)
 		action(argv[i]);
-	if (bench) {
-		long total, guest;
-
-		wait_serial(TESTCARD_READY_PREFIX);
-		run_sleep_ms(500);
-		rss_kib(cfg.ram_bytes, &total, &guest);
-		printf("{\"accel\": \"%s\", "
-		       "\"first_update_ms\": %.1f, \"ready_ms\": %.1f, "
-		       "\"rss_kib\": %ld, \"guest_ram_rss_kib\": %ld, "
-		       "\"rss_beyond_guest_ram_kib\": %ld}\n",
-		       vmm_accel_name(vmm_get_accel(run.vm)),
-		       run.t_first_update ? (run.t_first_update - run.t0) / 1e6
-					  : -1.0,
-		       run.t_ready ? (run.t_ready - run.t0) / 1e6 : -1.0, total,
-		       guest, total - guest);
-	}
 	printf("1..%d\n", tap_count);
 	fflush(stdout);
 	vmm_destroy(run.vm);

@@ -10,9 +10,15 @@
  *
  *     pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>
  *
- * Digests are compared in constant time.  "<key>/nthash" holds the NT hash
- * (MD4 of the UTF-16LE password) that NLA needs; vireo_auth_nt_hash()
- * returns it.
+ * Digests are compared in constant time.  Salted hashes with fewer than
+ * VIREO_AUTH_PBKDF2_MIN_ITERATIONS are refused with a line on stderr
+ * (vireo-headless puts the helper's stderr into vireo.log).  Every answer
+ * costs at least one PBKDF2 at the default count: an unknown user, a
+ * refused entry or VirtualBox's fast SHA-256 is not answered sooner than
+ * a real check, so timing does not tell which users exist.
+ *
+ * "<key>/nthash" holds the NT hash (MD4 of the UTF-16LE password) that
+ * NLA needs; vireo_auth_nt_hash() returns it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +33,6 @@
 #define SIMPLE_VALUE_MAX      512
 #define SIMPLE_DIGEST_LEN     32
 #define SIMPLE_SALT_MAX	      64
-#define SIMPLE_MIN_ITERATIONS 1000
 /* Refuse absurd counts so a bad entry cannot pin the helper for minutes. */
 #define SIMPLE_MAX_ITERATIONS 10000000UL
 
@@ -106,56 +111,111 @@ simple_check_sha256(const char *stored, const char *password)
 	return CRYPTO_memcmp(want, got, SIMPLE_DIGEST_LEN) == 0;
 }
 
-/* "pbkdf2-sha256$iter$salt$hash" */
+/* @user for a log line: control bytes become '?', so a name cannot
+ * forge a line. */
+static void
+simple_printable(const char *user, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; user[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)user[i] < 0x20 || user[i] == 0x7f
+			     ? '?'
+			     : user[i];
+	out[i] = '\0';
+}
+
+static void
+simple_refuse(const struct vireo_auth_request *req, const char *why)
+{
+	char user[128];
+
+	simple_printable(simple_bare_user(req->user), user, sizeof(user));
+	fprintf(stderr, "vireo-auth-simple: user '%s' refused: %s\n", user,
+		why);
+}
+
+/* "pbkdf2-sha256$iter$salt$hash".  @return 1 match, 0 no match, -1 a
+ * refused entry (nothing computed). */
 static int
-simple_check_pbkdf2(const char *stored, const char *password)
+simple_check_pbkdf2(const struct vireo_auth_request *req, const char *stored)
 {
 	uint8_t salt[SIMPLE_SALT_MAX], want[SIMPLE_DIGEST_LEN];
 	uint8_t got[SIMPLE_DIGEST_LEN];
 	const char *p = stored + strlen("pbkdf2-sha256$");
 	const char *salt_hex, *hash_hex;
 	unsigned long iter;
-	char *end;
+	char *end, why[160];
 	int salt_len;
 
 	errno = 0;
 	iter = strtoul(p, &end, 10);
-	if (errno || end == p || *end != '$' || iter < SIMPLE_MIN_ITERATIONS ||
-	    iter > SIMPLE_MAX_ITERATIONS)
-		return 0;
+	if (errno || end == p || *end != '$' || iter > SIMPLE_MAX_ITERATIONS) {
+		simple_refuse(req, "malformed pbkdf2-sha256 iteration count");
+		return -1;
+	}
+	if (iter < VIREO_AUTH_PBKDF2_MIN_ITERATIONS) {
+		snprintf(why, sizeof(why),
+			 "its hash has %lu PBKDF2 iterations, fewer than the "
+			 "floor of %u; set the password again",
+			 iter, VIREO_AUTH_PBKDF2_MIN_ITERATIONS);
+		simple_refuse(req, why);
+		return -1;
+	}
 	salt_hex = end + 1;
 	hash_hex = strchr(salt_hex, '$');
-	if (!hash_hex)
-		return 0;
-	salt_len = simple_unhex(salt_hex, (size_t)(hash_hex - salt_hex), salt,
-				sizeof(salt));
-	hash_hex++;
-	if (salt_len <= 0 || simple_unhex(hash_hex, strlen(hash_hex), want,
-					  sizeof(want)) != SIMPLE_DIGEST_LEN)
-		return 0;
-	if (!PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, salt_len,
-			       (int)iter, EVP_sha256(), SIMPLE_DIGEST_LEN, got))
-		return 0;
+	salt_len = hash_hex
+		       ? simple_unhex(salt_hex, (size_t)(hash_hex - salt_hex),
+				      salt, sizeof(salt))
+		       : -EINVAL;
+	if (salt_len <= 0 ||
+	    simple_unhex(hash_hex + 1, strlen(hash_hex + 1), want,
+			 sizeof(want)) != SIMPLE_DIGEST_LEN) {
+		simple_refuse(req, "malformed pbkdf2-sha256 salt or hash");
+		return -1;
+	}
+	if (!PKCS5_PBKDF2_HMAC(req->password, (int)strlen(req->password), salt,
+			       salt_len, (int)iter, EVP_sha256(),
+			       SIMPLE_DIGEST_LEN, got))
+		return -1;
 	return CRYPTO_memcmp(want, got, SIMPLE_DIGEST_LEN) == 0;
+}
+
+/* The cost of a check at the default count, for answers that would
+ * otherwise come sooner than a real check's. */
+static void
+simple_equal_work(const char *password)
+{
+	static const uint8_t salt[16];
+	uint8_t out[SIMPLE_DIGEST_LEN];
+
+	PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt),
+			  (int)VIREO_AUTH_PBKDF2_DEFAULT_ITERATIONS,
+			  EVP_sha256(), sizeof(out), out);
+	OPENSSL_cleanse(out, sizeof(out));
 }
 
 int
 vireo_auth_entry(const struct vireo_auth_request *req)
 {
 	char stored[SIMPLE_VALUE_MAX];
-	int ok;
+	int ok = -1;
 
 	if (!req || req->version != VIREO_AUTH_ABI_VERSION || !req->logon ||
 	    !req->password)
 		return VIREO_AUTH_DENIED;
 	if (simple_lookup(req, "", stored, sizeof(stored)) < 0)
-		return VIREO_AUTH_DENIED;
-	if (strncmp(stored, "pbkdf2-sha256$", 14) == 0)
-		ok = simple_check_pbkdf2(stored, req->password);
+		ok = -1;
+	else if (strncmp(stored, "pbkdf2-sha256$", 14) == 0)
+		ok = simple_check_pbkdf2(req, stored);
 	else
-		ok = simple_check_sha256(stored, req->password);
+		ok = simple_check_sha256(stored, req->password) ? 1 : -1;
+	/* -1: nothing slow was computed; a denied SHA-256 entry also costs
+	 * the same as an unknown user */
+	if (ok < 0)
+		simple_equal_work(req->password);
 	OPENSSL_cleanse(stored, sizeof(stored));
-	return ok ? VIREO_AUTH_GRANTED : VIREO_AUTH_DENIED;
+	return ok > 0 ? VIREO_AUTH_GRANTED : VIREO_AUTH_DENIED;
 }
 
 int

@@ -20,6 +20,16 @@ extern "C" {
 #define VIREO_AUTH_ENTRY_SYMBOL	  "vireo_auth_entry"
 #define VIREO_AUTH_NT_HASH_SYMBOL "vireo_auth_nt_hash"
 
+/*
+ * The simple library's salted hashes ("pbkdf2-sha256$<iterations>$...",
+ * vireo-auth(3)): fewer iterations than the floor are refused when a hash
+ * is made and when one is checked; the default is what vireo-manage
+ * writes, and the work done for an unknown user, so that the answer's
+ * timing does not tell which users exist.
+ */
+#define VIREO_AUTH_PBKDF2_MIN_ITERATIONS     100000u
+#define VIREO_AUTH_PBKDF2_DEFAULT_ITERATIONS 100000u
+
 enum vireo_auth_result {
 	VIREO_AUTH_DENIED = 0,
 	VIREO_AUTH_GRANTED = 1,

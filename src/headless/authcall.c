@@ -47,8 +47,8 @@ authcall_spawn(const char *authd, int sock)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dfl;
+	int rc, logfd = log_file_fd();
 	pid_t pid;
-	int rc;
 
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -57,6 +57,9 @@ authcall_spawn(const char *authd, int sock)
 	posix_spawnattr_init(&attr);
 	/* adddup2 onto the same fd clears close-on-exec (glibc >= 2.29) */
 	posix_spawn_file_actions_adddup2(&fa, sock, 3);
+	/* what the helper or its library says goes into vireo.log */
+	if (logfd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, logfd, STDERR_FILENO);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |

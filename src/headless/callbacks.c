@@ -47,16 +47,24 @@ static void
 cb_client_connect(void *ctx, uint32_t client_id)
 {
 	struct headless *hl = ((struct headless_server *)ctx)->hl;
+	char user[HEADLESS_STR] = "", address[HEADLESS_STR] = "";
 	struct headless_client *c;
+	bool granted;
 
+	/* copies taken under the lock: the slot may be reused once it is
+	 * released */
 	pthread_mutex_lock(&hl->lock);
 	c = cb_find(hl, client_id);
-	if (c && c->granted)
+	granted = c && c->granted;
+	if (granted) {
 		c->connected = true;
+		memcpy(user, c->user, sizeof(user));
+		memcpy(address, c->address, sizeof(address));
+	}
 	pthread_mutex_unlock(&hl->lock);
-	if (c && c->granted)
-		log_info("client %u (%s@%s) connected", client_id, c->user,
-			 c->address);
+	if (granted)
+		log_info("client %u (%s@%s) connected", client_id, user,
+			 address);
 	else
 		log_warn("client %u reported connected without a granted "
 			 "logon; ignored",
@@ -185,9 +193,18 @@ cb_listening(void *ctx, uint32_t port)
 static void
 cb_log(void *ctx, int level, const char *msg)
 {
+	struct headless_server *s = ctx;
+
 	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_INFO;
-	log_msg((enum log_level)level, "vrde-module", "%s", msg ? msg : "");
+	msg = msg ? msg : "";
+	log_msg((enum log_level)level, "vrde-module", "%s", msg);
+	if (level != LOG_LEVEL_ERR || !s)
+		return;
+	pthread_mutex_lock(&s->port_lock);
+	if (!s->first_err[0])
+		snprintf(s->first_err, sizeof(s->first_err), "%s", msg);
+	pthread_mutex_unlock(&s->port_lock);
 }
 
 const struct vrde_host_callbacks headless_callbacks = {

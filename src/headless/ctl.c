@@ -2,10 +2,15 @@
  * ctl.c - the per-VM control socket (conventions.md, "Control socket"):
  * vireo-manage controlvm/showvminfo talk to a running VM through it.
  *
- * One thread accepts connections one at a time; each carries one request
- * line (TAB-separated fields, at most 4096 bytes) and gets zero or more
- * data lines and a final "ok" or "error <message>".  The socket is mode
- * 0600 in the machine folder and removed when the VM stops.
+ * One thread serves up to CTL_MAX_CONNS connections at once: it reads
+ * their request lines side by side, so a client that sends slowly or not
+ * at all holds only its own slot, and only for CTL_DEADLINE_MS from
+ * accept.  Each connection carries one request line (TAB-separated
+ * fields, at most 4096 bytes); requests are carried out one at a time in
+ * this thread and get zero or more data lines and a final "ok" or "error
+ * <message>".  Replies are written without blocking: a client that does
+ * not read loses what does not fit into the socket's buffer.  The socket
+ * is mode 0600 in the machine folder and removed when the VM stops.
  */
 #define LOG_TAG "ctl"
 #include "config.h"
@@ -25,9 +30,20 @@
 #include "headless.h"
 #include "log.h"
 
-#define CTL_LINE_MAX	 4096
-#define CTL_MAX_FIELDS	 64
-#define CTL_READ_WAIT_MS 5000
+#define CTL_LINE_MAX	    4096
+#define CTL_MAX_FIELDS	    64
+#define CTL_MAX_CONNS	    16
+#define CTL_DEADLINE_MS	    5000
+/* how long accepting stops when the process is out of descriptors */
+#define CTL_ACCEPT_PAUSE_MS 100
+
+/* A connection whose request line is still arriving. */
+struct ctl_conn {
+	int fd; /* -1: free slot */
+	size_t len;
+	long deadline; /* headless_now_ms() */
+	char line[CTL_LINE_MAX + 1];
+};
 
 static int ctl_listen_fd = -1;
 static int ctl_wake_fd = -1;
@@ -59,6 +75,7 @@ ctl_vrde_on(struct headless *hl, int fd)
 		return 0;
 	rc = vrdehost_start(hl, err, sizeof(err));
 	if (rc < 0) {
+		log_err("%s", err);
 		dprintf(fd, "error %s\n", err);
 		return rc;
 	}
@@ -251,48 +268,12 @@ ctl_dispatch(struct headless *hl, int fd, char **f, int n)
 
 /* ---- connections ---------------------------------------------------- */
 
-/* Read one line.  @return its length without '\n', or -errno. */
-static int
-ctl_read_line(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	while (n < size - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-
-		if (poll(&p, 1, CTL_READ_WAIT_MS) <= 0)
-			return -ETIMEDOUT;
-		r = read(fd, buf + n, size - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -EPIPE;
-		n += (size_t)r;
-		buf[n] = '\0';
-		char *nl = memchr(buf, '\n', n);
-		if (nl) {
-			*nl = '\0';
-			return (int)(nl - buf);
-		}
-	}
-	return -EMSGSIZE;
-}
-
 static void
-ctl_serve(struct headless *hl, int fd)
+ctl_serve(struct headless *hl, int fd, char *line)
 {
-	char line[CTL_LINE_MAX + 1];
 	char *f[CTL_MAX_FIELDS];
 	int n = 0;
-	int len = ctl_read_line(fd, line, sizeof(line));
 
-	if (len < 0) {
-		dprintf(fd, "error %s\n",
-			len == -EMSGSIZE ? "request longer than 4096 bytes"
-					 : "no request line");
-		return;
-	}
 	for (char *save = NULL, *t = strtok_r(line, "\t", &save);
 	     t && n < CTL_MAX_FIELDS; t = strtok_r(NULL, "\t", &save))
 		f[n++] = t;
@@ -304,29 +285,155 @@ ctl_serve(struct headless *hl, int fd)
 	ctl_dispatch(hl, fd, f, n);
 }
 
+static void
+ctl_close(struct ctl_conn *c, const char *error)
+{
+	if (error)
+		dprintf(c->fd, "error %s\n", error);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Read what @c has sent; serve it once the line is complete. */
+static void
+ctl_conn_read(struct headless *hl, struct ctl_conn *c)
+{
+	ssize_t r = read(c->fd, c->line + c->len, CTL_LINE_MAX - c->len);
+	char *nl;
+
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		ctl_close(c, r < 0 ? NULL : "no request line");
+		return;
+	}
+	c->len += (size_t)r;
+	c->line[c->len] = '\0';
+	nl = memchr(c->line, '\n', c->len);
+	if (nl) {
+		*nl = '\0';
+		ctl_serve(hl, c->fd, c->line);
+		ctl_close(c, NULL);
+	} else if (c->len == CTL_LINE_MAX) {
+		ctl_close(c, "request longer than 4096 bytes");
+	}
+}
+
+/* @return 0, or -errno when accept failed for want of resources. */
+static int
+ctl_accept(struct ctl_conn *conns)
+{
+	int fd =
+	    accept4(ctl_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			       errno == ENOMEM
+			   ? -errno
+			   : 0;
+	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+		if (conns[i].fd < 0) {
+			conns[i].fd = fd;
+			conns[i].len = 0;
+			conns[i].deadline = headless_now_ms() + CTL_DEADLINE_MS;
+			return 0;
+		}
+	}
+	log_warn("control socket: %d requests pending; one refused",
+		 CTL_MAX_CONNS);
+	dprintf(fd, "error too many pending requests\n");
+	close(fd);
+	return 0;
+}
+
+/* The poll timeout until the next deadline (0: one has passed), or -1. */
+static int
+ctl_wait(const struct ctl_conn *conns)
+{
+	long now = headless_now_ms(), wait = -1;
+
+	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+		if (conns[i].fd < 0)
+			continue;
+		if (conns[i].deadline <= now)
+			return 0;
+		if (wait < 0 || conns[i].deadline - now < wait)
+			wait = conns[i].deadline - now;
+	}
+	return (int)wait;
+}
+
+/* Close connections past their deadline.  Called after their input was
+ * read, so a line that arrived while a long request ran still counts. */
+static void
+ctl_expire(struct ctl_conn *conns)
+{
+	long now = headless_now_ms();
+
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].fd >= 0 && conns[i].deadline <= now)
+			ctl_close(&conns[i], "no request line within 5 s");
+}
+
 static void *
 ctl_main(void *arg)
 {
 	struct headless *hl = arg;
+	struct ctl_conn *conns = calloc(CTL_MAX_CONNS, sizeof(*conns));
+	struct pollfd p[CTL_MAX_CONNS + 2];
+	int slot[CTL_MAX_CONNS + 2];
+	long resume_accept = 0;
 
+	if (!conns) {
+		log_err("control socket: out of memory; not serving");
+		return NULL;
+	}
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		conns[i].fd = -1;
 	for (;;) {
-		struct pollfd p[2] = {{.fd = ctl_listen_fd, .events = POLLIN},
-				      {.fd = ctl_wake_fd, .events = POLLIN}};
-		int c;
+		int n = 2, rc, wait = ctl_wait(conns);
+		bool paused = headless_now_ms() < resume_accept;
 
-		if (poll(p, 2, -1) < 0) {
+		/* out of descriptors: a listener that stays readable would
+		 * spin this thread, so stop accepting for a moment */
+		if (paused && (wait < 0 || wait > CTL_ACCEPT_PAUSE_MS))
+			wait = CTL_ACCEPT_PAUSE_MS;
+		p[0] = (struct pollfd){.fd = paused ? -1 : ctl_listen_fd,
+				       .events = POLLIN};
+		p[1] = (struct pollfd){.fd = ctl_wake_fd, .events = POLLIN};
+		for (int i = 0; i < CTL_MAX_CONNS; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			slot[n] = i;
+			p[n++] = (struct pollfd){.fd = conns[i].fd,
+						 .events = POLLIN};
+		}
+		if (poll(p, (nfds_t)n, wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (p[1].revents)
 			break;
-		c = accept4(ctl_listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
-			continue;
-		ctl_serve(hl, c);
-		close(c);
+		for (int k = 2; k < n; k++)
+			if (p[k].revents)
+				ctl_conn_read(hl, &conns[slot[k]]);
+		rc = p[0].revents & POLLIN ? ctl_accept(conns) : 0;
+		if (rc < 0) {
+			if (!resume_accept)
+				log_warn("control socket: cannot accept: %s; "
+					 "pausing",
+					 strerror(-rc));
+			resume_accept = headless_now_ms() + CTL_ACCEPT_PAUSE_MS;
+		} else if (!paused) {
+			resume_accept = 0;
+		}
+		ctl_expire(conns);
 	}
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	free(conns);
 	return NULL;
 }
 

@@ -82,6 +82,9 @@ struct headless_server {
 	pthread_cond_t port_cond;
 	bool port_known;
 	uint32_t port; /* 0: failed to listen */
+	/* the module's first error line, under port_lock: the reason a
+	 * failed start reports on stderr */
+	char first_err[512];
 };
 
 struct headless {
@@ -122,8 +125,10 @@ struct headless {
 };
 
 /* machine.c */
+/** @err gets "FILE[:LINE]: what is wrong" on failure. */
 int machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
-		       char *serial_log, size_t size);
+		       char *serial_log, size_t size, char *err,
+		       size_t errsize);
 /** Property @name for the module (settings, then this run's overrides,
  * Host/ names, Client/ fallbacks).  @return length, -ENOENT, -ENOSPC. */
 int machine_get_property(struct headless *hl, const char *name, char *buf,

@@ -43,6 +43,18 @@ machine_kernel(struct headless *hl, enum vmm_boot_kind boot)
 	return PKGLIBDIR "/testcard.elf";
 }
 
+/* "FILE:LINE: " of ExtraData @key (line left out when unknown). */
+static void
+machine_where(struct headless *hl, const char *key, char *buf, size_t size)
+{
+	long line = settings_machine_extradata_line(hl->m, key);
+
+	if (line > 0)
+		snprintf(buf, size, "%s:%ld", hl->m->path, line);
+	else
+		snprintf(buf, size, "%s", hl->m->path);
+}
+
 /* --accel wins; else HardwareVirtEx on asks for KVM, falling back to the
  * software CPU when /dev/kvm is not usable, and off asks for the
  * software CPU. */
@@ -57,38 +69,44 @@ machine_accel(struct headless *hl)
 
 int
 machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
-		   char *serial_log, size_t size)
+		   char *serial_log, size_t size, char *err, size_t errsize)
 {
 	const struct settings_machine *m = hl->m;
 	const char *src =
 	    settings_machine_get_extradata(m, "vireo/Boot/Source");
 	const char *cmdline;
+	char where[4200];
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->cpus = m->cpus ? m->cpus : 1;
 	cfg->ram_bytes = (uint64_t)(m->ram_mb ? m->ram_mb : 128) << 20;
 	cfg->heads = m->monitor_count ? m->monitor_count : 1;
 	if (cfg->heads > VMM_MAX_HEADS) {
-		log_err("monitorCount %u is more than the %d heads vireo has",
-			cfg->heads, VMM_MAX_HEADS);
+		snprintf(err, errsize,
+			 "%s: monitorCount %u is more than the %d screens "
+			 "vireo has",
+			 m->path, cfg->heads, VMM_MAX_HEADS);
 		return -EINVAL;
 	}
 	cfg->vram_bytes = (uint64_t)(m->vram_mb ? m->vram_mb : 8) << 20;
+	machine_where(hl, "vireo/Boot/Source", where, sizeof(where));
 	if (!src || !src[0] || strcasecmp(src, "testcard") == 0) {
 		cfg->boot = VMM_BOOT_TESTCARD;
 	} else if (strcasecmp(src, "linux") == 0) {
 		cfg->boot = VMM_BOOT_LINUX;
 	} else {
-		log_err(
-		    "ExtraData vireo/Boot/Source is '%s'; expected testcard "
-		    "or linux",
-		    src);
+		snprintf(err, errsize,
+			 "%s: ExtraData vireo/Boot/Source is '%s'; expected "
+			 "testcard or linux",
+			 where, src);
 		return -EINVAL;
 	}
 	cfg->kernel = machine_kernel(hl, cfg->boot);
 	if (!cfg->kernel) {
-		log_err("vireo/Boot/Source is linux but vireo/Boot/Kernel is "
-			"not set");
+		snprintf(err, errsize,
+			 "%s: ExtraData vireo/Boot/Source is linux but "
+			 "vireo/Boot/Kernel is not set",
+			 where);
 		return -EINVAL;
 	}
 	cfg->initrd = settings_machine_get_extradata(m, "vireo/Boot/Initrd");
@@ -98,8 +116,11 @@ machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 		    : (cfg->boot == VMM_BOOT_LINUX ? MACHINE_DEFAULT_CMDLINE
 						   : NULL);
 	if (snprintf(serial_log, size, "%s/Logs/serial.log", m->folder) >=
-	    (int)size)
+	    (int)size) {
+		snprintf(err, errsize, "%s: machine folder name too long",
+			 m->path);
 		return -ENAMETOOLONG;
+	}
 	cfg->serial_log = serial_log;
 	cfg->start_paused = hl->opts.start_paused;
 	cfg->accel = machine_accel(hl);

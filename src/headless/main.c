@@ -272,11 +272,9 @@ headless_create_vm(struct headless *hl)
 	const char *by;
 	int rc;
 
-	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial)) < 0)
-		return headless_fail(HEADLESS_EXIT_SETTINGS,
-				     "VM '%s': unusable settings (see %s/Logs/"
-				     "vireo.log)",
-				     hl->m->name, hl->m->folder);
+	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial), err,
+			       sizeof(err)) < 0)
+		return headless_fail(HEADLESS_EXIT_SETTINGS, "%s", err);
 	hl->heads = cfg.heads;
 	if (hl->opts.accel_given)
 		by = "--accel";

@@ -174,6 +174,19 @@ vrdehost_check_ep(const struct vrde_entry_points *ep, char *errbuf, size_t size)
 	return 0;
 }
 
+/* "@what: <why>", why being the module's first error line, else
+ * @otherwise, else strerror(-@rc). */
+static void
+vrdehost_reason(struct headless_server *s, int rc, const char *what,
+		const char *otherwise, char *errbuf, size_t size)
+{
+	pthread_mutex_lock(&s->port_lock);
+	snprintf(errbuf, size, "%s: %s", what,
+		 s->first_err[0] ? s->first_err
+				 : (otherwise ? otherwise : strerror(-rc)));
+	pthread_mutex_unlock(&s->port_lock);
+}
+
 static int
 vrdehost_load(struct headless_server *s, const char *name, char *errbuf,
 	      size_t size)
@@ -200,8 +213,12 @@ vrdehost_load(struct headless_server *s, const char *name, char *errbuf,
 	}
 	rc = create(&headless_callbacks, s, &s->ep, &s->srv);
 	if (rc < 0) {
-		snprintf(errbuf, size, "VRDE module '%s' refused to start: %s",
-			 name, strerror(-rc));
+		char what[300];
+
+		/* the module's own error line names the bad property */
+		snprintf(what, sizeof(what),
+			 "VRDE module '%s' refused to start", name);
+		vrdehost_reason(s, rc, what, NULL, errbuf, size);
 		s->ep = NULL;
 		return rc;
 	}
@@ -272,7 +289,6 @@ vrdehost_start(struct headless *hl, char *errbuf, size_t size)
 	hl->disable_input = machine_feature_disabled(hl, "Client/DisableInput");
 	rc = vrdehost_load(s, name, errbuf, size);
 	if (rc < 0) {
-		log_err("%s", errbuf);
 		vrdehost_free(s);
 		return rc;
 	}
@@ -281,25 +297,26 @@ vrdehost_start(struct headless *hl, char *errbuf, size_t size)
 	 * VM runs, so a busy port stops us early.  Screens follow only after
 	 * the VM started (vrdehost_enable). */
 	rc = s->ep->enable_connections(s->srv, true);
-	if (rc < 0) {
-		snprintf(errbuf, size,
-			 "VRDE module '%s' refused to enable "
-			 "connections: %s",
-			 name, strerror(-rc));
-		log_err("%s", errbuf);
-		vrdehost_free(s);
-		return rc;
-	}
-	port = vrdehost_wait_port(s);
+	port = rc < 0 ? 0 : vrdehost_wait_port(s);
 	pthread_mutex_lock(&hl->lock);
 	hl->vrde_port = (int32_t)port;
 	pthread_mutex_unlock(&hl->lock);
 	if (!port) {
-		snprintf(errbuf, size, "VRDE server failed to start.");
-		log_err("VRDE module '%s' could not listen on %s", name,
-			"the configured ports");
+		char late[128];
+
+		/* listening(0) reported, or nothing at all in time */
+		pthread_mutex_lock(&s->port_lock);
+		if (rc == 0)
+			rc = s->port_known ? -EADDRINUSE : -ETIMEDOUT;
+		pthread_mutex_unlock(&s->port_lock);
+		snprintf(late, sizeof(late),
+			 "the module reported no listening port within %d s",
+			 VRDEHOST_LISTEN_WAIT_S);
+		/* the module's line says which port and address, and why */
+		vrdehost_reason(s, rc, "VRDE server failed to start",
+				rc == -ETIMEDOUT ? late : NULL, errbuf, size);
 		vrdehost_free(s);
-		return -EADDRINUSE;
+		return rc;
 	}
 	printf("VRDE server is listening on port %u.\n", port);
 	fflush(stdout);

@@ -328,15 +328,23 @@ startvm_child(const char *exe, const struct settings_machine *m)
 	int fd;
 
 	setsid();
+	/* the logs name users and client addresses: the owner's alone, as
+	 * vireo-headless creates them */
 	snprintf(logs, sizeof(logs), "%s/Logs", m->folder);
-	mkdir(logs, 0755);
+	if (mkdir(logs, 0700) < 0 && errno != EEXIST)
+		fprintf(stderr, "vireo-manage: cannot create %s: %s\n", logs,
+			strerror(errno));
 	snprintf(out, sizeof(out), "%s/vireo-headless.out", logs);
-	fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
+	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0 && fchmod(fd, 0600) == 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
-		close(fd);
+	} else {
+		fprintf(stderr, "vireo-manage: cannot write %s: %s\n", out,
+			strerror(errno));
 	}
+	if (fd >= 0)
+		close(fd);
 	fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0) {
 		dup2(fd, 0);

@@ -4,12 +4,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include <openssl/crypto.h>
+
+#include "auth/vireo-auth.h"
 #include "manage.h"
-
-#define PBKDF2_ITERATIONS 100000
 
 static int
 internal_passwordhash(int argc, char **argv)
@@ -47,8 +50,8 @@ internal_passwordhash(int argc, char **argv)
 	else if (!strcmp(alg, "sha256"))
 		rc = settings_password_hash_sha256(pw, out, sizeof(out));
 	else if (!strcmp(alg, "pbkdf2"))
-		rc = settings_password_hash_pbkdf2(pw, PBKDF2_ITERATIONS, out,
-						   sizeof(out));
+		rc = settings_password_hash_pbkdf2(
+		    pw, VIREO_AUTH_PBKDF2_DEFAULT_ITERATIONS, out, sizeof(out));
 	else
 		return manage_syntax("unknown algorithm '%s' (sha256|pbkdf2)",
 				     alg);
@@ -60,41 +63,151 @@ internal_passwordhash(int argc, char **argv)
 	return MANAGE_OK;
 }
 
-/* ExtraData VBoxAuthSimple/users/<user> (salted) and .../nthash. */
+#define INTERNAL_PASSWORD_MAX 1024
+
+/* VBoxManage's --passwordfile: the first line of FILE, or of stdin for
+ * "-".  @return 0, or -1 after printing why. */
+static int
+internal_read_password(const char *file, char *pw, size_t size)
+{
+	const char *name = strcmp(file, "-") ? file : "stdin";
+	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	bool whole;
+
+	if (!f) {
+		manage_error("cannot open the password file %s: %s", file,
+			     strerror(errno));
+		return -1;
+	}
+	pw[0] = '\0';
+	/* one line: a terminal gives it without an end of file */
+	if (!fgets(pw, (int)size, f))
+		pw[0] = '\0';
+	whole = strchr(pw, '\n') || feof(f);
+	if (f != stdin)
+		fclose(f);
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (!whole) {
+		manage_error("the password in %s is longer than %d bytes", name,
+			     (int)size - 2);
+		return -1;
+	}
+	if (!pw[0]) {
+		manage_error("%s holds no password", name);
+		return -1;
+	}
+	return 0;
+}
+
+struct internal_cred {
+	char key[512], nkey[520];
+	char hash[256], nt[64];
+	bool nla;
+};
+
+/* The salted hash, and the NT hash only when NLA is asked for: an NT hash
+ * is password-equivalent for NLA, so the salt would protect nothing. */
+static int
+internal_cred_hash(struct internal_cred *c, const char *user, const char *pw)
+{
+	snprintf(c->key, sizeof(c->key), "VBoxAuthSimple/users/%s", user);
+	snprintf(c->nkey, sizeof(c->nkey), "%s/nthash", c->key);
+	if (settings_password_hash_pbkdf2(pw,
+					  VIREO_AUTH_PBKDF2_DEFAULT_ITERATIONS,
+					  c->hash, sizeof(c->hash)) ||
+	    (c->nla && settings_password_nt_hash(pw, c->nt, sizeof(c->nt)))) {
+		manage_error("cannot hash the password");
+		return -1;
+	}
+	return 0;
+}
+
+/* Without --nla an old NT hash is deleted: it would still let the old
+ * password in over NLA. */
+static int
+internal_cred_store_vm(const char *vm, struct internal_cred *c)
+{
+	struct settings_machine *m = NULL;
+	const char *method;
+	int rc;
+
+	if (manage_open_vm(vm, true, &m))
+		return MANAGE_FAIL;
+	rc = settings_machine_set_extradata(m, c->key, c->hash) ||
+	     settings_machine_set_extradata(m, c->nkey, c->nla ? c->nt : NULL);
+	rc = rc ? MANAGE_FAIL : manage_save_vm(m);
+	method = settings_vrde_get_property(m, "Security/Method");
+	if (rc == MANAGE_OK && !c->nla && method && !strcasecmp(method, "NLA"))
+		fprintf(stderr,
+			"vireo-manage: warning: Security/Method of '%s' is NLA "
+			"and no NT hash was stored (--nla): this user cannot "
+			"log on\n",
+			m->name);
+	settings_machine_free(m);
+	return rc;
+}
+
+static int
+internal_cred_store_global(struct internal_cred *c)
+{
+	struct settings_registry *r = NULL;
+	int rc;
+
+	if (manage_open_registry(true, &r))
+		return MANAGE_FAIL;
+	rc = settings_registry_set_extradata(r, c->key, c->hash) ||
+	     settings_registry_set_extradata(r, c->nkey, c->nla ? c->nt : NULL);
+	rc = rc ? MANAGE_FAIL : manage_save_registry(r);
+	settings_registry_free(r);
+	return rc;
+}
+
+/* ExtraData VBoxAuthSimple/users/<user> (salted) and, with --nla,
+ * .../nthash.  The password comes from argv (visible to other local users
+ * in /proc/PID/cmdline while we run) or, better, from --passwordfile. */
 static int
 internal_setcredentials(int argc, char **argv)
 {
-	char key[512], nkey[520], hash[256], nt[64];
-	struct settings_registry *r = NULL;
-	struct settings_machine *m = NULL;
-	int rc;
+	static const struct manage_opt opts[] = {
+	    {1, "--passwordfile", NULL, true},
+	    {2, "--nla", NULL, false},
+	    {0},
+	};
+	char pwbuf[INTERNAL_PASSWORD_MAX + 2];
+	const char *pos[3], *file = NULL, *pw = NULL;
+	struct internal_cred c = {0};
+	struct manage_scan s;
+	int id, npos = 0, rc;
 
-	if (argc != 3 || !*argv[1] || strchr(argv[1], '/'))
-		return manage_syntax("usage: internalcommands setcredentials "
-				     "<vm>|global <user> <password>");
-	snprintf(key, sizeof(key), "VBoxAuthSimple/users/%s", argv[1]);
-	snprintf(nkey, sizeof(nkey), "%s/nthash", key);
-	if (settings_password_hash_pbkdf2(argv[2], PBKDF2_ITERATIONS, hash,
-					  sizeof(hash)) ||
-	    settings_password_nt_hash(argv[2], nt, sizeof(nt))) {
-		manage_error("cannot hash the password");
-		return MANAGE_FAIL;
+	manage_scan_init(&s, argc, argv);
+	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
+		if (id == MANAGE_BAD)
+			return MANAGE_SYNTAX;
+		if (id == MANAGE_POSITIONAL && npos == 3)
+			return manage_syntax("unexpected argument: %s", s.arg);
+		if (id == MANAGE_POSITIONAL)
+			pos[npos++] = s.arg;
+		else if (id == 1)
+			file = s.arg;
+		else
+			c.nla = true;
 	}
-	if (!strcmp(argv[0], "global")) {
-		if (manage_open_registry(true, &r))
-			return MANAGE_FAIL;
-		rc = settings_registry_set_extradata(r, key, hash) ||
-		     settings_registry_set_extradata(r, nkey, nt);
-		rc = rc ? MANAGE_FAIL : manage_save_registry(r);
-		settings_registry_free(r);
-		return rc;
-	}
-	if (manage_open_vm(argv[0], true, &m))
+	if (npos < 2 || npos != 2 + !file || !*pos[1] || strchr(pos[1], '/'))
+		return manage_syntax(
+		    "usage: internalcommands setcredentials <vm>|global <user> "
+		    "<password>|--passwordfile <file>|- [--nla]");
+	if (file && internal_read_password(file, pwbuf, sizeof(pwbuf)))
 		return MANAGE_FAIL;
-	rc = settings_machine_set_extradata(m, key, hash) ||
-	     settings_machine_set_extradata(m, nkey, nt);
-	rc = rc ? MANAGE_FAIL : manage_save_vm(m);
-	settings_machine_free(m);
+	pw = file ? pwbuf : pos[2];
+	rc = internal_cred_hash(&c, pos[1], pw);
+	OPENSSL_cleanse(pwbuf, sizeof(pwbuf));
+	if (rc)
+		rc = MANAGE_FAIL;
+	else if (!strcmp(pos[0], "global"))
+		rc = internal_cred_store_global(&c);
+	else
+		rc = internal_cred_store_vm(pos[0], &c);
+	OPENSSL_cleanse(&c, sizeof(c));
 	return rc;
 }
 

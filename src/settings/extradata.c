@@ -70,6 +70,14 @@ extradata_find(xmlNodePtr ed, const char *key)
 	return NULL;
 }
 
+long
+extradata_line(xmlNodePtr owner, const char *key)
+{
+	xmlNodePtr it = extradata_find(sx_child(owner, "ExtraData"), key);
+
+	return it ? xmlGetLineNo(it) : 0;
+}
+
 static bool
 extradata_is_empty(xmlNodePtr ed)
 {

@@ -430,6 +430,13 @@ settings_machine_get_extradata(const struct settings_machine *m,
 	return NULL;
 }
 
+long
+settings_machine_extradata_line(const struct settings_machine *m,
+				const char *key)
+{
+	return extradata_line(machine_priv(m)->machine, key);
+}
+
 size_t
 settings_machine_extradata(const struct settings_machine *m,
 			   const struct settings_property **items)

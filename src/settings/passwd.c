@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "auth/vireo-auth.h"
 #include "settings-priv.h"
 
 static void
@@ -52,7 +53,8 @@ settings_password_hash_pbkdf2(const char *pw, unsigned iterations, char *out,
 	char salt_hex[33], hash_hex[65];
 	int n;
 
-	if (iterations < 1000)
+	/* the floor the simple auth library enforces when it checks */
+	if (iterations < VIREO_AUTH_PBKDF2_MIN_ITERATIONS)
 		return -EINVAL;
 	settings_random_bytes(salt, sizeof(salt));
 	if (!PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, sizeof(salt),

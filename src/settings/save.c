@@ -11,6 +11,11 @@
  * file itself, not on its directory: vireo-headless holds the machine
  * folder's flock for as long as the VM runs.
  *
+ * Modes: a new file is 0600; a rewrite keeps the file's mode, except that
+ * a file holding credentials (ExtraData "VBoxAuthSimple/users/...") loses
+ * every group and other bit, and so does its -prev copy when either the
+ * old or the new contents hold them: old hashes stay secret too.
+ *
  * Test hook: VIREO_TEST_SAVE_ABORT_AT=<step> makes the writer _exit(99)
  * at that step (tmp-partial, tmp-written, prev-linked, renamed), which is
  * how the test suite simulates a crash between steps.
@@ -25,12 +30,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/xmlsave.h>
 
 #include "settings-priv.h"
+
+#define SAVE_SECRET_MARK "VBoxAuthSimple/users/"
+
+static bool
+save_has_secret(const char *buf, size_t len)
+{
+	return memmem(buf, len, SAVE_SECRET_MARK, strlen(SAVE_SECRET_MARK));
+}
+
+/* Whether the file at @path holds credentials (unreadable: assume so). */
+static bool
+save_file_has_secret(const char *path, off_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool secret = true;
+	void *p;
+
+	if (fd < 0)
+		return true;
+	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p != MAP_FAILED) {
+		secret = save_has_secret(p, (size_t)size);
+		munmap(p, (size_t)size);
+	}
+	return secret;
+}
 
 static void
 save_test_hook(const char *step)
@@ -105,6 +138,12 @@ save_tmp(const char *tmp, const char *buf, size_t len, mode_t mode)
 
 	if (fd < 0)
 		return -errno;
+	/* exact: neither the umask nor a stale tmp file's mode counts */
+	if (fchmod(fd, mode) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
 	if (getenv("VIREO_TEST_SAVE_ABORT_AT")) {
 		rc = save_write_all(fd, buf, len / 2);
 		save_test_hook("tmp-partial");
@@ -126,12 +165,18 @@ save_tmp(const char *tmp, const char *buf, size_t len, mode_t mode)
 /* Keep the old file as <file>-prev (VirtualBox skips files under 16
  * bytes, which cannot be a settings file anyway). */
 static int
-save_keep_prev(const char *path, const char *prev)
+save_keep_prev(const char *path, const char *prev, bool secret)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0 || st.st_size < 16)
 		return 0;
+	/* -prev is the old file's inode: restrict it before it gets the
+	 * second name */
+	if ((st.st_mode & 077) &&
+	    (secret || save_file_has_secret(path, st.st_size)) &&
+	    chmod(path, st.st_mode & 07700) < 0)
+		return -errno;
 	if (unlink(prev) < 0 && errno != ENOENT)
 		return -errno;
 	if (link(path, prev) < 0)
@@ -144,6 +189,7 @@ static int
 save_steps(const char *path, const char *buf, size_t len, const char *dir)
 {
 	char tmp[PATH_MAX], prev[PATH_MAX];
+	bool secret = save_has_secret(buf, len);
 	struct stat st;
 	mode_t mode = 0600;
 	int rc, fd, dfd;
@@ -153,13 +199,15 @@ save_steps(const char *path, const char *buf, size_t len, const char *dir)
 		return -ENAMETOOLONG;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
+	if (secret)
+		mode &= 07700;
 	fd = save_tmp(tmp, buf, len, mode);
 	if (fd < 0) {
 		unlink(tmp);
 		return fd;
 	}
 	save_test_hook("tmp-written");
-	rc = save_keep_prev(path, prev);
+	rc = save_keep_prev(path, prev, secret);
 	save_test_hook("prev-linked");
 	if (!rc && rename(tmp, path) < 0)
 		rc = -errno;

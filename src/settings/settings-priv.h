@@ -122,6 +122,8 @@ int vrde_copy(struct settings_vrde *dst, const struct settings_vrde *src);
 int extradata_parse(xmlNodePtr owner, struct settings_property **items,
 		    size_t *n);
 int extradata_set(xmlNodePtr owner, const char *key, const char *value);
+/** The line of ExtraDataItem @key in its file, 0 if unknown. */
+long extradata_line(xmlNodePtr owner, const char *key);
 void props_free(struct settings_property *p, size_t n);
 
 /* storage (machine-storage.c) */

@@ -85,6 +85,10 @@ void settings_machine_free(struct settings_machine *m);
 /** @return the value or NULL (pointer owned by @m). */
 const char *settings_machine_get_extradata(const struct settings_machine *m,
 					   const char *key);
+/** The line of @m's file that sets ExtraData @key, for "FILE:LINE:"
+ * messages; 0 when unknown (not set, or set in memory only). */
+long settings_machine_extradata_line(const struct settings_machine *m,
+				     const char *key);
 /** @value NULL deletes. */
 int settings_machine_set_extradata(struct settings_machine *m, const char *key,
 				   const char *value);
@@ -316,7 +320,8 @@ int settings_registry_find_hard_disk(const struct settings_registry *r,
 				     char **location, char **format);
 const char *settings_registry_file(const struct settings_registry *r);
 
-/* Password hashes (vireo's conventions.md). @out must hold 200 bytes. */
+/* Password hashes (vireo's conventions.md). @out must hold 200 bytes.
+ * pbkdf2 refuses fewer than VIREO_AUTH_PBKDF2_MIN_ITERATIONS (-EINVAL). */
 int settings_password_hash_sha256(const char *pw, char *out, size_t size);
 int settings_password_hash_pbkdf2(const char *pw, unsigned iterations,
 				  char *out, size_t size);

@@ -110,6 +110,17 @@ log_close_file(void)
 	pthread_mutex_unlock(&log_lock);
 }
 
+int
+log_file_fd(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&log_lock);
+	fd = log_fd;
+	pthread_mutex_unlock(&log_lock);
+	return fd;
+}
+
 static void
 log_write_all(int fd, const char *buf, size_t len)
 {

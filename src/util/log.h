@@ -40,6 +40,9 @@ int log_parse_level(const char *name, enum log_level *out);
  * @return 0 or a negative errno. */
 int log_open_file(const char *path);
 void log_close_file(void);
+/** The open log file's descriptor, or -1: a helper process started with
+ * it as its stderr writes its diagnostics into the same log. */
+int log_file_fd(void);
 /** Whether lines also go to stderr once a file is open (default: no). */
 void log_set_stderr(int on);
 

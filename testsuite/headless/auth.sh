@@ -9,7 +9,7 @@
 
 plan 26
 SHA_SECRET=2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b
-PBKDF2_HUNTER2='pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$7565f4d66ef6cfaafc300808e5b75c36c3201244948697acfbd349ae21c10d63'
+PBKDF2_HUNTER2='pbkdf2-sha256$100000$00112233445566778899aabbccddeeff$2147d14169e0af3690f720de3f98dd89d63e4dbb08a702ebbda7b33f0fe97a69'
 NT_PASSWORD=8846f7eaee8fb117ad06bdd830b7586c
 USERS="<ExtraDataItem name=\"VBoxAuthSimple/users/alice\" value=\"$SHA_SECRET\"/>
 <ExtraDataItem name=\"VBoxAuthSimple/users/bob\" value=\"$PBKDF2_HUNTER2\"/>

@@ -2,7 +2,7 @@
 # manage.sh - vireo-headless driven the way users drive it: a VM built
 # with vireo-manage, started with "startvm --type headless", inspected
 # with showvminfo, controlled with controlvm, credentials set with
-# internalcommands setcredentials (salted hash + NT hash).
+# internalcommands setcredentials --nla (salted hash + NT hash).
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 
@@ -15,7 +15,7 @@ vm modifyvm mvm --vrde on --vrdeport 34100-34999 --vrdeextpack record \
 	--vrdeproperty "Record/Log=$TMPD/mvm.rec" \
 	--vrdeproperty "Record/Commands=$TMPD/mvm.cmd" --monitorcount 1
 mkfifo "$TMPD/mvm.cmd"
-vm internalcommands setcredentials mvm dave 'c0rrect-horse' >/dev/null
+vm internalcommands setcredentials mvm dave 'c0rrect-horse' --nla >/dev/null
 HL_DIR="$TMPD/vms/mvm"
 HL_SOCK="$HL_DIR/vireo.ctl"
 HL_REC="$TMPD/mvm.rec"

@@ -15,7 +15,7 @@ vm() { timeout 60 vireo-manage "$@"; }
 vm createvm --name rvm --register --basefolder "$TMPD/vms" >/dev/null
 vm modifyvm rvm --vrde on --vrdeport 34200-34299 --vrdeauthtype external \
 	--vrdeauthlibrary simple
-vm internalcommands setcredentials rvm alice 'Secret-1' >/dev/null
+vm internalcommands setcredentials rvm alice 'Secret-1' --nla >/dev/null
 HL_DIR="$TMPD/vms/rvm"
 HL_OUT="$TMPD/rvm.out"
 HL_SOCK="$HL_DIR/vireo.ctl"

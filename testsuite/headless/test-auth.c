@@ -28,8 +28,12 @@ static const char *const test_extradata[][2] = {
     {"VBoxAuthSimple/users/alice",
      "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"},
     {"VBoxAuthSimple/users/bob",
-     "pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$"
-     "7565f4d66ef6cfaafc300808e5b75c36c3201244948697acfbd349ae21c10d63"},
+     "pbkdf2-sha256$100000$00112233445566778899aabbccddeeff$"
+     "2147d14169e0af3690f720de3f98dd89d63e4dbb08a702ebbda7b33f0fe97a69"},
+    /* the right hash of hunter2, one iteration under the floor */
+    {"VBoxAuthSimple/users/dave",
+     "pbkdf2-sha256$99999$00112233445566778899aabbccddeeff$"
+     "181f37e6f6bac15442b5d6dbd19036f5717b37d68a7545c8daaaf837bd254e03"},
     {"VBoxAuthSimple/users/bob/nthash", "8846f7eaee8fb117ad06bdd830b7586c"},
     {"VBoxAuthSimple/users/carol", "pbkdf2-sha256$10$00$00"},
 };
@@ -106,6 +110,10 @@ test_simple(void)
 	       "simple: pbkdf2-sha256 wrong password denied");
 	tap_ok(test_entry("simple", "carol", "x", 5000) == VIREO_AUTH_DENIED,
 	       "simple: malformed pbkdf2 entry (too few iterations) denies");
+	tap_ok(test_entry("simple", "dave", "hunter2", 5000) ==
+		   VIREO_AUTH_DENIED,
+	       "simple: the right password under 99999 iterations is refused "
+	       "(floor 100000)");
 	tap_ok(test_entry("simple", "mallory", "secret", 5000) ==
 		   VIREO_AUTH_DENIED,
 	       "simple: unknown user denied");
@@ -188,7 +196,7 @@ main(void)
 
 	const char *top = getenv("top_builddir");
 
-	tap_plan(22);
+	tap_plan(23);
 	if (!top)
 		tap_skip_all("top_builddir not set (run through make check)");
 	snprintf(path, sizeof(path), "%s/src/headless/vireo-authd", top);

@@ -163,7 +163,7 @@ e2e_vm() {
 			--vrdeport "$RDP_PORTS" --vrdeauthtype external \
 			--vrdeauthlibrary simple "$@" &&
 		timeout 60 vireo-manage internalcommands setcredentials "$name" \
-			"$E2E_USER" "$E2E_PASS" >/dev/null
+			"$E2E_USER" "$E2E_PASS" --nla >/dev/null
 }
 
 # Start the VM; wait for the port and for the guest's "testcard ready".

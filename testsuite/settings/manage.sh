@@ -197,12 +197,12 @@ else
 fi
 r $M internalcommands passwordhash --algorithm md5 x
 is "$rc" 2 "unknown algorithm: exit 2"
-$M internalcommands setcredentials t1 alice 's3cret'
+$M internalcommands setcredentials t1 alice 's3cret' --nla
 r $M getextradata t1 VBoxAuthSimple/users/alice
 like "$out" '^Value: pbkdf2-sha256\$' "setcredentials stores the salted hash"
 r $M getextradata t1 VBoxAuthSimple/users/alice/nthash
 is "$out" "Value: $($M internalcommands passwordhash --nt s3cret | sed 's/.*: //')" \
-	"setcredentials stores the NT hash"
+	"setcredentials --nla stores the NT hash"
 
 # ---- media and storage --------------------------------------------------------
 r $M createmedium disk --filename "$TMPD/d.img" --size 64 --format RAW

@@ -169,6 +169,7 @@ struct rdp_server {
 	/* security */
 	bool sec_nla, sec_tls, sec_rdp;
 	char *cert_file, *key_file;
+	char *cert_tmpdir;     /* mkdtemp'd when there is no machine folder */
 	char fingerprint[128]; /* "SHA256:AA:BB:..." */
 	bool auth_null;
 	bool disable_input, disable_display;
@@ -199,6 +200,8 @@ void rdp_listen_stop(struct rdp_server *srv);
 /** Settle srv->cert_file/key_file (configured or generated) and the
  * fingerprint.  @return 0 or -errno. */
 int rdp_cert_setup(struct rdp_server *srv);
+/** Free the file names; remove a temporary certificate directory. */
+void rdp_cert_fini(struct rdp_server *srv);
 /** Generate a self-signed RSA-2048/SHA-256 certificate into @cert/@key.
  * @return 0 or -errno. */
 int rdp_cert_generate(const char *cert, const char *key, const char *cn);

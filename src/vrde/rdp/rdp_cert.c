@@ -151,7 +151,34 @@ rdp_cert_fingerprint(const char *cert, char *out, size_t size)
 	return 0;
 }
 
-/* The generated pair is reused while both files are readable. */
+/* No machine folder (a host without one): a fresh private directory
+ * under $TMPDIR, removed by rdp_cert_fini(), never a predictable name. */
+static int
+rdp_cert_tmpdir(struct rdp_server *srv, char *dir, size_t size)
+{
+	const char *t = getenv("TMPDIR");
+
+	t = t && t[0] ? t : "/tmp";
+	if (snprintf(dir, size, "%s/vireo-rdp-XXXXXX", t) >= (int)size)
+		return -ENAMETOOLONG;
+	if (!mkdtemp(dir)) {
+		int rc = -errno;
+
+		rdp_err(srv,
+			"no machine folder, and cannot create a directory in "
+			"%s: %s",
+			t, strerror(-rc));
+		return rc;
+	}
+	srv->cert_tmpdir = strdup(dir);
+	if (!srv->cert_tmpdir)
+		return -ENOMEM;
+	rdp_warn(srv, "no machine folder: TLS certificate kept in %s", dir);
+	return 0;
+}
+
+/* The generated pair is reused while both files are readable (and the
+ * key's mode is checked by rdp_cert_setup like a configured one's). */
 static int
 rdp_cert_auto(struct rdp_server *srv)
 {
@@ -161,12 +188,9 @@ rdp_cert_auto(struct rdp_server *srv)
 	rdp_prop(srv, VRDE_HOST_PROP_MACHINE_FOLDER, dir, sizeof(dir));
 	rdp_prop(srv, VRDE_HOST_PROP_MACHINE_NAME, cn, sizeof(cn));
 	if (!dir[0]) {
-		const char *t = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/vireo-rdp-%d", t ? t : "/tmp",
-			 (int)getpid());
-		mkdir(dir, 0700);
-		rdp_warn(srv, "no machine folder: TLS certificate kept in %s",
-			 dir);
+		rc = rdp_cert_tmpdir(srv, dir, sizeof(dir));
+		if (rc < 0)
+			return rc;
 	}
 	if (asprintf(&srv->cert_file, "%s/%s", dir, RDP_CERT_NAME) < 0 ||
 	    asprintf(&srv->key_file, "%s/%s", dir, RDP_KEY_NAME) < 0)
@@ -183,6 +207,44 @@ rdp_cert_auto(struct rdp_server *srv)
 	rdp_info(srv, "generated a self-signed TLS certificate %s",
 		 srv->cert_file);
 	return 0;
+}
+
+/* A private key others can read is not private: refuse it rather than
+ * serve a key that may already be copied. */
+static int
+rdp_cert_check_key(struct rdp_server *srv)
+{
+	struct stat st;
+
+	if (stat(srv->key_file, &st) < 0 || access(srv->key_file, R_OK) < 0) {
+		int rc = -errno;
+
+		rdp_err(srv, "cannot read the TLS private key %s: %s",
+			srv->key_file, strerror(-rc));
+		return rc;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		rdp_err(srv,
+			"TLS private key %s has mode %04o: group and others "
+			"must have no access (chmod 600 it)",
+			srv->key_file, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+void
+rdp_cert_fini(struct rdp_server *srv)
+{
+	if (srv->cert_tmpdir) {
+		unlink(srv->cert_file);
+		unlink(srv->key_file);
+		rmdir(srv->cert_tmpdir);
+	}
+	free(srv->cert_tmpdir);
+	free(srv->cert_file);
+	free(srv->key_file);
+	srv->cert_tmpdir = srv->cert_file = srv->key_file = NULL;
 }
 
 int
@@ -223,11 +285,9 @@ rdp_cert_setup(struct rdp_server *srv)
 			srv->cert_file);
 		return rc;
 	}
-	if (access(srv->key_file, R_OK) < 0) {
-		rdp_err(srv, "cannot read the TLS private key %s: %s",
-			srv->key_file, strerror(errno));
-		return -errno;
-	}
+	rc = rdp_cert_check_key(srv);
+	if (rc < 0)
+		return rc;
 	rdp_info(srv, "TLS certificate fingerprint %s", srv->fingerprint);
 	return 0;
 }

@@ -243,11 +243,22 @@ rdp_listen_thread(void *arg)
 	return NULL;
 }
 
+/* The address a listener binds, in words. */
+static void
+rdp_listen_where(const char *addr, char *buf, size_t size)
+{
+	if (addr && addr[0])
+		snprintf(buf, size, "TCP/Address '%s'", addr);
+	else
+		snprintf(buf, size, "%s", addr ? "all addresses" : "loopback");
+}
+
 static int
 rdp_bind_list(struct rdp_server *srv, const char *spec, const char *addr)
 {
 	static uint16_t ports[RDP_MAX_PORTS];
 	int n, i, rc = -EADDRINUSE;
+	char where[300];
 
 	n = rdp_parse_ports(spec, ports, RDP_MAX_PORTS);
 	if (n < 0) {
@@ -266,12 +277,19 @@ rdp_bind_list(struct rdp_server *srv, const char *spec, const char *addr)
 		if (rc != -EADDRINUSE && rc != -EACCES)
 			break;
 	}
+	/* one line with the port, the address and the reason: it is what
+	 * vireo-headless prints when the server cannot start */
+	i = i < n ? i : n - 1;
+	rdp_listen_where(addr, where, sizeof(where));
 	if (rc == -EADDRINUSE || rc == -EACCES)
-		rdp_err(srv, "cannot listen: no port of TCP/Ports '%s' is free",
-			spec[0] ? spec : "3389");
+		rdp_err(srv,
+			"cannot listen: no port of TCP/Ports '%s' is free on "
+			"%s (port %u: %s)",
+			spec[0] ? spec : "3389", where, ports[i],
+			strerror(-rc));
 	else
-		rdp_err(srv, "cannot listen on address '%s': %s",
-			addr ? addr : "loopback", strerror(-rc));
+		rdp_err(srv, "cannot listen on %s port %u: %s", where, ports[i],
+			strerror(-rc));
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
  * rdp_module.c - the VRDE ABI of vireo-vrde-rdp.so: create/destroy, entry
- * points, host properties, logging through the host and query_info.
+ * points, host properties, logging through the host (FreeRDP's own WLog
+ * messages too) and query_info.
  *
  * Everything FreeRDP-specific stays behind these entry points; the host
  * only ever sees vrde.h types and negative errno values.
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <winpr/ssl.h>
+#include <winpr/wlog.h>
 #include <winpr/wtsapi.h>
 #include <freerdp/channels/channels.h>
 
@@ -98,7 +100,7 @@ rdp_config_security(struct rdp_server *srv)
 				      "NLA logon will fail");
 	} else {
 		rdp_err(srv,
-			"unknown Security/Method '%s' (Negotiate, TLS, "
+			"Security/Method: unknown value '%s' (Negotiate, TLS, "
 			"RDP or NLA)",
 			m);
 		return -EINVAL;
@@ -130,6 +132,7 @@ rdp_config(struct rdp_server *srv)
 }
 
 static void rdp_destroy(struct vrde_server *vs);
+static void rdp_wlog_attach(struct rdp_server *srv, bool attach);
 
 static int
 rdp_enable_connections(struct vrde_server *vs, bool enable)
@@ -364,16 +367,85 @@ rdp_destroy(struct vrde_server *vs)
 	free(srv->finished);
 	rdp_screen_fini(srv);
 	rdp_pointer_fini(srv);
-	free(srv->cert_file);
-	free(srv->key_file);
+	rdp_cert_fini(srv);
+	rdp_wlog_attach(srv, false);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->cond);
 	free(srv);
 }
 
+/*
+ * FreeRDP's WLog writes to stderr by default.  Its messages go to the
+ * host's log instead, at the matching level, through the server created
+ * last (WLog is one per process); with no server they are dropped.  The
+ * level stays FreeRDP's (WLOG_LEVEL in the environment, default WARN).
+ */
+static pthread_mutex_t rdp_wlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rdp_server *rdp_wlog_srv;
+
+/* WLog's level as the host's (vrde.h log(): 0 error .. 3 debug). */
+static int
+rdp_wlog_level(DWORD level)
+{
+	switch (level) {
+	case WLOG_FATAL:
+	case WLOG_ERROR:
+		return 0;
+	case WLOG_WARN:
+		return 1;
+	case WLOG_INFO:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static BOOL
+rdp_wlog_message(const wLogMessage *msg)
+{
+	const char *text = msg->TextString ? msg->TextString : "";
+
+	pthread_mutex_lock(&rdp_wlog_lock);
+	if (rdp_wlog_srv)
+		rdp_log(rdp_wlog_srv, rdp_wlog_level(msg->Level),
+			"freerdp: %s%s",
+			msg->PrefixString ? msg->PrefixString : "", text);
+	pthread_mutex_unlock(&rdp_wlog_lock);
+	return TRUE;
+}
+
+static void
+rdp_wlog_init(void)
+{
+	wLog *root = WLog_GetRoot();
+	wLogCallbacks cbs = {.message = rdp_wlog_message};
+	wLogAppender *app;
+
+	if (!root || !WLog_SetLogAppenderType(root, WLOG_APPENDER_CALLBACK))
+		return;
+	app = WLog_GetLogAppender(root);
+	if (app)
+		WLog_ConfigureAppender(app, "callbacks", &cbs);
+	/* the logger's name is the part of FreeRDP that speaks */
+	WLog_Layout_SetPrefixFormat(root, WLog_GetLogLayout(root), "[%mn] ");
+	WLog_OpenAppender(root);
+}
+
+static void
+rdp_wlog_attach(struct rdp_server *srv, bool attach)
+{
+	pthread_mutex_lock(&rdp_wlog_lock);
+	if (attach)
+		rdp_wlog_srv = srv;
+	else if (rdp_wlog_srv == srv)
+		rdp_wlog_srv = NULL;
+	pthread_mutex_unlock(&rdp_wlog_lock);
+}
+
 static void
 rdp_process_init_once(void)
 {
+	rdp_wlog_init();
 	winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
 	WTSRegisterWtsApiFunctionTable(FreeRDP_InitWtsApi());
 }
@@ -406,6 +478,7 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->cond, NULL);
 	rdp_process_init();
+	rdp_wlog_attach(srv, true);
 	rdp_config(srv);
 	rc = rdp_config_security(srv);
 	if (rc == 0 && (srv->sec_tls || srv->sec_nla || srv->sec_rdp))
@@ -414,8 +487,8 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 		rc = rdp_screen_init(srv);
 	if (rc < 0) {
 		rdp_screen_fini(srv);
-		free(srv->cert_file);
-		free(srv->key_file);
+		rdp_cert_fini(srv);
+		rdp_wlog_attach(srv, false);
 		pthread_mutex_destroy(&srv->lock);
 		pthread_cond_destroy(&srv->cond);
 		free(srv);

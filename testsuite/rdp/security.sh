@@ -1,16 +1,18 @@
 #!/bin/sh
 # security.sh - NLA, TLS and standard RDP security with good and bad
-# credentials (through the host's client_logon and get_nt_hash), the
-# Security/Method choices, and "a denied client sees no pixel".
+# credentials (through the host's client_logon and nla_begin), the
+# Security/Method choices (Negotiate: NLA and TLS only; standard RDP
+# security only when asked for, with a warning), and "a denied client
+# sees no pixel".
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 18
+plan 21
 tap_tmpdir
 
 PIX="--wait-pixel 100,100,ff0000 --wait-pixel 500,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 500,500,ffffff"
 
 host_start --user alice:secret --prop Host/AuthHasNtHashes=1
-for sec in nla tls rdp; do
+for sec in nla tls; do
 	probe_ok "$sec: good credentials show the picture" --sec $sec \
 		--user alice --password secret $PIX
 	out=$(probe --sec $sec --user alice --password wrong --expect-fail \
@@ -27,6 +29,13 @@ ok "refusal is logged with its reason" \
 	"$TMPD/host.err"
 ok "host saw the security layer of each logon" \
 	grep -q 'user=alice domain= screen=0 security=NLA' "$TMPD/host.out"
+ok "the wrong NLA password reached the host as a failed attempt" \
+	grep -q '^nla-result client=[0-9]* user=alice address=127.0.0.1 rc=-13$' \
+	"$TMPD/host.out"
+out=$(probe --sec rdp --user alice --password secret --expect-fail)
+tap_result $? "Negotiate: standard RDP security is not offered"
+ok "Negotiate: the layers are NLA and TLS" \
+	grep -q 'security layers: NLA TLS$' "$TMPD/host.err"
 host_stop
 
 # Security/Method restricts the layers.
@@ -37,8 +46,15 @@ out=$(probe --sec rdp --user alice --password secret --expect-fail)
 tap_result $? "Method TLS: standard RDP security refused"
 host_stop
 host_start --user alice:secret --prop Security/Method=RDP
+ok "Method RDP: a warning is logged" \
+	grep -q 'Security/Method is RDP: standard RDP security does not authenticate the server' \
+	"$TMPD/host.err"
 probe_ok "Method RDP: RDP client admitted" --sec rdp --user alice \
-	--password secret --wait-pixel 100,100,ff0000
+	--password secret $PIX
+out=$(probe --sec rdp --user alice --password wrong --expect-fail \
+	--wait-pixel 100,100,ff0000)
+tap_result $? "rdp: bad password is refused"
+like "$out" '"frames":0' "rdp: the refused client got no screen update"
 out=$(probe --sec tls --user alice --password secret --expect-fail)
 tap_result $? "Method RDP: TLS refused"
 host_stop

@@ -1,7 +1,8 @@
 /*
  * rdp_listen.c - TCP/Ports and TCP/Address: bind one free port of the
- * list, dual stack by default, loopback only for the Null auth type, and
- * accept clients on a thread of our own.
+ * list, dual stack by default, loopback only when every client is granted
+ * (auth type Null or a library that says it grants everyone), and accept
+ * clients on a thread of our own, counted in by rdp_guard.c.
  *
  * We bind the sockets ourselves instead of using freerdp_listener so that
  * a port list can be walked, the bound port reported exactly and a busy
@@ -199,7 +200,8 @@ rdp_accept_one(struct rdp_server *srv, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char addr[64];
+	struct rdp_guard_ticket t = {.slot = -1};
+	char addr[64], source[48];
 	int fd;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
@@ -211,8 +213,15 @@ rdp_accept_one(struct rdp_server *srv, int lfd)
 		close(fd);
 		return;
 	}
-	if (rdp_session_start(srv, fd, addr) < 0)
+	rdp_guard_source(&ss, source, sizeof(source));
+	if (rdp_guard_admit(srv, fd, source, addr, &t) < 0) {
 		close(fd);
+		return;
+	}
+	if (rdp_session_start(srv, fd, addr, &t) < 0) {
+		rdp_guard_release(srv, &t);
+		close(fd);
+	}
 }
 
 static void *
@@ -220,7 +229,7 @@ rdp_listen_thread(void *arg)
 {
 	struct rdp_server *srv = arg;
 	struct pollfd pfd[RDP_MAX_LISTEN + 1];
-	int i, n;
+	int i, n, wait_ms;
 
 	for (;;) {
 		n = 0;
@@ -229,7 +238,9 @@ rdp_listen_thread(void *arg)
 		for (i = 0; i < srv->nlisten; i++)
 			pfd[n++] = (struct pollfd){.fd = srv->listen_fds[i],
 						   .events = POLLIN};
-		if (poll(pfd, n, -1) < 0) {
+		/* wake for the next logon deadline */
+		wait_ms = rdp_guard_tick(srv);
+		if (poll(pfd, n, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -288,9 +299,10 @@ rdp_listen_start(struct rdp_server *srv)
 	if (srv->auth_null) {
 		if (addr[0])
 			rdp_warn(srv,
-				 "auth type Null: no credentials are "
-				 "checked, yet TCP/Address '%s' is set: "
-				 "anyone who can reach it controls the VM",
+				 "every client is granted (auth type Null or "
+				 "an auth library that grants everyone), yet "
+				 "TCP/Address '%s' is set: anyone who can "
+				 "reach it controls the VM",
 				 addr);
 		else
 			bind_addr = NULL; /* loopback only */

@@ -467,20 +467,31 @@ rdp_session_reap(struct rdp_server *srv)
 	}
 }
 
+/* What the accepting thread hands a client thread. */
+struct rdp_session_arg {
+	freerdp_peer *peer;
+	struct rdp_guard_ticket ticket;
+};
+
 static void *
 rdp_session_thread(void *arg)
 {
-	freerdp_peer *peer = arg;
+	struct rdp_session_arg *a = arg;
+	freerdp_peer *peer = a->peer;
 	struct rdp_server *srv = peer->ContextExtra;
+	struct rdp_guard_ticket t = a->ticket;
 	struct rdp_client *c;
 
+	free(a);
 	if (!freerdp_peer_context_new(peer)) {
+		rdp_guard_release(srv, &t);
 		close(peer->sockfd);
 		freerdp_peer_free(peer);
 		rdp_thread_done(srv);
 		return NULL;
 	}
 	c = (struct rdp_client *)peer->context;
+	c->ticket = t;
 	snprintf(c->address, sizeof(c->address), "%s", peer->hostname);
 	c->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
 	rdp_session_register(srv, c);
@@ -490,10 +501,13 @@ rdp_session_thread(void *arg)
 		if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 			rdp_session_loop(c);
 	}
+	/* an NLA proof checked but never followed by credentials failed */
+	rdp_auth_nla_end(c, -EACCES);
 	rdp_video_close(c);
 	rdp_gfx_close(c);
 	if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 		WTSCloseServer(c->vcm);
+	rdp_guard_release(srv, &c->ticket);
 	peer->Disconnect(peer);
 	rdp_session_unregister(srv, c);
 	rdp_info(srv, "client %u disconnected", c->id);
@@ -508,15 +522,22 @@ rdp_session_thread(void *arg)
 }
 
 int
-rdp_session_start(struct rdp_server *srv, int fd, const char *address)
+rdp_session_start(struct rdp_server *srv, int fd, const char *address,
+		  const struct rdp_guard_ticket *t)
 {
+	struct rdp_session_arg *a;
 	freerdp_peer *peer;
-	pthread_t t;
+	pthread_t th;
 	int rc;
 
-	peer = freerdp_peer_new(fd);
-	if (!peer)
+	a = calloc(1, sizeof(*a));
+	peer = a ? freerdp_peer_new(fd) : NULL;
+	if (!peer) {
+		free(a);
 		return -ENOMEM;
+	}
+	a->peer = peer;
+	a->ticket = *t;
 	snprintf(peer->hostname, sizeof(peer->hostname), "%s", address);
 	peer->local = FALSE;
 	peer->ContextSize = sizeof(struct rdp_client);
@@ -527,13 +548,14 @@ rdp_session_start(struct rdp_server *srv, int fd, const char *address)
 	pthread_mutex_lock(&srv->lock);
 	srv->nthreads++;
 	pthread_mutex_unlock(&srv->lock);
-	rc = pthread_create(&t, NULL, rdp_session_thread, peer);
+	rc = pthread_create(&th, NULL, rdp_session_thread, a);
 	if (rc) {
 		pthread_mutex_lock(&srv->lock);
 		srv->nthreads--;
 		pthread_cond_broadcast(&srv->cond);
 		pthread_mutex_unlock(&srv->lock);
 		freerdp_peer_free(peer);
+		free(a);
 		return -rc;
 	}
 	return 0;

@@ -240,6 +240,9 @@ int rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 		    const char *address, struct rdp_guard_ticket *t);
 /** The client logged on or is leaving: give its place back. */
 void rdp_guard_release(struct rdp_server *srv, struct rdp_guard_ticket *t);
+/** Shut every pending connection down (connections disabled, destroy):
+ * their threads may be blocked in FreeRDP reads. */
+void rdp_guard_drop_all(struct rdp_server *srv);
 /** Drop connections past their deadline.  Listener thread.
  * @return milliseconds until the next deadline (at most 1000). */
 int rdp_guard_tick(struct rdp_server *srv);

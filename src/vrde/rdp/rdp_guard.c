@@ -38,8 +38,8 @@
 
 #include "rdp.h"
 
-#define RDP_GUARD_DEF_MAX	 32
-#define RDP_GUARD_DEF_PER_SOURCE 4
+#define RDP_GUARD_DEF_MAX	 64
+#define RDP_GUARD_DEF_PER_SOURCE 16
 #define RDP_GUARD_DEF_TIMEOUT_S	 30
 #define RDP_GUARD_LIMIT_MAX	 1024
 #define RDP_GUARD_TIMEOUT_MAX_S	 3600
@@ -272,21 +272,21 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 				      address, live);
 			rc = -ENFILE;
 		} else {
-			rdp_guard_log(srv,
-				      "dropping %s (%llu bytes in %lld s, no "
-				      "logon) for %s: %u connections have not "
-				      "logged on yet "
-				      "(Security/MaxPendingConnections)",
-				      victim->address,
-				      (unsigned long long)bytes,
-				      (long long)(now - victim->since_ms) /
-					  1000,
-				      address, live);
+			rdp_guard_log(
+			    srv,
+			    "dropping %s (%llu bytes in %lld s, no "
+			    "logon) for %s: %u connections have not "
+			    "logged on yet "
+			    "(Security/MaxPendingConnections)",
+			    victim->address, (unsigned long long)bytes,
+			    (long long)(now - victim->since_ms) / 1000, address,
+			    live);
 			rdp_guard_drop(victim);
 		}
 	} else if (!free_slot) {
-		rdp_guard_log(srv, "refusing %s: dropped connections have not "
-				   "gone yet",
+		rdp_guard_log(srv,
+			      "refusing %s: dropped connections have not "
+			      "gone yet",
 			      address);
 		rc = -ENFILE;
 	}
@@ -354,4 +354,16 @@ rdp_guard_tick(struct rdp_server *srv)
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return (int)next;
+}
+
+void
+rdp_guard_drop_all(struct rdp_server *srv)
+{
+	struct rdp_guard *g = &srv->guard;
+
+	pthread_mutex_lock(&srv->lock);
+	for (uint32_t i = 0; g->slot && i < g->nslots; i++)
+		if (g->slot[i].fd >= 0 && !g->slot[i].dying)
+			rdp_guard_drop(&g->slot[i]);
+	pthread_mutex_unlock(&srv->lock);
 }

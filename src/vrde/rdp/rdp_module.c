@@ -195,6 +195,7 @@ rdp_enable_connections(struct vrde_server *vs, bool enable)
 	}
 	atomic_store(&srv->enabled, enable);
 	if (!enable) {
+		rdp_guard_drop_all(srv);
 		pthread_mutex_lock(&srv->lock);
 		for (c = srv->clients; c; c = c->next)
 			rdp_session_kick(c);
@@ -404,6 +405,10 @@ rdp_destroy(struct vrde_server *vs)
 	 * before we return: the host may unload the module next. */
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
+	pthread_mutex_unlock(&srv->lock);
+	/* threads still in the handshake may be blocked in reads */
+	rdp_guard_drop_all(srv);
+	pthread_mutex_lock(&srv->lock);
 	while (srv->nthreads > 0) {
 		for (c = srv->clients; c; c = c->next)
 			rdp_session_kick(c);

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #include <freerdp/channels/wtsvc.h>
 
 #include "rdp.h"
+
+#define RDP_FIRST_PDU_MAX 4096 /* X.224 requests are far shorter */
 
 static BOOL
 rdp_ctx_new(freerdp_peer *peer, rdpContext *ctx)
@@ -467,6 +470,48 @@ rdp_session_reap(struct rdp_server *srv)
 	}
 }
 
+/* Wait until @fd holds @want bytes (SO_RCVLOWAT makes poll() wait for
+ * them), the peer is gone or @end_ms passed.  @return bytes peeked. */
+static int
+rdp_session_peek(int fd, uint8_t *buf, int want, int64_t end_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int64_t left;
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want));
+	while ((left = end_ms - rdp_mono_ms()) > 0)
+		if (poll(&p, 1, (int)left) != 0 && errno != EINTR)
+			break;
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+	return (int)recv(fd, buf, (size_t)want, MSG_PEEK | MSG_DONTWAIT);
+}
+
+/* Wait for the client's whole first PDU (its X.224 Connection Request)
+ * before building its FreeRDP context.  The context costs 2-3 MB at once
+ * (the bulk compressors clear their history buffers when created); a real
+ * client sends the request in one piece, so a connection that sits idle
+ * or trickles bytes costs only a thread and two descriptors here until the
+ * guard's deadline (or destroy) shuts it down, which ends the wait.
+ * @return false when the client is gone or never sent the PDU. */
+static bool
+rdp_session_first_pdu(struct rdp_server *srv, int fd)
+{
+	int64_t end = rdp_mono_ms() + srv->guard.timeout_ms + 1000;
+	uint8_t buf[RDP_FIRST_PDU_MAX];
+	int want, n;
+
+	n = rdp_session_peek(fd, buf, 4, end);
+	if (n < 4)
+		return false;
+	if (buf[0] != 0x03) /* not TPKT: FreeRDP refuses it at once */
+		return true;
+	want = buf[2] << 8 | buf[3];
+	if (want <= 4 || want > RDP_FIRST_PDU_MAX)
+		return true;
+	return rdp_session_peek(fd, buf, want, end) == want;
+}
+
 /* What the accepting thread hands a client thread. */
 struct rdp_session_arg {
 	freerdp_peer *peer;
@@ -483,7 +528,8 @@ rdp_session_thread(void *arg)
 	struct rdp_client *c;
 
 	free(a);
-	if (!freerdp_peer_context_new(peer)) {
+	if (!rdp_session_first_pdu(srv, peer->sockfd) ||
+	    !freerdp_peer_context_new(peer)) {
 		rdp_guard_release(srv, &t);
 		close(peer->sockfd);
 		freerdp_peer_free(peer);

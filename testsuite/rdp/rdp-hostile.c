@@ -8,6 +8,8 @@
  *     --net A.B         use 127.A.B.x instead of 127.77.0.x
  *     --per-source K    connections per source (default 1)
  *     --slow            send an X.224 request one byte a second (else idle)
+ *     --stall           send the whole X.224 request at once, then nothing
+ *                       (the server must then set up the session)
  *     --reopen          reopen a connection the server closed
  *     --seconds S       how long to hold them (default 5, at most 120)
  *     --max-opens M     connection attempts in all (default 4096)
@@ -50,7 +52,7 @@ struct opts {
 	int port;
 	int sources, per_source, seconds, max_opens;
 	int net_a, net_b;
-	bool slow, reopen;
+	bool slow, stall, reopen;
 };
 
 struct conn {
@@ -160,6 +162,9 @@ flood_step(const struct opts *o, struct conn *c, short revents,
 	}
 	if (revents & POLLOUT)
 		c->connected = true;
+	if (o->stall && c->connected && !c->sent &&
+	    send(c->fd, x224_cr, sizeof(x224_cr), MSG_NOSIGNAL) > 0)
+		c->sent = sizeof(x224_cr);
 	/* slow: one byte of the request a second, never the whole of it */
 	if (o->slow && c->connected && c->sent + 1 < sizeof(x224_cr) &&
 	    now_ms() - c->sent_ms >= 1000) {
@@ -364,6 +369,8 @@ main(int argc, char **argv)
 
 		if (!strcmp(a, "--slow"))
 			o.slow = true;
+		else if (!strcmp(a, "--stall"))
+			o.stall = true;
 		else if (!strcmp(a, "--reopen"))
 			o.reopen = true;
 		else if (!v)
@@ -383,7 +390,8 @@ main(int argc, char **argv)
 				return usage();
 		} else
 			return usage();
-		if (v && strncmp(a, "--slow", 6) && strcmp(a, "--reopen"))
+		if (v && strcmp(a, "--slow") && strcmp(a, "--stall") &&
+		    strcmp(a, "--reopen"))
 			i++;
 	}
 	if (o.port <= 0 || o.port > 65535)

@@ -16,9 +16,10 @@
  *
  * When every pending place is taken a newcomer replaces the pending
  * connection that has sent the fewest bytes (the oldest among equals),
- * if that one is past a short grace period; a real client sends its whole
- * handshake at once, so idle and trickling connections cannot keep it out
- * the way a plain "refuse when full" would let them.
+ * if that one had a moment to send anything at all; a real client sends
+ * its handshake at once and keeps sending, so it is the last one chosen,
+ * and connections that sit idle, trickle or stall cannot keep it out the
+ * way "refuse when full" would let a churning attacker do.
  */
 #include "config.h"
 
@@ -38,12 +39,12 @@
 
 #include "rdp.h"
 
-#define RDP_GUARD_DEF_MAX	 64
+#define RDP_GUARD_DEF_MAX	 32
 #define RDP_GUARD_DEF_PER_SOURCE 16
 #define RDP_GUARD_DEF_TIMEOUT_S	 30
 #define RDP_GUARD_LIMIT_MAX	 1024
 #define RDP_GUARD_TIMEOUT_MAX_S	 3600
-#define RDP_GUARD_GRACE_MS	 2000 /* a newcomer is never replaced sooner */
+#define RDP_GUARD_GRACE_MS	 250 /* to send a first byte */
 #define RDP_GUARD_LOG_BURST	 10   /* refusal lines per second */
 
 int64_t

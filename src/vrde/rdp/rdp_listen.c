@@ -96,7 +96,7 @@ rdp_bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 			   sizeof(v6only));
-	if (bind(fd, sa, len) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, sa, len) < 0 || listen(fd, 128) < 0) {
 		err = -errno;
 		close(fd);
 		return err;

@@ -10,7 +10,7 @@
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
 . "$srcdir/rdp/hostile-lib.sh"
-plan 20
+plan 21
 tap_tmpdir
 
 # Bounds for 32 pending (and as many shut down but not yet gone): a
@@ -35,6 +35,17 @@ host_start --user alice:secret --prop Host/AuthHasNtHashes=1 \
 set -- $(proc_sample "$HOST_PID")
 base_f=$1 base_t=$2 base_r=$3
 diag "server at rest: $base_f fds, $base_t threads, $base_r kB RSS"
+
+# 0. 30 idle connections from 30 addresses (under every limit): no FreeRDP
+# session is built before a connection's first PDU, so they cost little.
+flood "$PORT" --net 82.0 --sources 30 --seconds 4 >"$TMPD/f0" &
+f0=$!
+sleep 3
+set -- $(proc_sample "$HOST_PID")
+wait $f0
+diag "30 idle: $1 fds, $2 threads, $3 kB"
+ok "30 idle connections cost under 16 MB ($((($3 - base_r) / 1024)) MB)" \
+	test $(($3 - base_r)) -le $((16 * 1024))
 
 # 1. One address, 300 idle connections.
 sampler_start "$HOST_PID" "$TMPD/max1"

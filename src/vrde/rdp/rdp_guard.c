@@ -45,7 +45,7 @@
 #define RDP_GUARD_LIMIT_MAX	 1024
 #define RDP_GUARD_TIMEOUT_MAX_S	 3600
 #define RDP_GUARD_GRACE_MS	 250 /* to send a first byte */
-#define RDP_GUARD_LOG_BURST	 10   /* refusal lines per second */
+#define RDP_GUARD_LOG_BURST	 10  /* refusal lines per second */
 
 int64_t
 rdp_mono_ms(void)

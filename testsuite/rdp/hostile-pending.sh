@@ -10,7 +10,7 @@
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
 . "$srcdir/rdp/hostile-lib.sh"
-plan 21
+plan 22
 tap_tmpdir
 
 # Bounds for 32 pending (and as many shut down but not yet gone): a
@@ -38,12 +38,15 @@ diag "server at rest: $base_f fds, $base_t threads, $base_r kB RSS"
 
 # 0. 30 idle connections from 30 addresses (under every limit): no FreeRDP
 # session is built before a connection's first PDU, so they cost little.
-flood "$PORT" --net 82.0 --sources 30 --seconds 4 >"$TMPD/f0" &
+# (sampled once all are accepted, before their 3 s deadline)
+flood "$PORT" --net 82.0 --sources 30 --seconds 2 >"$TMPD/f0" &
 f0=$!
-sleep 3
+sleep 1.5
 set -- $(proc_sample "$HOST_PID")
 wait $f0
 diag "30 idle: $1 fds, $2 threads, $3 kB"
+ok "30 idle connections are held, one thread each ($2 threads)" \
+	test "$2" -ge $((base_t + 30))
 ok "30 idle connections cost under 16 MB ($((($3 - base_r) / 1024)) MB)" \
 	test $(($3 - base_r)) -le $((16 * 1024))
 

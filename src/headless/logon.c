@@ -369,7 +369,7 @@ logon_nla_begin(struct headless_server *s, const struct vrde_logon *l,
 {
 	struct headless *hl = s->hl;
 	char addr[HEADLESS_STR];
-	struct throttle_slot *slot;
+	struct throttle_slot *slot, *stale;
 	struct headless_nla *a;
 	bool room;
 
@@ -389,11 +389,15 @@ logon_nla_begin(struct headless_server *s, const struct vrde_logon *l,
 		return -EBUSY;
 	pthread_mutex_lock(&hl->lock);
 	a = logon_nla_find(hl, l->client_id, true);
+	/* an attempt the module never ended counts as failed */
+	stale = a ? a->slot : NULL;
 	if (a) {
 		a->client_id = l->client_id;
 		a->slot = slot;
 	}
 	pthread_mutex_unlock(&hl->lock);
+	if (stale)
+		logon_ungate(hl, stale, false);
 	if (!a) {
 		logon_ungate(hl, slot, true);
 		return -EBUSY;

@@ -19,6 +19,7 @@ relay_start() {
 	"$HOSTILE" relay "$1" --sources 250 --net "$2" --seconds 300 \
 		>"$TMPD/relay.out" 2>&1 &
 	RELAY_PID=$!
+	trap 'relay_stop; host_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"' EXIT
 	RELAY=
 	for _ in $(seq 50); do
 		RELAY=$(sed -n 's/^relay port //p' "$TMPD/relay.out")
@@ -28,8 +29,11 @@ relay_start() {
 }
 
 relay_stop() {
-	kill "$RELAY_PID" 2>/dev/null
-	wait "$RELAY_PID" 2>/dev/null
+	if [ -n "${RELAY_PID:-}" ]; then
+		kill "$RELAY_PID" 2>/dev/null
+		wait "$RELAY_PID" 2>/dev/null
+		RELAY_PID=
+	fi
 }
 
 # wrong_logons SEC: N parallel wrong passwords through the relay; prints

@@ -116,9 +116,11 @@ ok "afterwards the server is back to its resting descriptors ($1)" \
 	test "$1" -le $((base_f + 2))
 ok "and threads ($2)" test "$2" -le $((base_t + 1))
 
-# 3. The logon deadline: 16 idle connections from 8 addresses are all
-# closed by the server (LogonTimeout 3 s; they wait 9 s).
-flood "$PORT" --net 81.0 --sources 8 --per-source 2 --seconds 9 \
+# 3. The logon deadline: 16 connections from 8 addresses that send their
+# X.224 request and then nothing, so FreeRDP waits for a TLS handshake
+# with no timeout of its own; the server must close them all
+# (LogonTimeout 3 s; they wait 9 s).
+flood "$PORT" --net 81.0 --sources 8 --per-source 2 --stall --seconds 9 \
 	>"$TMPD/f3"
 diag "deadline: $(cat "$TMPD/f3")"
 is "$(field held "$(cat "$TMPD/f3")")" 0 \

@@ -47,7 +47,7 @@ tap_result $? "Method TLS: standard RDP security refused"
 host_stop
 host_start --user alice:secret --prop Security/Method=RDP
 ok "Method RDP: a warning is logged" \
-	grep -q 'Security/Method is RDP: standard RDP security does not authenticate the server' \
+	grep -q 'rdp-host: warn: Security/Method is RDP: standard RDP security does not authenticate the server' \
 	"$TMPD/host.err"
 probe_ok "Method RDP: RDP client admitted" --sec rdp --user alice \
 	--password secret $PIX

@@ -38,13 +38,12 @@ diag "server at rest: $base_f fds, $base_t threads, $base_r kB RSS"
 
 # 0. 30 idle connections from 30 addresses (under every limit): no FreeRDP
 # session is built before a connection's first PDU, so they cost little.
-# (sampled once all are accepted, before their 3 s deadline)
-flood "$PORT" --net 82.0 --sources 30 --seconds 2 >"$TMPD/f0" &
-f0=$!
-sleep 1.5
-set -- $(proc_sample "$HOST_PID")
-wait $f0
-diag "30 idle: $1 fds, $2 threads, $3 kB"
+# (peaks over the 2 s they are held, before their 3 s deadline)
+sampler_start "$HOST_PID" "$TMPD/max0"
+flood "$PORT" --net 82.0 --sources 30 --seconds 2 >"$TMPD/f0"
+sampler_stop
+set -- $(cat "$TMPD/max0")
+diag "30 idle: at most $1 fds, $2 threads, $3 kB"
 ok "30 idle connections are held, one thread each ($2 threads)" \
 	test "$2" -ge $((base_t + 30))
 ok "30 idle connections cost under 16 MB ($((($3 - base_r) / 1024)) MB)" \

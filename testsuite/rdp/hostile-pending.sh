@@ -13,14 +13,16 @@
 plan 22
 tap_tmpdir
 
-# Bounds for 32 pending (and as many shut down but not yet gone): a
-# pending connection costs its thread and two descriptors until its whole
-# first PDU arrived, then FreeRDP's context (3-6 MB with the heap's slack
-# under churn, 8 descriptors); the good clients add their own.  Measured
-# here: at most 292 fds, 34 threads and 132-208 MB.
-MAX_FDS=400
-MAX_THREADS=80
-MAX_RSS_KB=$((320 * 1024))
+# Bounds for 32 pending and as many shut down but not yet gone (64
+# connections): a pending connection costs its thread and two descriptors
+# until its whole first PDU arrived, then FreeRDP's context (3-5 MB with
+# the heap's slack under churn, 8 descriptors); the two good clients add
+# about 20 descriptors and 40 MB.  So at most 64 x 8 + 20 descriptors
+# over the resting ones, 64 + 4 threads and 64 x 5 + 40 MB.  Measured here
+# (2 cores, other tests running): up to 419 fds, 55 threads, 270 MB.
+MAX_FDS=$((64 * 8 + 20 + 12))
+MAX_THREADS=$((64 + 4 + 4))
+MAX_RSS_KB=$(((64 * 5 + 40 + 30) * 1024))
 
 # The defaults, from a server started without the properties.
 host_start --user alice:secret

@@ -25,7 +25,8 @@
 
 #include "rdp.h"
 
-#define RDP_MAX_PORTS 4096
+#define RDP_MAX_PORTS	 4096
+#define RDP_ACCEPT_BATCH 256
 
 static int
 rdp_parse_num(const char **p, unsigned *out)
@@ -89,7 +90,8 @@ rdp_bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
 {
 	int one = 1, fd, err;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -195,7 +197,8 @@ rdp_peer_address(const struct sockaddr_storage *ss, char *buf, size_t size)
 	}
 }
 
-static void
+/* @return false when nothing was accepted. */
+static bool
 rdp_accept_one(struct rdp_server *srv, int lfd)
 {
 	struct sockaddr_storage ss;
@@ -206,22 +209,33 @@ rdp_accept_one(struct rdp_server *srv, int lfd)
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false; /* empty, or an error poll() will show again */
 	rdp_peer_address(&ss, addr, sizeof(addr));
 	if (!atomic_load(&srv->enabled)) {
 		rdp_info(srv, "refusing %s: connections are disabled", addr);
 		close(fd);
-		return;
+		return true;
 	}
 	rdp_guard_source(&ss, source, sizeof(source));
 	if (rdp_guard_admit(srv, fd, source, addr, &t) < 0) {
 		close(fd);
-		return;
+		return true;
 	}
 	if (rdp_session_start(srv, fd, addr, &t) < 0) {
 		rdp_guard_release(srv, &t);
 		close(fd);
 	}
+	return true;
+}
+
+/* Empty @lfd's accept queue (at most RDP_ACCEPT_BATCH at a time): under
+ * a flood, refusing at once keeps the queue short, so a real client's
+ * connection is not dropped by the kernel for want of room. */
+static void
+rdp_accept_all(struct rdp_server *srv, int lfd)
+{
+	for (int i = 0; i < RDP_ACCEPT_BATCH && rdp_accept_one(srv, lfd); i++)
+		;
 }
 
 static void *
@@ -249,7 +263,7 @@ rdp_listen_thread(void *arg)
 			break;
 		for (i = 1; i < n; i++)
 			if (pfd[i].revents & POLLIN)
-				rdp_accept_one(srv, pfd[i].fd);
+				rdp_accept_all(srv, pfd[i].fd);
 	}
 	return NULL;
 }

@@ -94,8 +94,17 @@ struct rdp_guard_place {
 	bool dying;	  /* shut down, its thread has not released it yet */
 	uint64_t gen;	  /* tells a reused place from the one a ticket names */
 	int64_t since_ms; /* accepted, CLOCK_MONOTONIC */
-	char source[48];  /* IPv4 address or IPv6 /64 prefix */
+	int64_t marked_ms; /* its source was refused or dropped then; 0 */
+	char source[48];   /* IPv4 address or IPv6 /64 prefix */
 	char address[64];
+};
+
+#define RDP_GUARD_MARKS 1024
+
+/* A source that had a connection refused or dropped lately. */
+struct rdp_guard_mark {
+	char source[48];
+	int64_t ms; /* when, CLOCK_MONOTONIC; 0: unused */
 };
 
 struct rdp_guard {
@@ -104,6 +113,7 @@ struct rdp_guard {
 	struct rdp_guard_place *slot; /* nslots places, under srv->lock */
 	uint32_t nslots;
 	uint64_t gen;
+	struct rdp_guard_mark marks[RDP_GUARD_MARKS]; /* listener thread */
 	/* refusal lines, listener thread only */
 	uint64_t refusals;
 	int64_t log_window_ms;

@@ -19,7 +19,9 @@
  * if that one had a moment to send anything at all; a real client sends
  * its handshake at once and keeps sending, so it is the last one chosen,
  * and connections that sit idle, trickle or stall cannot keep it out the
- * way "refuse when full" would let a churning attacker do.
+ * way "refuse when full" would let a churning attacker do.  Sources
+ * refused or dropped lately are remembered for a while (a bounded table)
+ * and their connections go first.
  */
 #include "config.h"
 
@@ -44,8 +46,9 @@
 #define RDP_GUARD_DEF_TIMEOUT_S	 30
 #define RDP_GUARD_LIMIT_MAX	 1024
 #define RDP_GUARD_TIMEOUT_MAX_S	 3600
-#define RDP_GUARD_GRACE_MS	 250 /* to send a first byte */
-#define RDP_GUARD_LOG_BURST	 10  /* refusal lines per second */
+#define RDP_GUARD_GRACE_MS	 250   /* to send a first byte */
+#define RDP_GUARD_LOG_BURST	 10    /* refusal lines per second */
+#define RDP_GUARD_MARK_MS	 10000 /* a refused source goes first this long */
 
 int64_t
 rdp_mono_ms(void)
@@ -209,25 +212,78 @@ rdp_guard_drop(struct rdp_guard_place *s)
 	s->dying = true;
 }
 
-/* The live connection a newcomer may replace, or NULL. */
-static struct rdp_guard_place *
-rdp_guard_victim(struct rdp_guard *g, int64_t now, uint64_t *bytes)
+/* Remember that a connection from @source was refused or dropped: for
+ * RDP_GUARD_MARK_MS its connections are the first to go.  The oldest
+ * mark makes room for a new one. */
+static void
+rdp_guard_mark(struct rdp_guard *g, const char *source, int64_t now)
 {
+	struct rdp_guard_mark *m = &g->marks[0];
+
+	for (int i = 0; i < RDP_GUARD_MARKS; i++) {
+		if (!strcmp(g->marks[i].source, source)) {
+			m = &g->marks[i];
+			break;
+		}
+		if (g->marks[i].ms < m->ms)
+			m = &g->marks[i];
+	}
+	snprintf(m->source, sizeof(m->source), "%s", source);
+	m->ms = now;
+	/* the places carry it, so choosing a victim needs no lookups */
+	for (uint32_t i = 0; i < g->nslots; i++)
+		if (g->slot[i].fd >= 0 && !strcmp(g->slot[i].source, source))
+			g->slot[i].marked_ms = now;
+}
+
+/* When @source was last marked, if lately; else 0. */
+static int64_t
+rdp_guard_marked(const struct rdp_guard *g, const char *source, int64_t now)
+{
+	for (int i = 0; i < RDP_GUARD_MARKS; i++)
+		if (g->marks[i].ms &&
+		    now - g->marks[i].ms < RDP_GUARD_MARK_MS &&
+		    !strcmp(g->marks[i].source, source))
+			return g->marks[i].ms;
+	return 0;
+}
+
+/* The live connection a newcomer from @source may replace, or NULL.
+ * Connections from sources refused or dropped lately go first, then
+ * those that sent the fewest bytes, then the oldest.  A connection gets
+ * RDP_GUARD_GRACE_MS to send anything, except that a newcomer from a
+ * source with no such history may replace a marked one at once: a flood
+ * that reconnects as fast as it is dropped keeps every place young, and
+ * would otherwise keep a real client out. */
+static struct rdp_guard_place *
+rdp_guard_victim(struct rdp_guard *g, const char *source, int64_t now,
+		 uint64_t *bytes)
+{
+	bool clean = !rdp_guard_marked(g, source, now), vmarked = false;
 	struct rdp_guard_place *v = NULL;
 
 	for (uint32_t i = 0; i < g->nslots; i++) {
 		struct rdp_guard_place *s = &g->slot[i];
+		bool marked;
 		uint64_t b;
 
-		if (s->fd < 0 || s->dying ||
-		    now - s->since_ms < RDP_GUARD_GRACE_MS)
+		if (s->fd < 0 || s->dying)
+			continue;
+		marked = s->marked_ms && now - s->marked_ms < RDP_GUARD_MARK_MS;
+		if (now - s->since_ms < RDP_GUARD_GRACE_MS &&
+		    !(clean && marked))
 			continue;
 		b = rdp_guard_bytes(s->fd);
-		if (!v || b < *bytes ||
-		    (b == *bytes && s->since_ms < v->since_ms)) {
-			v = s;
-			*bytes = b;
+		if (v && vmarked != marked) {
+			if (vmarked)
+				continue;
+		} else if (v && (b > *bytes ||
+				 (b == *bytes && s->since_ms >= v->since_ms))) {
+			continue;
 		}
+		v = s;
+		vmarked = marked;
+		*bytes = b;
 	}
 	return v;
 }
@@ -258,14 +314,16 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 		same += !strcmp(s->source, source);
 	}
 	if (same >= g->per_source) {
+		rdp_guard_mark(g, source, now);
 		rdp_guard_log(srv,
 			      "refusing %s: %u connections from %s have not "
 			      "logged on yet (Security/MaxPendingPerAddress)",
 			      address, same, source);
 		rc = -EMFILE;
 	} else if (live >= g->max) {
-		victim = rdp_guard_victim(g, now, &bytes);
+		victim = rdp_guard_victim(g, source, now, &bytes);
 		if (!victim || !free_slot) {
+			rdp_guard_mark(g, source, now);
 			rdp_guard_log(srv,
 				      "refusing %s: %u connections have not "
 				      "logged on yet "
@@ -282,6 +340,7 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 			    victim->address, (unsigned long long)bytes,
 			    (long long)(now - victim->since_ms) / 1000, address,
 			    live);
+			rdp_guard_mark(g, victim->source, now);
 			rdp_guard_drop(victim);
 		}
 	} else if (!free_slot) {
@@ -298,6 +357,7 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 	}
 	if (rc == 0) {
 		free_slot->dying = false;
+		free_slot->marked_ms = rdp_guard_marked(g, source, now);
 		free_slot->since_ms = now;
 		free_slot->gen = ++g->gen;
 		snprintf(free_slot->source, sizeof(free_slot->source), "%s",
@@ -351,6 +411,7 @@ rdp_guard_tick(struct rdp_server *srv)
 			      "dropping %s: no logon within %lld s "
 			      "(Security/LogonTimeout)",
 			      s->address, (long long)g->timeout_ms / 1000);
+		rdp_guard_mark(g, s->source, now);
 		rdp_guard_drop(s);
 	}
 	pthread_mutex_unlock(&srv->lock);

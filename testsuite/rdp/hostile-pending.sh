@@ -104,7 +104,7 @@ ok "the global limit is logged with its reason" \
 	grep -q 'connections have not logged on yet (Security/MaxPendingConnections)' \
 	"$TMPD/host.err"
 ok "newcomers replaced the least active pending connections" \
-	grep -q '^rdp-host: warn: dropping 127\.[0-9.]* (0 bytes in [0-9]* s, no logon) for ' \
+	grep -q '^rdp-host: warn: dropping 127\.[0-9.]* ([0-9]* bytes in [0-9]* s, no logon) for ' \
 	"$TMPD/host.err"
 lines=$(grep -c 'rdp-host: warn: \(refusing\|dropping\) ' "$TMPD/host.err")
 ok "refusal lines are rate-limited ($lines lines)" test "$lines" -le 400

@@ -11,7 +11,7 @@
 [ "${VIREO_VALGRIND:-0}" = 1 ] ||
 	skip_all "valgrind run is opt-in: set VIREO_VALGRIND=1 (takes minutes)"
 command -v valgrind >/dev/null 2>&1 || skip_all "valgrind is not installed"
-plan 10
+plan 9
 tap_tmpdir
 
 RDP_HOST_NO_DLCLOSE=1
@@ -35,7 +35,7 @@ host_start --user alice:secret --prop Host/AuthHasNtHashes=1 ||
 		sleep 0.1
 	done
 ok "module listens under valgrind" test -n "$PORT"
-for sec in tls nla rdp; do
+for sec in tls nla; do
 	probe_ok "$sec client" --sec $sec --timeout 200 --user alice \
 		--password secret --wait-pixel 100,100,ff0000
 done

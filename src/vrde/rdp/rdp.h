@@ -114,6 +114,8 @@ struct rdp_guard {
 	uint32_t nslots;
 	uint64_t gen;
 	struct rdp_guard_mark marks[RDP_GUARD_MARKS]; /* listener thread */
+	uint64_t released, released_trimmed;	      /* places given back */
+	int64_t trim_ms;
 	/* refusal lines, listener thread only */
 	uint64_t refusals;
 	int64_t log_window_ms;

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <stdarg.h>
@@ -49,6 +50,7 @@
 #define RDP_GUARD_GRACE_MS	 250   /* to send a first byte */
 #define RDP_GUARD_LOG_BURST	 10    /* refusal lines per second */
 #define RDP_GUARD_MARK_MS	 10000 /* a refused source goes first this long */
+#define RDP_GUARD_TRIM_MS	 1000 /* at most one malloc_trim() a second */
 
 int64_t
 rdp_mono_ms(void)
@@ -384,6 +386,7 @@ rdp_guard_release(struct rdp_server *srv, struct rdp_guard_ticket *t)
 	if (s->fd >= 0 && s->gen == t->gen) {
 		close(s->fd);
 		s->fd = -1;
+		g->released++;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	t->slot = -1;
@@ -397,6 +400,15 @@ rdp_guard_tick(struct rdp_server *srv)
 
 	pthread_mutex_lock(&srv->lock);
 	rdp_guard_log_window(srv, now);
+	/* Sessions torn down free megabytes each, spread over the threads'
+	 * heaps; give them back now and then instead of keeping the peak of
+	 * a flood for the rest of the run. */
+	if (g->released != g->released_trimmed &&
+	    now - g->trim_ms >= RDP_GUARD_TRIM_MS) {
+		g->released_trimmed = g->released;
+		g->trim_ms = now;
+		malloc_trim(0);
+	}
 	for (uint32_t i = 0; i < g->nslots; i++) {
 		struct rdp_guard_place *s = &g->slot[i];
 

@@ -58,6 +58,9 @@ vireo_machine() {
    <RemoteDisplay enabled="true" authType="Null" allowMultiConnection="true">
     <VRDEProperties>
      <Property name="TCP/Ports" value="37300-37399"/>
+     <!-- the scaling bench connects 32 clients from one address at once -->
+     <Property name="Security/MaxPendingPerAddress" value="64"/>
+     <Property name="Security/MaxPendingConnections" value="64"/>
     </VRDEProperties>
    </RemoteDisplay>
   </Hardware>

@@ -2,9 +2,9 @@
  * vireo-auth.h - the authentication library ABI of vireo (vireo-auth(3)).
  *
  * An auth library is a shared object exporting vireo_auth_entry() and,
- * optionally, vireo_auth_nt_hash().  vireo-headless calls them in a helper
- * process with a time limit, so a library that crashes or hangs only
- * denies the client it was asked about.
+ * optionally, vireo_auth_nt_hash() and the constant vireo_auth_flags.
+ * vireo-headless calls them in a helper process with a time limit, so a library
+ * that crashes or hangs only denies the client it was asked about.
  */
 #ifndef VIREO_AUTH_H
 #define VIREO_AUTH_H
@@ -19,6 +19,14 @@ extern "C" {
 #define VIREO_AUTH_ABI_VERSION	  1u
 #define VIREO_AUTH_ENTRY_SYMBOL	  "vireo_auth_entry"
 #define VIREO_AUTH_NT_HASH_SYMBOL "vireo_auth_nt_hash"
+#define VIREO_AUTH_FLAGS_SYMBOL	  "vireo_auth_flags"
+
+/* Bits of the optional export vireo_auth_flags: what a library declares
+ * about itself. */
+/** The library grants every client whatever it sends: nothing secret
+ * protects the VM.  The host treats it like authType Null (loopback-only
+ * listening unless TCP/Address is set, with a warning). */
+#define VIREO_AUTH_F_GRANTS_ALL 0x1u
 
 /*
  * The simple library's salted hashes ("pbkdf2-sha256$<iterations>$...",
@@ -60,6 +68,8 @@ typedef int (*vireo_auth_nt_hash_fn)(const struct vireo_auth_request *req,
 				     uint8_t out[16]);
 
 int vireo_auth_entry(const struct vireo_auth_request *req);
+/** Optional: VIREO_AUTH_F_* bits (absent means 0). */
+extern const uint32_t vireo_auth_flags;
 int vireo_auth_nt_hash(const struct vireo_auth_request *req, uint8_t out[16]);
 
 #ifdef __cplusplus

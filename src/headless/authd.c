@@ -64,6 +64,20 @@ authd_reply(int result, const uint8_t *hash)
 	return authproto_send(AUTHD_FD, 'R', out, len);
 }
 
+/* What the library declares: AUTHPROTO_PROBE_* bits. */
+static int
+authd_probe(void *lib)
+{
+	const uint32_t *flags = dlsym(lib, VIREO_AUTH_FLAGS_SYMBOL);
+	int r = 0;
+
+	if (dlsym(lib, VIREO_AUTH_NT_HASH_SYMBOL))
+		r |= AUTHPROTO_PROBE_NT_HASH;
+	if (flags && (*flags & VIREO_AUTH_F_GRANTS_ALL))
+		r |= AUTHPROTO_PROBE_GRANTS_ALL;
+	return r;
+}
+
 static int
 authd_call(const char **f)
 {
@@ -92,8 +106,7 @@ authd_call(const char **f)
 		return authd_reply(-ENOENT, NULL);
 	}
 	if (strcmp(op, "probe") == 0)
-		return authd_reply(
-		    dlsym(lib, VIREO_AUTH_NT_HASH_SYMBOL) != NULL, NULL);
+		return authd_reply(authd_probe(lib), NULL);
 	if (strcmp(op, "nthash") == 0) {
 		vireo_auth_nt_hash_fn fn = (vireo_auth_nt_hash_fn)dlsym(
 		    lib, VIREO_AUTH_NT_HASH_SYMBOL);

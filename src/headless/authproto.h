@@ -24,8 +24,12 @@
 #define AUTHPROTO_NULL	    0xffffffffu
 #define AUTHPROTO_FRAME_MAX (64u * 1024u)
 
+/* Bits of the "probe" result: what the library declares about itself. */
+#define AUTHPROTO_PROBE_NT_HASH	   0x1 /* exports vireo_auth_nt_hash */
+#define AUTHPROTO_PROBE_GRANTS_ALL 0x2 /* VIREO_AUTH_F_GRANTS_ALL */
+
 enum authproto_field {
-	AUTHPROTO_F_OP = 0, /* "entry" or "nthash" */
+	AUTHPROTO_F_OP = 0, /* "entry", "nthash" or "probe" */
 	AUTHPROTO_F_LIBRARY,
 	AUTHPROTO_F_CALLER,
 	AUTHPROTO_F_VM_UUID,

@@ -47,24 +47,23 @@ static void
 cb_client_connect(void *ctx, uint32_t client_id)
 {
 	struct headless *hl = ((struct headless_server *)ctx)->hl;
-	char user[HEADLESS_STR] = "", address[HEADLESS_STR] = "";
 	struct headless_client *c;
+	char user[HEADLESS_STR], addr[HEADLESS_STR];
 	bool granted;
 
-	/* copies taken under the lock: the slot may be reused once it is
-	 * released */
 	pthread_mutex_lock(&hl->lock);
 	c = cb_find(hl, client_id);
 	granted = c && c->granted;
 	if (granted) {
 		c->connected = true;
-		memcpy(user, c->user, sizeof(user));
-		memcpy(address, c->address, sizeof(address));
+		/* copied under the lock: the slot may be reused after it */
+		log_escape(user, sizeof(user), c->user);
+		log_escape(addr, sizeof(addr), c->address);
 	}
 	pthread_mutex_unlock(&hl->lock);
 	if (granted)
-		log_info("client %u (%s@%s) connected", client_id, user,
-			 address);
+		log_info("client %u ('%s' from %s) connected", client_id, user,
+			 addr);
 	else
 		log_warn("client %u reported connected without a granted "
 			 "logon; ignored",
@@ -178,6 +177,21 @@ cb_get_nt_hash(void *ctx, const char *user, const char *domain,
 			     hash);
 }
 
+static int
+cb_nla_begin(void *ctx, const struct vrde_logon *logon, uint8_t hash[16])
+{
+	if (!logon || !hash)
+		return -ENOENT;
+	return logon_nla_begin(ctx, logon, hash);
+}
+
+static void
+cb_nla_result(void *ctx, const struct vrde_logon *logon, int result)
+{
+	if (logon)
+		logon_nla_result(ctx, logon, result);
+}
+
 static void
 cb_listening(void *ctx, uint32_t port)
 {
@@ -221,4 +235,6 @@ const struct vrde_host_callbacks headless_callbacks = {
     .get_nt_hash = cb_get_nt_hash,
     .listening = cb_listening,
     .log = cb_log,
+    .nla_begin = cb_nla_begin,
+    .nla_result = cb_nla_result,
 };

@@ -66,6 +66,12 @@ struct headless_client {
 	time_t since;
 };
 
+/* An NLA attempt between logon_nla_begin() and logon_nla_result(). */
+struct headless_nla {
+	uint32_t client_id;
+	struct throttle_slot *slot; /* NULL: unused */
+};
+
 /* A property set for this run only (--vrdeproperty, controlvm). */
 struct headless_prop {
 	char *name;
@@ -102,8 +108,11 @@ struct headless {
 	struct headless_client clients[HEADLESS_MAX_CLIENTS];
 	unsigned clients_so_far;
 	struct throttle throttle;
-	int32_t vrde_port; /* -1 inactive, 0 failed, else bound */
-	int nt_hashes;	   /* -1 unknown, 0 no, 1 yes */
+	pthread_cond_t throttle_cond; /* a throttle slot stopped being busy */
+	struct headless_nla nla[HEADLESS_MAX_CLIENTS];
+	int32_t vrde_port;    /* -1 inactive, 0 failed, else bound */
+	int nt_hashes;	      /* -1 unknown, 0 no, 1 yes */
+	bool auth_grants_all; /* Null, or a library declaring it */
 
 	/* display bridge: protected by disp_lock */
 	pthread_mutex_t disp_lock;
@@ -166,6 +175,15 @@ int logon_client(struct headless_server *s, const struct vrde_logon *logon);
 void logon_client_left(struct headless *hl, uint32_t client_id);
 int logon_nt_hash(struct headless *hl, const char *user, const char *domain,
 		  uint8_t hash[16]);
+/** NLA: throttle the attempt of @logon (no password), then fetch the NT
+ * hash.  @return 0, -ENOENT, -EBUSY. */
+int logon_nla_begin(struct headless_server *s, const struct vrde_logon *logon,
+		    uint8_t hash[16]);
+/** NLA: the proof of @logon checked (@result 0) or failed (-EACCES). */
+void logon_nla_result(struct headless_server *s, const struct vrde_logon *logon,
+		      int result);
+/** Ask the auth library whether it supplies NT hashes and whether it
+ * grants everyone (sets hl->nt_hashes, hl->auth_grants_all). */
 void logon_probe_nt_hashes(struct headless *hl);
 
 /* ctl.c */

@@ -13,14 +13,18 @@
 #include "headless.h"
 #include "log.h"
 
-/* Print key="value" with '"' and '\' escaped. */
+/* Print key="value" with '"' and '\' escaped and control characters as
+ * \xNN: values such as the user name come from the client, and a raw
+ * newline would let it add lines (VMState=...) to showvminfo's output. */
 static void
 info_str(int fd, const char *key, const char *value)
 {
 	dprintf(fd, "%s=\"", key);
-	for (const char *p = value; *p; p++) {
+	for (const unsigned char *p = (const void *)value; *p; p++) {
 		if (*p == '"' || *p == '\\')
 			dprintf(fd, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			dprintf(fd, "\\x%02x", *p);
 		else
 			dprintf(fd, "%c", *p);
 	}

@@ -3,6 +3,14 @@
  * connection policy (VirtualBox's order: the policy is applied only after
  * authentication succeeded, so a failed logon never evicts anyone).
  *
+ * Every attempt, over TLS, standard RDP security or NLA, passes the same
+ * gate first: attempts from one source (policy.h) are judged one at a
+ * time, each after the source's delay, and only a client that passed
+ * authentication takes one of the HEADLESS_MAX_CLIENTS slots, so failing
+ * clients can neither fill the table nor share one delay between them.
+ * NLA attempts are judged in two halves: logon_nla_begin() before the NT
+ * hash is handed out, logon_nla_result() once the proof was checked.
+ *
  * authType Null grants without a library; External runs the auth library
  * in vireo-authd with a time limit; Guest needs guest additions vireo does
  * not have, so it is refused with a message saying so.
@@ -18,6 +26,7 @@
 
 #include "auth/vireo-auth.h"
 #include "authcall.h"
+#include "authproto.h"
 #include "headless.h"
 #include "log.h"
 #include "modpath.h"
@@ -117,22 +126,64 @@ logon_authenticate(struct headless *hl, const struct vrde_logon *l)
 	return result == VIREO_AUTH_GRANTED;
 }
 
-/* Delay a logon from an address with recent failures. */
-static void
-logon_throttle(struct headless *hl, const char *address)
+/* How long an attempt may wait for the earlier ones from its source:
+ * their delay and their library call. */
+static long
+logon_queue_ms(struct headless *hl)
 {
-	unsigned failures;
-	unsigned delay;
+	return THROTTLE_MAX_MS + logon_timeout_ms(hl) + 1000;
+}
+
+/* Begin an attempt from @addr: wait while another one from the same
+ * source is being judged, then sleep the source's delay.  @return its
+ * throttle slot, or NULL when the wait was too long (refuse). */
+static struct throttle_slot *
+logon_gate(struct headless *hl, const char *addr)
+{
+	char key[THROTTLE_KEY_MAX];
+	struct throttle_slot *slot;
+	struct timespec until;
+	unsigned delay = 0, failures = 0;
+	long ms = logon_queue_ms(hl);
+	int rc = 0;
+
+	throttle_key(addr, key, sizeof(key));
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	pthread_mutex_lock(&hl->lock);
+	while (!(slot = throttle_begin(&hl->throttle, key, headless_now_ms(),
+				       &delay, &failures)) &&
+	       rc == 0)
+		rc = pthread_cond_timedwait(&hl->throttle_cond, &hl->lock,
+					    &until);
+	pthread_mutex_unlock(&hl->lock);
+	if (!slot) {
+		log_warn("logon from %s refused: earlier attempts from %s "
+			 "were still being judged after %ld ms",
+			 addr, key, ms);
+		return NULL;
+	}
+	if (delay) {
+		log_warn("%u failed logons from %s; delaying this one by %u ms",
+			 failures,
+			 slot->key[0] ? slot->key : "overflowing sources",
+			 delay);
+		usleep(delay * 1000u);
+	}
+	return slot;
+}
+
+/* End the attempt on @slot.  @return the source's failures now. */
+static unsigned
+logon_ungate(struct headless *hl, struct throttle_slot *slot, bool ok)
+{
+	unsigned n;
 
 	pthread_mutex_lock(&hl->lock);
-	delay = throttle_delay_ms(&hl->throttle, address, headless_now_ms(),
-				  &failures);
+	n = throttle_end(&hl->throttle, slot, ok, headless_now_ms());
+	pthread_cond_broadcast(&hl->throttle_cond);
 	pthread_mutex_unlock(&hl->lock);
-	if (!delay)
-		return;
-	log_warn("%u failed logons from %s; delaying this one by %u ms",
-		 failures, address, delay);
-	usleep(delay * 1000u);
+	return n;
 }
 
 /* Apply the connection policy to granted client @id.  Fills @evict with
@@ -183,16 +234,33 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 {
 	struct headless *hl = s->hl;
 	uint32_t evict[HEADLESS_MAX_CLIENTS];
-	const char *addr = l->address && l->address[0] ? l->address : "?";
-	const char *user = l->user ? l->user : "";
+	char user[HEADLESS_STR], addr[HEADLESS_STR];
+	const char *sec = l->security ? l->security : "?";
+	struct throttle_slot *slot;
 	int n_evict;
 	bool ok;
 
+	log_escape(user, sizeof(user), l->user ? l->user : "");
+	log_escape(addr, sizeof(addr),
+		   l->address && l->address[0] ? l->address : "?");
 	if (l->screen >= hl->heads) {
 		log_warn("client %u from %s asks for screen %u of %u; refused",
 			 l->client_id, addr, l->screen + 1, hl->heads);
 		return -ERANGE;
 	}
+	slot = logon_gate(hl, addr);
+	if (!slot)
+		return -EBUSY;
+	ok = logon_authenticate(hl, l);
+	if (!ok) {
+		unsigned n = logon_ungate(hl, slot, false);
+
+		log_warn("logon of user '%s' from %s over %s denied (failure "
+			 "%u from this source)",
+			 user, addr, sec, n);
+		return -EACCES;
+	}
+	logon_ungate(hl, slot, true);
 	pthread_mutex_lock(&hl->lock);
 	ok = logon_track(hl, l) != NULL;
 	pthread_mutex_unlock(&hl->lock);
@@ -201,22 +269,6 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 			 l->client_id, addr);
 		return -EBUSY;
 	}
-	logon_throttle(hl, addr);
-	if (!logon_authenticate(hl, l)) {
-		unsigned n;
-
-		pthread_mutex_lock(&hl->lock);
-		n = throttle_fail(&hl->throttle, addr, headless_now_ms());
-		pthread_mutex_unlock(&hl->lock);
-		log_warn("logon of user '%s' from %s denied (failure %u from "
-			 "this address)",
-			 user, addr, n);
-		logon_untrack(hl, l->client_id);
-		return -EACCES;
-	}
-	pthread_mutex_lock(&hl->lock);
-	throttle_success(&hl->throttle, addr);
-	pthread_mutex_unlock(&hl->lock);
 	if (logon_policy(hl, l->client_id, evict, &n_evict) < 0) {
 		log_warn("client %u ('%s' from %s) refused: another client is "
 			 "connected and allowMultiConnection is off",
@@ -230,8 +282,9 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 			 l->client_id, evict[i]);
 		vrdehost_disconnect(s, evict[i]);
 	}
-	log_info("logon of user '%s' from %s granted (client %u, screen %u)",
-		 user, addr, l->client_id, l->screen);
+	log_info("logon of user '%s' from %s granted over %s (client %u, "
+		 "screen %u)",
+		 user, addr, sec, l->client_id, l->screen);
 	return 0;
 }
 
@@ -240,6 +293,7 @@ logon_client_left(struct headless *hl, uint32_t client_id)
 {
 	struct headless_client *c;
 	struct headless_client copy = {0};
+	char user[HEADLESS_STR], addr[HEADLESS_STR];
 
 	pthread_mutex_lock(&hl->lock);
 	c = logon_find(hl, client_id);
@@ -250,8 +304,9 @@ logon_client_left(struct headless *hl, uint32_t client_id)
 	pthread_mutex_unlock(&hl->lock);
 	if (!c)
 		return;
-	log_info("client %u (%s@%s) disconnected", client_id, copy.user,
-		 copy.address);
+	log_info("client %u ('%s' from %s) disconnected", client_id,
+		 log_escape(user, sizeof(user), copy.user),
+		 log_escape(addr, sizeof(addr), copy.address));
 	/* tell the library the client left, as VirtualBox does */
 	if (copy.granted && hl->m->vrde.auth_type == SETTINGS_AUTH_EXTERNAL) {
 		char path[4096];
@@ -291,6 +346,98 @@ logon_nt_hash(struct headless *hl, const char *user, const char *domain,
 		   : -ENOENT;
 }
 
+/* The NLA attempt of client @id.  Caller holds hl->lock. */
+static struct headless_nla *
+logon_nla_find(struct headless *hl, uint32_t id, bool take)
+{
+	struct headless_nla *free_one = NULL;
+
+	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
+		struct headless_nla *a = &hl->nla[i];
+
+		if (a->slot && a->client_id == id)
+			return a;
+		if (!a->slot && !free_one)
+			free_one = a;
+	}
+	return take ? free_one : NULL;
+}
+
+int
+logon_nla_begin(struct headless_server *s, const struct vrde_logon *l,
+		uint8_t hash[16])
+{
+	struct headless *hl = s->hl;
+	char addr[HEADLESS_STR];
+	struct throttle_slot *slot, *stale;
+	struct headless_nla *a;
+	bool room;
+
+	log_escape(addr, sizeof(addr),
+		   l->address && l->address[0] ? l->address : "?");
+	pthread_mutex_lock(&hl->lock);
+	room = logon_nla_find(hl, l->client_id, true) != NULL;
+	pthread_mutex_unlock(&hl->lock);
+	if (!room) {
+		log_warn("too many NLA logons at once; refusing client %u "
+			 "from %s",
+			 l->client_id, addr);
+		return -EBUSY;
+	}
+	slot = logon_gate(hl, addr);
+	if (!slot)
+		return -EBUSY;
+	pthread_mutex_lock(&hl->lock);
+	a = logon_nla_find(hl, l->client_id, true);
+	/* an attempt the module never ended counts as failed */
+	stale = a ? a->slot : NULL;
+	if (a) {
+		a->client_id = l->client_id;
+		a->slot = slot;
+	}
+	pthread_mutex_unlock(&hl->lock);
+	if (stale)
+		logon_ungate(hl, stale, false);
+	if (!a) {
+		logon_ungate(hl, slot, true);
+		return -EBUSY;
+	}
+	return logon_nt_hash(hl, l->user ? l->user : "",
+			     l->domain ? l->domain : "", hash);
+}
+
+void
+logon_nla_result(struct headless_server *s, const struct vrde_logon *l,
+		 int result)
+{
+	struct headless *hl = s->hl;
+	char user[HEADLESS_STR], addr[HEADLESS_STR];
+	struct throttle_slot *slot = NULL;
+	struct headless_nla *a;
+	unsigned n;
+
+	pthread_mutex_lock(&hl->lock);
+	a = logon_nla_find(hl, l->client_id, false);
+	if (a) {
+		slot = a->slot;
+		a->slot = NULL;
+	}
+	pthread_mutex_unlock(&hl->lock);
+	if (!slot)
+		return; /* refused in logon_nla_begin, already logged */
+	n = logon_ungate(hl, slot, result == 0);
+	log_escape(user, sizeof(user), l->user ? l->user : "");
+	log_escape(addr, sizeof(addr),
+		   l->address && l->address[0] ? l->address : "?");
+	if (result == 0)
+		log_info("NLA proof of user '%s' from %s verified (client %u)",
+			 user, addr, l->client_id);
+	else
+		log_warn("logon of user '%s' from %s over NLA denied (failure "
+			 "%u from this source)",
+			 user, addr, n);
+}
+
 void
 logon_probe_nt_hashes(struct headless *hl)
 {
@@ -299,12 +446,22 @@ logon_probe_nt_hashes(struct headless *hl)
 	int result = 0;
 
 	hl->nt_hashes = 0;
+	/* authType Null grants everyone without a library */
+	hl->auth_grants_all = hl->m->vrde.auth_type == SETTINGS_AUTH_NULL;
 	if (hl->m->vrde.auth_type != SETTINGS_AUTH_EXTERNAL ||
 	    logon_library_path(hl, path, sizeof(path)) < 0)
 		return;
-	if (authcall_probe(&req, logon_timeout_ms(hl), &result) == 0)
-		hl->nt_hashes = result == 1;
+	if (authcall_probe(&req, logon_timeout_ms(hl), &result) == 0) {
+		hl->nt_hashes = (result & AUTHPROTO_PROBE_NT_HASH) != 0;
+		hl->auth_grants_all =
+		    (result & AUTHPROTO_PROBE_GRANTS_ALL) != 0;
+	}
 	log_info("auth library %s %s NT hashes (NLA %s)", path,
 		 hl->nt_hashes ? "supplies" : "does not supply",
 		 hl->nt_hashes ? "possible" : "off");
+	if (hl->auth_grants_all)
+		log_warn("auth library %s grants every client: treated like "
+			 "authType Null (listening on loopback only unless "
+			 "TCP/Address is set)",
+			 path);
 }

@@ -191,6 +191,8 @@ machine_host_property(struct headless *hl, const char *name, char *buf,
 		    machine_auth_type_name(hl->m->vrde.auth_type), buf, size);
 	if (strcmp(sub, "AuthHasNtHashes") == 0)
 		return machine_copy(hl->nt_hashes == 1 ? "1" : "0", buf, size);
+	if (strcmp(sub, "AuthGrantsAll") == 0)
+		return machine_copy(hl->auth_grants_all ? "1" : "0", buf, size);
 	if (strcmp(sub, "ScreenCount") == 0) {
 		snprintf(num, sizeof(num), "%u", hl->heads);
 		return machine_copy(num, buf, size);

@@ -33,6 +33,7 @@
 static struct headless headless_state = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .disp_lock = PTHREAD_MUTEX_INITIALIZER,
+    .throttle_cond = PTHREAD_COND_INITIALIZER,
     .vrde_port = -1,
     .nt_hashes = -1,
     .stop_fd = -1,

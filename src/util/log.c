@@ -136,14 +136,81 @@ log_write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+const char *
+log_escape(char *out, size_t size, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	if (!size)
+		return out;
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[4];
+		size_t k = 1;
+
+		e[0] = (char)c;
+		if (c < 0x20 || c == 0x7f) {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			k = 4;
+		} else if (c == '\\' || c == '\'' || c == '"') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			k = 2;
+		}
+		/* keep room for "..." and the terminator */
+		if (n + k + 4 > size) {
+			if (n + 4 <= size) {
+				memcpy(out + n, "...", 3);
+				n += 3;
+			}
+			break;
+		}
+		memcpy(out + n, e, k);
+		n += k;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* Copy @len bytes of @msg to @line, control characters as \xNN: a log line
+ * is one line whatever a message holds.  @return bytes written. */
+static size_t
+log_copy_body(char *line, size_t room, const char *msg, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			if (n + 1 > room)
+				break;
+			line[n++] = (char)c;
+			continue;
+		}
+		if (n + 4 > room)
+			break;
+		line[n++] = '\\';
+		line[n++] = 'x';
+		line[n++] = hex[c >> 4];
+		line[n++] = hex[c & 15];
+	}
+	return n;
+}
+
 void
 log_vmsg(enum log_level level, const char *tag, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[2048], msg[2048];
 	struct timeval tv;
 	struct tm tm;
 	int saved_errno = errno;
-	size_t n;
+	size_t n, m;
 	int r;
 
 	if ((int)level > (int)log_get_level())
@@ -156,14 +223,15 @@ log_vmsg(enum log_level level, const char *tag, const char *fmt, va_list ap)
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    (long)(tv.tv_usec / 1000), log_level_names[level], tag);
 	n = r < 0 ? 0 : (size_t)r;
-	if (n < sizeof(line)) {
-		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		n += r < 0 ? 0 : (size_t)r;
-	}
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
-	while (n > 0 && line[n - 1] == '\n')
-		n--;
+	r = vsnprintf(msg, sizeof(msg), fmt, ap);
+	m = r < 0 ? 0 : (size_t)r;
+	if (m > sizeof(msg) - 1)
+		m = sizeof(msg) - 1;
+	while (m > 0 && msg[m - 1] == '\n')
+		m--;
+	n += log_copy_body(line + n, sizeof(line) - 1 - n, msg, m);
 	line[n++] = '\n';
 
 	pthread_mutex_lock(&log_lock);

@@ -10,6 +10,7 @@
 #define VIREO_UTIL_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERR = 0,
@@ -45,6 +46,13 @@ void log_close_file(void);
 int log_file_fd(void);
 /** Whether lines also go to stderr once a file is open (default: no). */
 void log_set_stderr(int on);
+
+/** Copy @s into @out (@size bytes) for quoting inside a log line: a
+ * backslash and both quote marks get a backslash, control characters
+ * become a backslash, 'x' and two hex digits, and a
+ * string too long ends in "...".  For every string a peer supplied (user,
+ * domain, client name).  @return @out. */
+const char *log_escape(char *out, size_t size, const char *s);
 
 #define log_err(...)   log_msg(LOG_LEVEL_ERR, LOG_TAG, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, LOG_TAG, __VA_ARGS__)

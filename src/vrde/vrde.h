@@ -138,6 +138,10 @@ struct vrde_logon {
 #define VRDE_HOST_PROP_MACHINE_UUID   "Host/MachineUUID"
 #define VRDE_HOST_PROP_AUTH_TYPE      "Host/AuthType" /* Null|External|Guest */
 #define VRDE_HOST_PROP_NT_HASHES      "Host/AuthHasNtHashes" /* "1" or "0" */
+/* "1": whatever a client sends is granted (authType Null, or an auth
+ * library declaring VIREO_AUTH_F_GRANTS_ALL): listen on loopback only
+ * unless TCP/Address is set. */
+#define VRDE_HOST_PROP_GRANTS_ALL     "Host/AuthGrantsAll"
 #define VRDE_HOST_PROP_SCREEN_COUNT   "Host/ScreenCount"
 
 /** Callbacks the host implements. */
@@ -175,6 +179,20 @@ struct vrde_host_callbacks {
 	void (*listening)(void *ctx, uint32_t port);
 	/** A log line from the module, at a log_level of util/log.h. */
 	void (*log)(void *ctx, int level, const char *msg);
+	/** NLA: the client's NTLM response names @logon->user (password
+	 * NULL).  The host judges the attempt like a client_logon() before
+	 * the proof is checked: it may delay it (this call sleeps) and then
+	 * supplies the NT hash into @hash.  Every call is followed by one
+	 * nla_result() for the same client.  NULL: the module uses
+	 * get_nt_hash() and nothing is counted.
+	 * @return 0, -ENOENT no hash (the proof fails), -EBUSY refused. */
+	int (*nla_begin)(void *ctx, const struct vrde_logon *logon,
+			 uint8_t hash[16]);
+	/** NLA: how the attempt nla_begin() started ended: 0 the proof
+	 * verified, -EACCES it did not or the client left before it was
+	 * known.  The host counts a failure like a denied client_logon(). */
+	void (*nla_result)(void *ctx, const struct vrde_logon *logon,
+			   int result);
 };
 
 /* Codes for query_info().  Per-client codes take a client id; the others

@@ -10,7 +10,7 @@ plan 14
 tap_tmpdir
 BAD=$builddir/rdp/rdp-badclient
 
-host_start --user alice:secret
+host_start --user alice:secret --prop Host/AuthHasNtHashes=1
 # A good client that stays connected and must see a change at the end.
 probe --sec tls --user alice --password secret --timeout 40 \
 	--wait-pixel 100,100,ff0000 --wait-pixel 8,8,123456 \
@@ -34,7 +34,7 @@ kill -9 $victim
 wait $victim 2>/dev/null
 probe_ok "a new client is served after the bad ones" --sec tls --gfx \
 	--user alice --password secret --wait-pixel 100,100,ff0000
-probe_ok "and over standard RDP security" --sec rdp --user alice \
+probe_ok "and over NLA" --sec nla --user alice \
 	--password secret --wait-pixel 100,100,ff0000
 host_cmd fill 0 0 0 64 64 123456
 wait $steady

@@ -80,7 +80,7 @@ probe --sec tls $CRED --timeout 30 --wait-pixel 32,100,ffffff \
 	--wait-pixel $I0 >"$TMPD/a.json" &
 a=$!
 # shellcheck disable=SC2086
-probe --sec rdp --gfx $CRED --timeout 30 --wait-pixel 32,100,ffffff \
+probe --sec tls --gfx $CRED --timeout 30 --wait-pixel 32,100,ffffff \
 	--wait-pixel $I0 >"$TMPD/b.json" &
 b=$!
 wait_sessions 2

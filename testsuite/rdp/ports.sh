@@ -61,6 +61,11 @@ like "$addrs" '^(127\.0\.0\.1 |\[::1\] )+$' \
 host_stop
 host_start --prop Host/AuthType=Null --prop TCP/Address=127.0.0.1
 ok "Null auth with TCP/Address warns" \
-	grep -q 'warn: auth type Null: no credentials are checked' \
+	grep -q 'warn: every client is granted (auth type Null or an auth library that grants everyone), yet TCP/Address' \
 	"$TMPD/host.err"
+host_stop
+# An External library that declares it grants everyone is treated like Null.
+host_start --prop Host/AuthType=External --prop Host/AuthGrantsAll=1
+ok "a grant-all auth library binds loopback only" \
+	grep -q 'listening on port [0-9]* (loopback only)' "$TMPD/host.err"
 done_testing

@@ -118,14 +118,35 @@ host_find_password(const char *user)
 	return NULL;
 }
 
+/* A peer's string for one line of host.out: control characters as \xNN,
+ * so a test reading the output line by line sees exactly one line. */
+static const char *
+host_esc(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s && n + 5 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static int
 host_client_logon(void *ctx, const struct vrde_logon *lo)
 {
 	const char *pw = host_find_password(lo->user);
+	char u[256], d[256];
 	int rc = 0;
 
 	printf("logon client=%u user=%s domain=%s screen=%u security=%s\n",
-	       lo->client_id, lo->user, lo->domain, lo->screen, lo->security);
+	       lo->client_id, host_esc(u, sizeof(u), lo->user),
+	       host_esc(d, sizeof(d), lo->domain), lo->screen, lo->security);
 	fflush(stdout);
 	if (nusers && (!pw || strcmp(pw, lo->password)))
 		return -EACCES;
@@ -238,6 +259,29 @@ host_get_nt_hash(void *ctx, const char *user, const char *domain,
 	return 0;
 }
 
+/* NLA attempts: one line when judged, one with the outcome, so tests
+ * can count failures the way vireo-headless counts them. */
+static int
+host_nla_begin(void *ctx, const struct vrde_logon *lo, uint8_t hash[16])
+{
+	char u[256];
+
+	printf("nla client=%u user=%s address=%s\n", lo->client_id,
+	       host_esc(u, sizeof(u), lo->user), lo->address);
+	fflush(stdout);
+	return host_get_nt_hash(ctx, lo->user, lo->domain, hash);
+}
+
+static void
+host_nla_result(void *ctx, const struct vrde_logon *lo, int result)
+{
+	char u[256];
+
+	printf("nla-result client=%u user=%s address=%s rc=%d\n", lo->client_id,
+	       host_esc(u, sizeof(u), lo->user), lo->address, result);
+	fflush(stdout);
+}
+
 static void
 host_listening(void *ctx, uint32_t port)
 {
@@ -272,6 +316,8 @@ static const struct vrde_host_callbacks host_cb = {
     .get_nt_hash = host_get_nt_hash,
     .listening = host_listening,
     .log = host_log,
+    .nla_begin = host_nla_begin,
+    .nla_result = host_nla_result,
 };
 
 static int

@@ -16,7 +16,7 @@ probe_ok "domain VM@3 over NLA: screen 3" --sec nla --user alice \
 probe_ok "domain @3 over TLS with the graphics pipeline: screen 3" \
 	--sec tls --gfx --user alice --password secret --domain '@3' \
 	--wait-pixel 20,20,303030
-probe_ok "UPN user alice@4: screen 4" --sec rdp --user 'alice@4' \
+probe_ok "UPN user alice@4: screen 4" --sec tls --user 'alice@4' \
 	--password secret --wait-pixel 20,20,404040
 probe_ok "user @2\\alice: screen 2" --sec tls --user '@2\alice' \
 	--password secret --wait-pixel 20,20,202020

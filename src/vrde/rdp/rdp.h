@@ -9,7 +9,8 @@
  * copy and the shared tile encoder), rdp_bitmap.c (legacy BitmapUpdate),
  * rdp_rle.c (interleaved RLE for it below 32 bpp),
  * rdp_gfx.c (graphics pipeline), rdp_pointer.c (pointer shape),
- * rdp_compat.c (work-arounds for clients FreeRDP 2.11 mishandles).
+ * rdp_compat.c (work-arounds for clients FreeRDP 2.11 mishandles),
+ * rdp_guard.c (limits on connections that have not logged on).
  *
  * Sharing model: each screen has a shadow copy cut into 64x64 tiles.  Every
  * update() stamps the tiles it touches with a new generation number.  A
@@ -27,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <freerdp/freerdp.h>
 #include <freerdp/peer.h>
@@ -87,6 +89,46 @@ struct rdp_screen {
 struct rdp_server;
 struct rdp_encoder;
 
+/* A connection that has not logged on yet (rdp_guard.c). */
+struct rdp_guard_place {
+	int fd;		  /* the guard's duplicate; -1: place free */
+	bool dying;	  /* shut down, its thread has not released it yet */
+	uint64_t gen;	  /* tells a reused place from the one a ticket names */
+	int64_t since_ms; /* accepted, CLOCK_MONOTONIC */
+	int64_t marked_ms; /* its source was refused or dropped then; 0 */
+	char source[48];   /* IPv4 address or IPv6 /64 prefix */
+	char address[64];
+};
+
+#define RDP_GUARD_MARKS 1024
+
+/* A source that had a connection refused or dropped lately. */
+struct rdp_guard_mark {
+	char source[48];
+	int64_t ms; /* when, CLOCK_MONOTONIC; 0: unused */
+};
+
+struct rdp_guard {
+	uint32_t max, per_source;     /* Security/MaxPending... */
+	int64_t timeout_ms;	      /* Security/LogonTimeout */
+	struct rdp_guard_place *slot; /* nslots places, under srv->lock */
+	uint32_t nslots;
+	uint64_t gen;
+	struct rdp_guard_mark marks[RDP_GUARD_MARKS]; /* listener thread */
+	uint64_t released, released_trimmed;	      /* places given back */
+	int64_t trim_ms;
+	/* refusal lines, listener thread only */
+	uint64_t refusals;
+	int64_t log_window_ms;
+	unsigned log_count, log_suppressed;
+};
+
+/* A client's place in the guard; slot -1: none (logged on or gone). */
+struct rdp_guard_ticket {
+	int slot;
+	uint64_t gen;
+};
+
 struct rdp_client {
 	rdpContext ctx; /* first: FreeRDP allocates ContextSize bytes */
 	struct rdp_server *srv;
@@ -125,8 +167,12 @@ struct rdp_client {
 	/* input */
 	uint32_t buttons;
 	int32_t last_x, last_y;
+	struct rdp_guard_ticket ticket;
 	/* NLA: plaintext from Logon(automatic) */
 	char *nla_user, *nla_domain, *nla_password;
+	/* NLA: an attempt the host was told of (nla_begin), not yet ended */
+	bool nla_judged;
+	char nla_try_user[256], nla_try_domain[256];
 	void *compat_orig_recv; /* rdp_compat.c: FreeRDP's receive callback */
 	/* query_info */
 	char user[256], domain[256], client_name[64], address[64];
@@ -171,7 +217,8 @@ struct rdp_server {
 	char *cert_file, *key_file;
 	char *cert_tmpdir;     /* mkdtemp'd when there is no machine folder */
 	char fingerprint[128]; /* "SHA256:AA:BB:..." */
-	bool auth_null;
+	bool auth_null; /* every client is granted: loopback by default */
+	struct rdp_guard guard;
 	bool disable_input, disable_display;
 	bool gfx_rfx; /* Property/GfxCodec=remotefx */
 	struct rdp_pointer_state pointer;
@@ -188,6 +235,31 @@ void rdp_log(struct rdp_server *srv, int level, const char *fmt, ...)
 int rdp_prop(struct rdp_server *srv, const char *name, char *buf, size_t size);
 bool rdp_prop_bool(struct rdp_server *srv, const char *name);
 int64_t rdp_now_ms(void);
+/** Copy @s into @out for a log line: backslash and quotes escaped,
+ * control characters as \xNN, "..." when cut.  @return @out. */
+const char *rdp_escape(char *out, size_t size, const char *s);
+
+/* rdp_guard.c */
+int64_t rdp_mono_ms(void);
+/** Read Security/MaxPendingConnections, MaxPendingPerAddress and
+ * LogonTimeout.  @return 0 or -EINVAL (logged), -ENOMEM. */
+int rdp_guard_init(struct rdp_server *srv);
+void rdp_guard_fini(struct rdp_server *srv);
+/** The source key of a peer address: IPv4 address or IPv6 /64 prefix. */
+void rdp_guard_source(const struct sockaddr_storage *ss, char *key,
+		      size_t size);
+/** Count accepted @fd from @source in, or refuse it (logged).  Fills @t.
+ * @return 0 or -EMFILE (source full), -ENFILE (all full), -errno. */
+int rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
+		    const char *address, struct rdp_guard_ticket *t);
+/** The client logged on or is leaving: give its place back. */
+void rdp_guard_release(struct rdp_server *srv, struct rdp_guard_ticket *t);
+/** Shut every pending connection down (connections disabled, destroy):
+ * their threads may be blocked in FreeRDP reads. */
+void rdp_guard_drop_all(struct rdp_server *srv);
+/** Drop connections past their deadline.  Listener thread.
+ * @return milliseconds until the next deadline (at most 1000). */
+int rdp_guard_tick(struct rdp_server *srv);
 
 /* rdp_listen.c */
 /** Parse "3389", "5000,5010-5012"; fill @ports (at most @max).
@@ -209,7 +281,8 @@ int rdp_cert_generate(const char *cert, const char *key, const char *cn);
 int rdp_cert_fingerprint(const char *cert, char *out, size_t size);
 
 /* rdp_session.c */
-int rdp_session_start(struct rdp_server *srv, int fd, const char *address);
+int rdp_session_start(struct rdp_server *srv, int fd, const char *address,
+		      const struct rdp_guard_ticket *t);
 void rdp_session_kick(struct rdp_client *c);
 /** Join the client threads that have ended. */
 void rdp_session_reap(struct rdp_server *srv);
@@ -229,6 +302,8 @@ SECURITY_STATUS rdp_auth_ntlm_hash_cb(void *peer,
 /** Check the client's credentials through the host.  @return 0 or -errno
  * (client must be dropped). */
 int rdp_auth_check(struct rdp_client *c);
+/** The session ends: an NLA attempt still open failed. */
+void rdp_auth_nla_end(struct rdp_client *c, int result);
 
 /* rdp_compat.c */
 /** Work around FreeRDP 2.11 rejecting rdesktop's MCS Erect Domain Request.

@@ -79,6 +79,41 @@ rdp_identity_str(const SEC_WINNT_AUTH_IDENTITY *id, const void *p, UINT32 len)
 	return out;
 }
 
+/* The host's view of @c's NLA attempt. */
+static void
+rdp_auth_nla_logon(struct rdp_client *c, struct vrde_logon *lo)
+{
+	*lo = (struct vrde_logon){
+	    .client_id = c->id,
+	    .user = c->nla_try_user,
+	    .domain = c->nla_try_domain,
+	    .address = c->address,
+	    .security = "NLA",
+	};
+}
+
+void
+rdp_auth_nla_end(struct rdp_client *c, int result)
+{
+	struct rdp_server *srv = c->srv;
+	struct vrde_logon lo;
+
+	if (!c->nla_judged)
+		return;
+	c->nla_judged = false;
+	rdp_auth_nla_logon(c, &lo);
+	if (srv->cb->nla_result)
+		srv->cb->nla_result(srv->ctx, &lo, result);
+	if (result < 0) {
+		char u[128];
+
+		rdp_warn(srv, "client %u (%s) user '%s' denied over NLA: %s",
+			 c->id, c->address,
+			 rdp_escape(u, sizeof(u), c->nla_try_user),
+			 "bad credentials");
+	}
+}
+
 BOOL
 rdp_auth_logon_cb(freerdp_peer *peer, SEC_WINNT_AUTH_IDENTITY *id,
 		  BOOL automatic)
@@ -90,6 +125,8 @@ rdp_auth_logon_cb(freerdp_peer *peer, SEC_WINNT_AUTH_IDENTITY *id,
 	 * FreeRDP: the verdict is enforced in Capabilities. */
 	if (!automatic || !id || !id->User)
 		return TRUE;
+	/* the NTLM proof verified: the host may forget the attempt */
+	rdp_auth_nla_end(c, 0);
 	free(c->nla_user);
 	free(c->nla_domain);
 	free(c->nla_password);
@@ -98,6 +135,28 @@ rdp_auth_logon_cb(freerdp_peer *peer, SEC_WINNT_AUTH_IDENTITY *id,
 	c->nla_password =
 	    rdp_identity_str(id, id->Password, id->PasswordLength);
 	return TRUE;
+}
+
+/* The NT hash of @user: through the host's throttle (nla_begin) when it
+ * has one.  @return 0 or -errno. */
+static int
+rdp_auth_nt_hash(struct rdp_client *c, const char *user, const char *domain,
+		 uint8_t nt[16])
+{
+	struct rdp_server *srv = c->srv;
+	struct vrde_logon lo;
+
+	if (!srv->cb->nla_begin)
+		return srv->cb->get_nt_hash
+			   ? srv->cb->get_nt_hash(srv->ctx, user, domain, nt)
+			   : -ENOENT;
+	/* a second NTLM round means the first one failed */
+	rdp_auth_nla_end(c, -EACCES);
+	snprintf(c->nla_try_user, sizeof(c->nla_try_user), "%s", user);
+	snprintf(c->nla_try_domain, sizeof(c->nla_try_domain), "%s", domain);
+	c->nla_judged = true;
+	rdp_auth_nla_logon(c, &lo);
+	return srv->cb->nla_begin(srv->ctx, &lo, nt);
 }
 
 SECURITY_STATUS
@@ -109,18 +168,17 @@ rdp_auth_ntlm_hash_cb(void *arg, const SEC_WINNT_AUTH_IDENTITY *id,
 	struct rdp_client *c = (struct rdp_client *)peer->context;
 	struct rdp_server *srv = c->srv;
 	uint8_t nt[16];
-	char *user, *domain;
+	char *user, *domain, u[128];
 	int rc = -ENOENT;
 
 	user = rdp_identity_str(id, id->User, id->UserLength);
 	domain = rdp_identity_str(id, id->Domain, id->DomainLength);
 	if (user && domain) {
 		rdp_auth_take_screen(user, domain);
-		if (srv->cb->get_nt_hash)
-			rc = srv->cb->get_nt_hash(srv->ctx, user, domain, nt);
+		rc = rdp_auth_nt_hash(c, user, domain, nt);
 		if (rc < 0)
 			rdp_info(srv, "client %u: no NT hash for user '%s'",
-				 c->id, user);
+				 c->id, rdp_escape(u, sizeof(u), user));
 	}
 	free(user);
 	free(domain);
@@ -168,6 +226,7 @@ rdp_auth_check(struct rdp_client *c)
 	struct vrde_logon lo = {0};
 	bool nla = s->NlaSecurity && c->nla_user;
 	const char *pw;
+	char u[128];
 	uint32_t screen;
 	int rc;
 
@@ -193,15 +252,18 @@ rdp_auth_check(struct rdp_client *c)
 	lo.screen = screen;
 	lo.security = c->security;
 	rc = srv->cb->client_logon ? srv->cb->client_logon(srv->ctx, &lo) : 0;
+	rdp_escape(u, sizeof(u), c->user);
 	if (rc < 0) {
 		rdp_warn(srv, "client %u (%s) user '%s' denied over %s: %s",
-			 c->id, c->address, c->user, c->security,
+			 c->id, c->address, u, c->security,
 			 rdp_auth_reason(rc));
 		return rc;
 	}
 	c->screen = screen;
 	c->logged_on = true;
+	/* no longer subject to the pending limits and the logon deadline */
+	rdp_guard_release(srv, &c->ticket);
 	rdp_info(srv, "client %u (%s) user '%s' logged on over %s, screen %u",
-		 c->id, c->address, c->user, c->security, screen + 1);
+		 c->id, c->address, u, c->security, screen + 1);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * rdp_listen.c - TCP/Ports and TCP/Address: bind one free port of the
- * list, dual stack by default, loopback only for the Null auth type, and
- * accept clients on a thread of our own.
+ * list, dual stack by default, loopback only when every client is granted
+ * (auth type Null or a library that says it grants everyone), and accept
+ * clients on a thread of our own, counted in by rdp_guard.c.
  *
  * We bind the sockets ourselves instead of using freerdp_listener so that
  * a port list can be walked, the bound port reported exactly and a busy
@@ -24,7 +25,8 @@
 
 #include "rdp.h"
 
-#define RDP_MAX_PORTS 4096
+#define RDP_MAX_PORTS	 4096
+#define RDP_ACCEPT_BATCH 256
 
 static int
 rdp_parse_num(const char **p, unsigned *out)
@@ -88,14 +90,15 @@ rdp_bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
 {
 	int one = 1, fd, err;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 			   sizeof(v6only));
-	if (bind(fd, sa, len) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, sa, len) < 0 || listen(fd, 128) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -194,25 +197,45 @@ rdp_peer_address(const struct sockaddr_storage *ss, char *buf, size_t size)
 	}
 }
 
-static void
+/* @return false when nothing was accepted. */
+static bool
 rdp_accept_one(struct rdp_server *srv, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char addr[64];
+	struct rdp_guard_ticket t = {.slot = -1};
+	char addr[64], source[48];
 	int fd;
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false; /* empty, or an error poll() will show again */
 	rdp_peer_address(&ss, addr, sizeof(addr));
 	if (!atomic_load(&srv->enabled)) {
 		rdp_info(srv, "refusing %s: connections are disabled", addr);
 		close(fd);
-		return;
+		return true;
 	}
-	if (rdp_session_start(srv, fd, addr) < 0)
+	rdp_guard_source(&ss, source, sizeof(source));
+	if (rdp_guard_admit(srv, fd, source, addr, &t) < 0) {
 		close(fd);
+		return true;
+	}
+	if (rdp_session_start(srv, fd, addr, &t) < 0) {
+		rdp_guard_release(srv, &t);
+		close(fd);
+	}
+	return true;
+}
+
+/* Empty @lfd's accept queue (at most RDP_ACCEPT_BATCH at a time): under
+ * a flood, refusing at once keeps the queue short, so a real client's
+ * connection is not dropped by the kernel for want of room. */
+static void
+rdp_accept_all(struct rdp_server *srv, int lfd)
+{
+	for (int i = 0; i < RDP_ACCEPT_BATCH && rdp_accept_one(srv, lfd); i++)
+		;
 }
 
 static void *
@@ -220,7 +243,7 @@ rdp_listen_thread(void *arg)
 {
 	struct rdp_server *srv = arg;
 	struct pollfd pfd[RDP_MAX_LISTEN + 1];
-	int i, n;
+	int i, n, wait_ms;
 
 	for (;;) {
 		n = 0;
@@ -229,7 +252,9 @@ rdp_listen_thread(void *arg)
 		for (i = 0; i < srv->nlisten; i++)
 			pfd[n++] = (struct pollfd){.fd = srv->listen_fds[i],
 						   .events = POLLIN};
-		if (poll(pfd, n, -1) < 0) {
+		/* wake for the next logon deadline */
+		wait_ms = rdp_guard_tick(srv);
+		if (poll(pfd, n, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -238,7 +263,7 @@ rdp_listen_thread(void *arg)
 			break;
 		for (i = 1; i < n; i++)
 			if (pfd[i].revents & POLLIN)
-				rdp_accept_one(srv, pfd[i].fd);
+				rdp_accept_all(srv, pfd[i].fd);
 	}
 	return NULL;
 }
@@ -306,9 +331,10 @@ rdp_listen_start(struct rdp_server *srv)
 	if (srv->auth_null) {
 		if (addr[0])
 			rdp_warn(srv,
-				 "auth type Null: no credentials are "
-				 "checked, yet TCP/Address '%s' is set: "
-				 "anyone who can reach it controls the VM",
+				 "every client is granted (auth type Null or "
+				 "an auth library that grants everyone), yet "
+				 "TCP/Address '%s' is set: anyone who can "
+				 "reach it controls the VM",
 				 addr);
 		else
 			bind_addr = NULL; /* loopback only */

@@ -68,6 +68,45 @@ rdp_prop_bool(struct rdp_server *srv, const char *name)
 	       !strcasecmp(v, "yes") || !strcasecmp(v, "on");
 }
 
+const char *
+rdp_escape(char *out, size_t size, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0, k;
+	char e[4];
+
+	if (!size)
+		return out;
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		k = 1;
+		e[0] = (char)ch;
+		if (ch < 0x20 || ch == 0x7f) {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[ch >> 4];
+			e[3] = hex[ch & 15];
+			k = 4;
+		} else if (ch == '\\' || ch == '\'' || ch == '"') {
+			e[0] = '\\';
+			e[1] = (char)ch;
+			k = 2;
+		}
+		if (n + k + 4 > size) { /* room for "..." and the NUL */
+			if (n + 4 <= size) {
+				memcpy(out + n, "...", 3);
+				n += 3;
+			}
+			break;
+		}
+		memcpy(out + n, e, k);
+		n += k;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 int64_t
 rdp_now_ms(void)
 {
@@ -85,13 +124,20 @@ rdp_config_security(struct rdp_server *srv)
 
 	rdp_prop(srv, "Security/Method", m, sizeof(m));
 	rdp_prop(srv, VRDE_HOST_PROP_NT_HASHES, hashes, sizeof(hashes));
+	/* Standard RDP security authenticates no server: only when asked
+	 * for by name, never as a fallback a man in the middle could force
+	 * by offering nothing else. */
 	if (!m[0] || !strcasecmp(m, "Negotiate")) {
 		srv->sec_nla = !strcmp(hashes, "1");
-		srv->sec_tls = srv->sec_rdp = true;
+		srv->sec_tls = true;
 	} else if (!strcasecmp(m, "TLS")) {
 		srv->sec_tls = true;
 	} else if (!strcasecmp(m, "RDP")) {
 		srv->sec_rdp = true;
+		rdp_warn(srv, "Security/Method is RDP: standard RDP security "
+			      "does not authenticate the server, so a man in "
+			      "the middle can read and change the session; "
+			      "use Negotiate or TLS unless a client needs it");
 	} else if (!strcasecmp(m, "NLA")) {
 		srv->sec_nla = true;
 		if (strcmp(hashes, "1"))
@@ -115,8 +161,12 @@ rdp_config(struct rdp_server *srv)
 {
 	char v[32];
 
+	/* The host says whether every client is granted (Null, or an auth
+	 * library declaring so); a host that predates Host/AuthGrantsAll is
+	 * believed for Null. */
 	rdp_prop(srv, VRDE_HOST_PROP_AUTH_TYPE, v, sizeof(v));
-	srv->auth_null = !strcasecmp(v, "Null");
+	srv->auth_null = rdp_prop_bool(srv, VRDE_HOST_PROP_GRANTS_ALL) ||
+			 !strcasecmp(v, "Null");
 	srv->disable_input = rdp_prop_bool(srv, "Client/DisableInput");
 	srv->disable_display = rdp_prop_bool(srv, "Client/DisableDisplay");
 	/* Graphics-pipeline codec: lossless planar (default) or RemoteFX,
@@ -148,6 +198,7 @@ rdp_enable_connections(struct vrde_server *vs, bool enable)
 	}
 	atomic_store(&srv->enabled, enable);
 	if (!enable) {
+		rdp_guard_drop_all(srv);
 		pthread_mutex_lock(&srv->lock);
 		for (c = srv->clients; c; c = c->next)
 			rdp_session_kick(c);
@@ -357,6 +408,10 @@ rdp_destroy(struct vrde_server *vs)
 	 * before we return: the host may unload the module next. */
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
+	pthread_mutex_unlock(&srv->lock);
+	/* threads still in the handshake may be blocked in reads */
+	rdp_guard_drop_all(srv);
+	pthread_mutex_lock(&srv->lock);
 	while (srv->nthreads > 0) {
 		for (c = srv->clients; c; c = c->next)
 			rdp_session_kick(c);
@@ -365,6 +420,7 @@ rdp_destroy(struct vrde_server *vs)
 	pthread_mutex_unlock(&srv->lock);
 	rdp_session_reap(srv);
 	free(srv->finished);
+	rdp_guard_fini(srv);
 	rdp_screen_fini(srv);
 	rdp_pointer_fini(srv);
 	rdp_cert_fini(srv);
@@ -481,11 +537,14 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 	rdp_wlog_attach(srv, true);
 	rdp_config(srv);
 	rc = rdp_config_security(srv);
+	if (rc == 0)
+		rc = rdp_guard_init(srv);
 	if (rc == 0 && (srv->sec_tls || srv->sec_nla || srv->sec_rdp))
 		rc = rdp_cert_setup(srv);
 	if (rc == 0)
 		rc = rdp_screen_init(srv);
 	if (rc < 0) {
+		rdp_guard_fini(srv);
 		rdp_screen_fini(srv);
 		rdp_cert_fini(srv);
 		rdp_wlog_attach(srv, false);

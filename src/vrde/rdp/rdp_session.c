@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 #include <freerdp/session.h>
 
 #include "rdp.h"
+
+#define RDP_FIRST_PDU_MAX 4096 /* X.224 requests are far shorter */
 
 static BOOL
 rdp_ctx_new(freerdp_peer *peer, rdpContext *ctx)
@@ -504,20 +507,74 @@ rdp_session_reap(struct rdp_server *srv)
 	}
 }
 
+/* Wait until @fd holds @want bytes (SO_RCVLOWAT makes poll() wait for
+ * them), the peer is gone or @end_ms passed.  @return bytes peeked. */
+static int
+rdp_session_peek(int fd, uint8_t *buf, int want, int64_t end_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int64_t left;
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want));
+	while ((left = end_ms - rdp_mono_ms()) > 0)
+		if (poll(&p, 1, (int)left) != 0 && errno != EINTR)
+			break;
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+	return (int)recv(fd, buf, (size_t)want, MSG_PEEK | MSG_DONTWAIT);
+}
+
+/* Wait for the client's whole first PDU (its X.224 Connection Request)
+ * before building its FreeRDP context.  The context costs 2-3 MB at once
+ * (the bulk compressors clear their history buffers when created); a real
+ * client sends the request in one piece, so a connection that sits idle
+ * or trickles bytes costs only a thread and two descriptors here until the
+ * guard's deadline (or destroy) shuts it down, which ends the wait.
+ * @return false when the client is gone or never sent the PDU. */
+static bool
+rdp_session_first_pdu(struct rdp_server *srv, int fd)
+{
+	int64_t end = rdp_mono_ms() + srv->guard.timeout_ms + 1000;
+	uint8_t buf[RDP_FIRST_PDU_MAX];
+	int want, n;
+
+	n = rdp_session_peek(fd, buf, 4, end);
+	if (n < 4)
+		return false;
+	if (buf[0] != 0x03) /* not TPKT: FreeRDP refuses it at once */
+		return true;
+	want = buf[2] << 8 | buf[3];
+	if (want <= 4 || want > RDP_FIRST_PDU_MAX)
+		return true;
+	return rdp_session_peek(fd, buf, want, end) == want;
+}
+
+/* What the accepting thread hands a client thread. */
+struct rdp_session_arg {
+	freerdp_peer *peer;
+	struct rdp_guard_ticket ticket;
+};
+
 static void *
 rdp_session_thread(void *arg)
 {
-	freerdp_peer *peer = arg;
+	struct rdp_session_arg *a = arg;
+	freerdp_peer *peer = a->peer;
 	struct rdp_server *srv = peer->ContextExtra;
+	struct rdp_guard_ticket t = a->ticket;
 	struct rdp_client *c;
 
-	if (!freerdp_peer_context_new(peer)) {
+	free(a);
+	if (!rdp_session_first_pdu(srv, peer->sockfd) ||
+	    !freerdp_peer_context_new(peer)) {
+		rdp_guard_release(srv, &t);
 		close(peer->sockfd);
 		freerdp_peer_free(peer);
 		rdp_thread_done(srv);
 		return NULL;
 	}
 	c = (struct rdp_client *)peer->context;
+	c->ticket = t;
 	snprintf(c->address, sizeof(c->address), "%s", peer->hostname);
 	c->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
 	rdp_session_register(srv, c);
@@ -527,10 +584,13 @@ rdp_session_thread(void *arg)
 		if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 			rdp_session_loop(c);
 	}
+	/* an NLA proof checked but never followed by credentials failed */
+	rdp_auth_nla_end(c, -EACCES);
 	rdp_video_close(c);
 	rdp_gfx_close(c);
 	if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 		WTSCloseServer(c->vcm);
+	rdp_guard_release(srv, &c->ticket);
 	peer->Disconnect(peer);
 	rdp_session_unregister(srv, c);
 	rdp_info(srv, "client %u disconnected", c->id);
@@ -545,15 +605,22 @@ rdp_session_thread(void *arg)
 }
 
 int
-rdp_session_start(struct rdp_server *srv, int fd, const char *address)
+rdp_session_start(struct rdp_server *srv, int fd, const char *address,
+		  const struct rdp_guard_ticket *t)
 {
+	struct rdp_session_arg *a;
 	freerdp_peer *peer;
-	pthread_t t;
+	pthread_t th;
 	int rc;
 
-	peer = freerdp_peer_new(fd);
-	if (!peer)
+	a = calloc(1, sizeof(*a));
+	peer = a ? freerdp_peer_new(fd) : NULL;
+	if (!peer) {
+		free(a);
 		return -ENOMEM;
+	}
+	a->peer = peer;
+	a->ticket = *t;
 	snprintf(peer->hostname, sizeof(peer->hostname), "%s", address);
 	peer->local = FALSE;
 	peer->ContextSize = sizeof(struct rdp_client);
@@ -564,13 +631,14 @@ rdp_session_start(struct rdp_server *srv, int fd, const char *address)
 	pthread_mutex_lock(&srv->lock);
 	srv->nthreads++;
 	pthread_mutex_unlock(&srv->lock);
-	rc = pthread_create(&t, NULL, rdp_session_thread, peer);
+	rc = pthread_create(&th, NULL, rdp_session_thread, a);
 	if (rc) {
 		pthread_mutex_lock(&srv->lock);
 		srv->nthreads--;
 		pthread_cond_broadcast(&srv->cond);
 		pthread_mutex_unlock(&srv->lock);
 		freerdp_peer_free(peer);
+		free(a);
 		return -rc;
 	}
 	return 0;

@@ -1,0 +1,49 @@
+# hostile-lib.sh - helpers for the hostile-client tests; source after
+# rdp/lib.sh.
+#
+#   proc_sample PID             # "fds threads rss_kb" of a process now
+#   sampler_start PID FILE      # sample every 0.2 s (at most 10 min)
+#   sampler_stop                # FILE then holds the maxima
+#   flood PORT [rdp-hostile flood options]   # counts on stdout
+HOSTILE=$builddir/rdp/rdp-hostile
+
+proc_sample() {
+	fds=$(ls "/proc/$1/fd" 2>/dev/null | wc -l)
+	threads=$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	echo "${fds:-0} ${threads:-0} ${rss:-0}"
+}
+
+# Keep the maxima of fds, threads and RSS of PID in FILE until stopped.
+sampler_start() {
+	(
+		max_f=0 max_t=0 max_r=0
+		for _ in $(seq 3000); do
+			kill -0 "$1" 2>/dev/null || break
+			set -- "$1" "$2" $(proc_sample "$1")
+			[ "$3" -gt $max_f ] && max_f=$3
+			[ "$4" -gt $max_t ] && max_t=$4
+			[ "$5" -gt $max_r ] && max_r=$5
+			echo "$max_f $max_t $max_r" >"$2.tmp" && mv "$2.tmp" "$2"
+			[ -e "$2.stop" ] && break
+			sleep 0.2
+		done
+	) &
+	SAMPLER_PID=$!
+	SAMPLER_FILE=$2
+}
+
+sampler_stop() {
+	touch "$SAMPLER_FILE.stop"
+	wait "$SAMPLER_PID" 2>/dev/null
+	rm -f "$SAMPLER_FILE.stop"
+}
+
+flood() {
+	timeout 150 "$HOSTILE" flood "$@"
+}
+
+# field NAME "k=v k=v ...": the value of NAME
+field() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}

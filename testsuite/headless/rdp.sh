@@ -47,7 +47,7 @@ refused() {
 	return 1
 }
 ok "TLS: wrong password refused, the denial logged with the address" \
-	refused "logon of user 'alice' from 127.0.0.1 denied" \
+	refused "logon of user 'alice' from 127.0.0.1 over TLS denied" \
 	--sec tls --user alice --password wrong
 out=$(probe --sec nla --user alice --password Secret-1 --wait-pixel 8,40,ffffff)
 like "$out" '"connected":true' "NLA with the NT hash from setcredentials"

@@ -128,7 +128,7 @@ E2E_USER=alice
 E2E_PASS=Secret-1
 # A denied logon in the VM's log (the host's line), per security layer;
 # NLA failures as the module or FreeRDP's server log them.
-E2E_DENIED="logon of user '$E2E_USER' from [^ ]* denied"
+E2E_DENIED="logon of user '$E2E_USER' from [^ ]* over [A-Z]+ denied"
 E2E_DENIED_NLA="denied over NLA|client authentication failure"
 
 e2e_cleanup() {

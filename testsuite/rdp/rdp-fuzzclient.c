@@ -59,14 +59,14 @@ struct fc_opts {
 static struct {
 	pthread_mutex_t lock;
 	uint64_t rng;
-	long sent, input, gfx, tsmf;
+	long sent, input, gfx, tsmf_sent;
 	IWTSVirtualChannel *gfx_chan;
 	bool gfx_open;
 	uint32_t frames[16]; /* frame ids the server started, unacked */
 	int nframes;
 	uint32_t decoded;
 	ZGFX_CONTEXT *zgfx;
-	struct tsmf_client *tsmf;
+	struct tsmf_client *tsmf_cli;
 	IWTSVirtualChannel *tsmf_chans[8];
 	int ntsmf;
 } fc = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -297,7 +297,7 @@ fc_tsmf_write(void *ctx, void *chan, const uint8_t *data, size_t len)
 	memcpy(b, data, len);
 	if (fc_rand() % 2)
 		len = fc_mutate(b, len);
-	fc.tsmf++;
+	fc.tsmf_sent++;
 	fc.sent++;
 	return c->Write(c, (ULONG)len, b, NULL) == CHANNEL_RC_OK ? 0 : -EIO;
 }
@@ -350,8 +350,8 @@ fc_on_data(IWTSVirtualChannelCallback *cb, wStream *s)
 		fc_gfx_received(Stream_Pointer(s),
 				Stream_GetRemainingLength(s));
 		fc_gfx_send();
-	} else if (fc.tsmf) {
-		tsmf_client_on_data(fc.tsmf, fch->chan, Stream_Pointer(s),
+	} else if (fc.tsmf_cli) {
+		tsmf_client_on_data(fc.tsmf_cli, fch->chan, Stream_Pointer(s),
 				    Stream_GetRemainingLength(s));
 	}
 	pthread_mutex_unlock(&fc.lock);
@@ -603,7 +603,7 @@ fc_session(const struct fc_opts *o, int64_t deadline)
 	ctx->settings->TcpConnectTimeout = 10000;
 	pthread_mutex_lock(&fc.lock);
 	fc.zgfx = zgfx_context_new(FALSE);
-	fc.tsmf = tsmf_client_new(&fc_tsmf_ops, NULL);
+	fc.tsmf_cli = tsmf_client_new(&fc_tsmf_ops, NULL);
 	fc.nframes = fc.ntsmf = 0;
 	fc.gfx_open = false;
 	pthread_mutex_unlock(&fc.lock);
@@ -630,9 +630,9 @@ fc_session(const struct fc_opts *o, int64_t deadline)
 	freerdp_client_context_free(ctx);
 	pthread_mutex_lock(&fc.lock);
 	zgfx_context_free(fc.zgfx);
-	tsmf_client_free(fc.tsmf);
+	tsmf_client_free(fc.tsmf_cli);
 	fc.zgfx = NULL;
-	fc.tsmf = NULL;
+	fc.tsmf_cli = NULL;
 	pthread_mutex_unlock(&fc.lock);
 	return logged_on;
 }
@@ -691,6 +691,6 @@ main(int argc, char **argv)
 		logons += fc_session(&o, deadline);
 	}
 	printf("sessions %d logons %d sent %ld input %ld gfx %ld tsmf %ld\n",
-	       sessions, logons, fc.sent, fc.input, fc.gfx, fc.tsmf);
+	       sessions, logons, fc.sent, fc.input, fc.gfx, fc.tsmf_sent);
 	return logons > 0 && fc.sent > 0 ? 0 : 1;
 }

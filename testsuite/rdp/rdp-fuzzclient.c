@@ -40,6 +40,8 @@
 #include <freerdp/codec/zgfx.h>
 #include <freerdp/dvc.h>
 #include <freerdp/freerdp.h>
+#include <freerdp/gdi/gdi.h>
+#include <freerdp/graphics.h>
 #include <winpr/synch.h>
 #include <winpr/wlog.h>
 
@@ -55,10 +57,11 @@ struct fc_opts {
 	int sessions;
 };
 
-/* Everything the DVC thread and the main loop share; fc_lock guards it. */
+/* Everything the DVC thread and the main loop share; fc.lock guards it.
+ * Recursive: a failed channel write closes the channel (OnClose) inside
+ * the write. */
 static struct {
 	pthread_mutex_t lock;
-	uint64_t rng;
 	long sent, input, gfx, tsmf_sent;
 	IWTSVirtualChannel *gfx_chan;
 	bool gfx_open;
@@ -69,7 +72,7 @@ static struct {
 	struct tsmf_client *tsmf_cli;
 	IWTSVirtualChannel *tsmf_chans[8];
 	int ntsmf;
-} fc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} fc = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP};
 
 static int64_t
 fc_now_ms(void)
@@ -80,13 +83,21 @@ fc_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* xorshift; one state per thread (the main loop's input, the DVC
+ * thread's channel messages), both derived from --seed. */
+static uint64_t fc_seed;
+static __thread uint64_t fc_rng;
+
 static uint32_t
 fc_rand(void)
 {
-	fc.rng ^= fc.rng << 13;
-	fc.rng ^= fc.rng >> 7;
-	fc.rng ^= fc.rng << 17;
-	return (uint32_t)(fc.rng >> 16);
+	if (!fc_rng)
+		fc_rng = 0x9e3779b97f4a7c15ull ^ fc_seed ^
+			 (uint64_t)(uintptr_t)&fc_rng;
+	fc_rng ^= fc_rng << 13;
+	fc_rng ^= fc_rng >> 7;
+	fc_rng ^= fc_rng << 17;
+	return (uint32_t)(fc_rng >> 16);
 }
 
 static uint32_t
@@ -353,6 +364,8 @@ fc_on_data(IWTSVirtualChannelCallback *cb, wStream *s)
 	} else if (fc.tsmf_cli) {
 		tsmf_client_on_data(fc.tsmf_cli, fch->chan, Stream_Pointer(s),
 				    Stream_GetRemainingLength(s));
+		if (fc_rand() % 2)
+			fc_tsmf_send();
 	}
 	pthread_mutex_unlock(&fc.lock);
 	return CHANNEL_RC_OK;
@@ -437,14 +450,16 @@ static IWTSListenerCallback fc_tsmf_listener = {.OnNewChannelConnection =
 						    fc_new_tsmf};
 
 static UINT
-fc_initialize(IWTSPlugin *plugin, IWTSVirtualChannelManager *mgr)
+fc_gfx_initialize(IWTSPlugin *plugin, IWTSVirtualChannelManager *mgr)
 {
-	UINT rc = mgr->CreateListener(mgr, RDPGFX_DVC_CHANNEL_NAME, 0,
-				      &fc_gfx_listener, NULL);
+	return mgr->CreateListener(mgr, RDPGFX_DVC_CHANNEL_NAME, 0,
+				   &fc_gfx_listener, NULL);
+}
 
-	return rc ? rc
-		  : mgr->CreateListener(mgr, "TSMF", 0, &fc_tsmf_listener,
-					NULL);
+static UINT
+fc_tsmf_initialize(IWTSPlugin *plugin, IWTSVirtualChannelManager *mgr)
+{
+	return mgr->CreateListener(mgr, "TSMF", 0, &fc_tsmf_listener, NULL);
 }
 
 static UINT
@@ -453,22 +468,33 @@ fc_terminated(IWTSPlugin *plugin)
 	return CHANNEL_RC_OK;
 }
 
-static IWTSPlugin fc_plugin = {.Initialize = fc_initialize,
-			       .Terminated = fc_terminated};
+static IWTSPlugin fc_gfx_plugin = {.Initialize = fc_gfx_initialize,
+				   .Terminated = fc_terminated};
+static IWTSPlugin fc_tsmf_plugin = {.Initialize = fc_tsmf_initialize,
+				    .Terminated = fc_terminated};
 
 static UINT VCAPITYPE
-fc_entry(IDRDYNVC_ENTRY_POINTS *ep)
+fc_gfx_entry(IDRDYNVC_ENTRY_POINTS *ep)
 {
-	return ep->RegisterPlugin(ep, "rdpgfx", &fc_plugin);
+	return ep->RegisterPlugin(ep, "rdpgfx", &fc_gfx_plugin);
 }
 
-/* Our plug-in in place of FreeRDP's rdpgfx; everything else built in. */
+static UINT VCAPITYPE
+fc_tsmf_entry(IDRDYNVC_ENTRY_POINTS *ep)
+{
+	return ep->RegisterPlugin(ep, "tsmf", &fc_tsmf_plugin);
+}
+
+/* Our plug-ins in place of FreeRDP's rdpgfx and (absent) tsmf. */
 static PVIRTUALCHANNELENTRY
 fc_provider(LPCSTR name, LPCSTR subsystem, LPCSTR type, DWORD flags)
 {
-	if (name && !strcmp(name, "rdpgfx") && !subsystem &&
-	    (flags & FREERDP_ADDIN_CHANNEL_DYNAMIC))
-		return (PVIRTUALCHANNELENTRY)fc_entry;
+	if (name && !subsystem && (flags & FREERDP_ADDIN_CHANNEL_DYNAMIC)) {
+		if (!strcmp(name, "rdpgfx"))
+			return (PVIRTUALCHANNELENTRY)fc_gfx_entry;
+		if (!strcmp(name, "tsmf"))
+			return (PVIRTUALCHANNELENTRY)fc_tsmf_entry;
+	}
 	return freerdp_channels_load_static_addin_entry(name, subsystem, type,
 							flags);
 }
@@ -476,8 +502,84 @@ fc_provider(LPCSTR name, LPCSTR subsystem, LPCSTR type, DWORD flags)
 static BOOL
 fc_pre_connect(freerdp *instance)
 {
+	if (!getenv("FC_NO_PROVIDER"))
+		freerdp_register_addin_provider(fc_provider, 0);
 	return freerdp_client_load_addins(instance->context->channels,
 					  instance->settings);
+}
+
+/* Pointer shapes are taken and ignored (FreeRDP fails a session whose
+ * client has no pointer callbacks). */
+static BOOL
+fc_pointer_new(rdpContext *ctx, rdpPointer *ptr)
+{
+	return TRUE;
+}
+
+static void
+fc_pointer_free(rdpContext *ctx, rdpPointer *ptr)
+{
+}
+
+static BOOL
+fc_pointer_set(rdpContext *ctx, const rdpPointer *ptr)
+{
+	return TRUE;
+}
+
+static BOOL
+fc_pointer_set_other(rdpContext *ctx)
+{
+	return TRUE;
+}
+
+static BOOL
+fc_pointer_set_position(rdpContext *ctx, UINT32 x, UINT32 y)
+{
+	return TRUE;
+}
+
+/* The server sets the session size (a Deactivate-Reactivate). */
+static BOOL
+fc_desktop_resize(rdpContext *ctx)
+{
+	return gdi_resize(ctx->gdi, ctx->settings->DesktopWidth,
+			  ctx->settings->DesktopHeight);
+}
+
+/* FreeRDP fails an update whose client has no paint callbacks; the GDI
+ * draws without them. */
+static BOOL
+fc_paint(rdpContext *ctx)
+{
+	return TRUE;
+}
+
+/* A GDI to draw into: the updates are processed like a viewer's. */
+static BOOL
+fc_post_connect(freerdp *instance)
+{
+	rdpPointer ptr = {.size = sizeof(rdpPointer),
+			  .New = fc_pointer_new,
+			  .Free = fc_pointer_free,
+			  .Set = fc_pointer_set,
+			  .SetNull = fc_pointer_set_other,
+			  .SetDefault = fc_pointer_set_other,
+			  .SetPosition = fc_pointer_set_position};
+
+	if (!gdi_init(instance, PIXEL_FORMAT_BGRX32))
+		return FALSE;
+	graphics_register_pointer(instance->context->graphics, &ptr);
+	instance->update->DesktopResize = fc_desktop_resize;
+	instance->update->BeginPaint = fc_paint;
+	instance->update->EndPaint = fc_paint;
+	return TRUE;
+}
+
+static void
+fc_post_disconnect(freerdp *instance)
+{
+	gdi_free(instance);
 }
 
 static BOOL
@@ -492,6 +594,8 @@ static BOOL
 fc_client_new(freerdp *instance, rdpContext *context)
 {
 	instance->PreConnect = fc_pre_connect;
+	instance->PostConnect = fc_post_connect;
+	instance->PostDisconnect = fc_post_disconnect;
 	instance->VerifyCertificateEx = (pVerifyCertificateEx)fc_verify_cert;
 	return TRUE;
 }
@@ -502,8 +606,12 @@ static void
 fc_input_send(rdpContext *ctx)
 {
 	rdpInput *in = ctx->input;
-	RECTANGLE_16 r = {(UINT16)fc_rand(), (UINT16)fc_rand(),
-			  (UINT16)fc_rand(), (UINT16)fc_rand()};
+	RECTANGLE_16 r[4];
+	BYTE allow;
+
+	for (int i = 0; i < 4; i++)
+		r[i] = (RECTANGLE_16){(UINT16)fc_rand(), (UINT16)fc_rand(),
+				      (UINT16)fc_rand(), (UINT16)fc_rand()};
 
 	switch (fc_rand() % 9) {
 	case 0:
@@ -534,16 +642,31 @@ fc_input_send(rdpContext *ctx)
 	case 7:
 		if (ctx->update->RefreshRect)
 			ctx->update->RefreshRect(ctx, (BYTE)(1 + fc_rand() % 4),
-						 &r);
+						 r);
 		break;
 	default:
+		/* FreeRDP's client writes the area whenever allow is set */
+		allow = (BYTE)(fc_rand() % 3);
 		if (ctx->update->SuppressOutput)
-			ctx->update->SuppressOutput(ctx, (BYTE)(fc_rand() % 3),
-						    fc_rand() % 2 ? &r : NULL);
+			ctx->update->SuppressOutput(
+			    ctx, allow, allow || fc_rand() % 2 ? r : NULL);
 		break;
 	}
+	pthread_mutex_lock(&fc.lock);
 	fc.input++;
 	fc.sent++;
+	pthread_mutex_unlock(&fc.lock);
+}
+
+static long
+fc_sent(void)
+{
+	long n;
+
+	pthread_mutex_lock(&fc.lock);
+	n = fc.sent;
+	pthread_mutex_unlock(&fc.lock);
+	return n;
 }
 
 /* ---- sessions -------------------------------------------------------- */
@@ -579,7 +702,7 @@ fc_session(const struct fc_opts *o, int64_t deadline)
 				      .ContextSize = sizeof(rdpContext),
 				      .ClientNew = fc_client_new};
 	rdpContext *ctx = freerdp_client_context_new(&ep);
-	char *av[8];
+	char *av[12];
 	int ac = 0, logged_on = 0;
 
 	if (!ctx)
@@ -590,8 +713,11 @@ fc_session(const struct fc_opts *o, int64_t deadline)
 	asprintf(&av[ac++], "/u:%s", o->user);
 	asprintf(&av[ac++], "/p:%s", o->password);
 	asprintf(&av[ac++], "/sec:%s", o->sec);
-	av[ac++] = strdup("/gfx");
-	av[ac++] = strdup("/dvc:tsmf");
+	av[ac++] = strdup(getenv("FC_NO_GFX") ? "-gfx" : "/gfx");
+	av[ac++] = strdup("/size:800x600");
+	av[ac++] = strdup("/bpp:32");
+	if (!getenv("FC_NO_TSMF"))
+		av[ac++] = strdup("/dvc:tsmf");
 	if (freerdp_client_settings_parse_command_line(ctx->settings, ac, av,
 						       FALSE) != 0) {
 		fprintf(stderr,
@@ -601,6 +727,9 @@ fc_session(const struct fc_opts *o, int64_t deadline)
 	for (int i = 0; i < ac; i++)
 		free(av[i]);
 	ctx->settings->TcpConnectTimeout = 10000;
+	ctx->settings->SupportGraphicsPipeline = TRUE;
+	ctx->settings->RemoteFxCodec = TRUE;
+	ctx->settings->ColorDepth = 32;
 	pthread_mutex_lock(&fc.lock);
 	fc.zgfx = zgfx_context_new(FALSE);
 	fc.tsmf_cli = tsmf_client_new(&fc_tsmf_ops, NULL);
@@ -609,22 +738,13 @@ fc_session(const struct fc_opts *o, int64_t deadline)
 	pthread_mutex_unlock(&fc.lock);
 	if (freerdp_connect(ctx->instance)) {
 		logged_on = 1;
-		while (fc.sent < o->count && fc_now_ms() < deadline &&
-		       fc_pump(ctx, 2)) {
-			pthread_mutex_lock(&fc.lock);
-			switch (fc_rand() % 4) {
-			case 0:
-				fc_gfx_send();
-				break;
-			case 1:
-				fc_tsmf_send();
-				break;
-			default:
-				fc_input_send(ctx);
-				break;
-			}
-			pthread_mutex_unlock(&fc.lock);
-		}
+		/* input from here; the channel messages go out from the DVC
+		 * thread as the server's arrive (never a channel write under
+		 * fc.lock from this thread: FreeRDP's channel lock is taken
+		 * the other way round there) */
+		while (fc_sent() < o->count && fc_now_ms() < deadline &&
+		       fc_pump(ctx, 2))
+			fc_input_send(ctx);
 		freerdp_disconnect(ctx->instance);
 	}
 	freerdp_client_context_free(ctx);
@@ -681,11 +801,11 @@ main(int argc, char **argv)
 	}
 	if (argc % 2 == 0 || !o.port || !o.user || !o.password)
 		return fc_usage();
-	WLog_SetLogLevel(WLog_GetRoot(), WLOG_FATAL);
-	fc.rng = 0x9e3779b97f4a7c15ull ^ o.seed;
-	freerdp_register_addin_provider(fc_provider, 0);
+	if (!getenv("WLOG_LEVEL")) /* FreeRDP complains about every error */
+		WLog_SetLogLevel(WLog_GetRoot(), WLOG_FATAL);
+	fc_seed = o.seed;
 	deadline = fc_now_ms() + (int64_t)o.seconds * 1000;
-	while (sessions < o.sessions && fc.sent < o.count &&
+	while (sessions < o.sessions && fc_sent() < o.count &&
 	       fc_now_ms() < deadline) {
 		sessions++;
 		logons += fc_session(&o, deadline);

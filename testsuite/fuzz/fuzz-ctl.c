@@ -15,6 +15,7 @@
 #include "fuzz.h"
 
 static struct headless_server fuzz_server;
+static struct headless *fuzz_hl; /* the VM of the request being served */
 
 int
 vrdehost_start(struct headless *hl, char *errbuf, size_t size)
@@ -55,7 +56,7 @@ shot_png(struct headless *hl, uint32_t head, const char *path)
 int
 vmm_head_mode_hint(struct vmm *vm, uint32_t head, uint32_t w, uint32_t h)
 {
-	FUZZ_ASSERT(head < VMM_MAX_HEADS && w <= 65535 && h <= 65535);
+	FUZZ_ASSERT(head < fuzz_hl->heads && w <= 65535 && h <= 65535);
 	return 0;
 }
 
@@ -147,6 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct headless hl = {.heads = 1 + (size ? data[0] % 4 : 0)};
 	int sv[2];
 
+	fuzz_hl = &hl;
 	if (size > 16384)
 		return 0; /* more than a socket buffer; the line limit is 4 KiB
 			   */

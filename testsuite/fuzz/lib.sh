@@ -16,12 +16,14 @@ fuzz_smoke() {
 		echo "Bail out! no corpus fuzz/corpus/$name"
 		exit 1
 	}
+	dict=
+	[ -f "$srcdir/fuzz/$name.dict" ] && dict=-dict=$srcdir/fuzz/$name.dict
 	tap_tmpdir
 	mkdir "$TMPD/corpus"
 	plan 3
 	"$bin" -max_total_time="${FUZZ_SMOKE_TIME:-4}" -runs=2000000 \
 		-timeout=10 -rss_limit_mb=1024 -max_len=65536 \
-		-artifact_prefix="$TMPD/" "$@" \
+		-artifact_prefix="$TMPD/" $dict "$@" \
 		"$TMPD/corpus" "$srcdir/fuzz/corpus/$name" >"$TMPD/log" 2>&1
 	rc=$?
 	is "$rc" 0 "fuzz-$name survives its corpus and mutations"

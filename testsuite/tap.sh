@@ -1,6 +1,7 @@
 # tap.sh - TAP helpers for vireo's shell tests; source it.
 #   plan 3; ok "name" cmd args...; is "$got" "$want" "name"; skip "why"
-#   skip_all "why" (exits 0); need_kvm (skip_all without /dev/kvm)
+#   skip_all "why" (exits 0); need_kvm (skip_all where KVM is not
+#   available: vmm-run's probe, which opens /dev/kvm and checks its API)
 #   done_testing (exit status: 1 if anything failed)
 tap_n=0
 tap_fail=0
@@ -47,10 +48,16 @@ skip_all() {
 	exit 0
 }
 need_kvm() {
-	# -c first: as root, <> on a missing path would create a regular file
-	if ! [ -c /dev/kvm ] || ! (exec 3<>/dev/kvm) 2>/dev/null; then
-		skip_all "cannot open /dev/kvm (KVM needed for this test)"
-	fi
+	tap_kvm_why=$("$top_builddir/testsuite/vmm/vmm-run" -A kvm -P 2>&1)
+	case $? in
+	0) ;;
+	77) skip_all "KVM needed for this test: $tap_kvm_why" ;;
+	*)
+		echo "1..1"
+		echo "not ok 1 - KVM probe failed: $tap_kvm_why"
+		exit 1
+		;;
+	esac
 }
 done_testing() {
 	[ "$tap_fail" = 0 ]

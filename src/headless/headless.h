@@ -50,6 +50,8 @@ struct headless_opts {
 	const char *props[HEADLESS_MAX_PROPS]; /* "name=value" */
 	int n_props;
 	bool start_paused;
+	bool accel_given; /* --accel, else from HardwareVirtEx */
+	enum vmm_accel accel;
 };
 
 struct headless_client {

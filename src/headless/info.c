@@ -107,6 +107,9 @@ ctl_info(struct headless *hl, int fd)
 							   : "running");
 	info_time(buf, sizeof(buf), hl->state_change);
 	info_str(fd, "VMStateChangeTime", buf);
+	/* vireo's own key: which CPU runs the guest (auto may have fallen
+	 * back to the software CPU) */
+	info_str(fd, "accelerator", vmm_accel_name(vmm_get_accel(hl->vm)));
 	pthread_mutex_lock(&hl->lock);
 	port = hl->vrde_port;
 	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {

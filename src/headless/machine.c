@@ -43,6 +43,18 @@ machine_kernel(struct headless *hl, enum vmm_boot_kind boot)
 	return PKGLIBDIR "/testcard.elf";
 }
 
+/* --accel wins; else HardwareVirtEx on asks for KVM, falling back to the
+ * software CPU when /dev/kvm is not usable, and off asks for the
+ * software CPU. */
+static enum vmm_accel
+machine_accel(struct headless *hl)
+{
+	if (hl->opts.accel_given)
+		return hl->opts.accel;
+	return settings_machine_hwvirtex(hl->m) ? VMM_ACCEL_AUTO
+						: VMM_ACCEL_SOFTWARE;
+}
+
 int
 machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 		   char *serial_log, size_t size)
@@ -90,6 +102,7 @@ machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 		return -ENAMETOOLONG;
 	cfg->serial_log = serial_log;
 	cfg->start_paused = hl->opts.start_paused;
+	cfg->accel = machine_accel(hl);
 	return 0;
 }
 

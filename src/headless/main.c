@@ -3,10 +3,11 @@
  * exported through a VRDE module (vireo-headless(1)).
  *
  * Start-up order is chosen so that every failure that can be detected
- * before the guest runs is: settings, folder lock, VMM creation (KVM),
- * VRDE module and its listening port, control socket; only then does the
- * VM start and the module get connections and screens.  Each failure
- * prints one line on stderr and exits with a code of enum headless_exit.
+ * before the guest runs is: settings, folder lock, VMM creation (KVM or
+ * the software CPU, and what the chosen one cannot run), VRDE module and
+ * its listening port, control socket; only then does the VM start and the
+ * module get connections and screens.  Each failure prints one line on
+ * stderr and exits with a code of enum headless_exit.
  */
 #define LOG_TAG "headless"
 #include "config.h"
@@ -75,7 +76,8 @@ headless_usage(FILE *f)
 	fprintf(f, "usage: vireo-headless --startvm <name|uuid> "
 		   "[--vrde on|off|config]\n"
 		   "                      [--vrdeproperty name=value]... "
-		   "[--start-paused]\n");
+		   "[--start-paused]\n"
+		   "                      [--accel auto|kvm|software]\n");
 }
 
 static int
@@ -101,6 +103,7 @@ headless_parse(int argc, char **argv, struct headless_opts *o)
 	    {"vrde", required_argument, NULL, 'v'},
 	    {"vrdeproperty", required_argument, NULL, 'e'},
 	    {"start-paused", no_argument, NULL, 'P'},
+	    {"accel", required_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -134,6 +137,15 @@ headless_parse(int argc, char **argv, struct headless_opts *o)
 			break;
 		case 'P':
 			o->start_paused = true;
+			break;
+		case 'a':
+			if (vmm_accel_parse(optarg, &o->accel) < 0)
+				return headless_fail(
+				    HEADLESS_EXIT_USAGE,
+				    "--accel takes auto, kvm or software, not "
+				    "'%s'",
+				    optarg);
+			o->accel_given = true;
 			break;
 		case 'h':
 			headless_usage(stdout);
@@ -190,6 +202,8 @@ headless_load(struct headless *hl)
 			"vireo-headless: cannot write %s; logging to "
 			"stderr\n",
 			logpath);
+	else
+		headless_logging = true;
 	log_info("vireo-headless %s starting VM '%s' %s (%s)", PACKAGE_VERSION,
 		 hl->m->name, hl->m->uuid, hl->m->path);
 	return 0;
@@ -226,11 +240,36 @@ headless_apply_props(struct headless *hl)
 	return 0;
 }
 
+/* The KVM device the VMM probes (VIREO_KVM_DEVICE is its test hook). */
+static const char *
+headless_kvm_device(void)
+{
+	const char *dev = getenv("VIREO_KVM_DEVICE");
+
+	return dev && dev[0] ? dev : "/dev/kvm";
+}
+
+/* An automatic fall-back to the software CPU is one warning line on
+ * stderr; the VMM has logged it, and which accelerator the VM got. */
+static void
+headless_accel_report(struct headless *hl)
+{
+	const char *why = vmm_accel_fallback(hl->vm);
+
+	/* without a log file the VMM's line went to stderr already */
+	if (why && headless_logging)
+		fprintf(stderr,
+			"vireo-headless: warning: %s not usable (%s); running "
+			"on the software CPU\n",
+			headless_kvm_device(), why);
+}
+
 static int
 headless_create_vm(struct headless *hl)
 {
 	struct vmm_config cfg;
 	char serial[4200], err[512] = "";
+	const char *by;
 	int rc;
 
 	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial)) < 0)
@@ -239,12 +278,20 @@ headless_create_vm(struct headless *hl)
 				     "vireo.log)",
 				     hl->m->name, hl->m->folder);
 	hl->heads = cfg.heads;
+	if (hl->opts.accel_given)
+		by = "--accel";
+	else
+		by = settings_machine_hwvirtex(hl->m) ? "HardwareVirtEx on"
+						      : "HardwareVirtEx off";
+	log_info("accelerator requested: %s (%s)", vmm_accel_name(cfg.accel),
+		 by);
 	rc = vmm_create(&cfg, &vrdehost_display_ops, hl, &hl->vm, err,
 			sizeof(err));
 	if (rc < 0)
 		return headless_fail(HEADLESS_EXIT_VM,
 				     "cannot create the VM: %s",
 				     err[0] ? err : strerror(-rc));
+	headless_accel_report(hl);
 	return 0;
 }
 
@@ -277,8 +324,11 @@ headless_run(struct headless *hl, int sigfd)
 				     "the guest crashed (triple fault)");
 	case VMM_EXIT_INTERNAL_ERROR:
 		return headless_fail(HEADLESS_EXIT_FAILURE,
-				     "KVM could not run the guest (see "
+				     "%s could not run the guest (see "
 				     "%s/Logs/vireo.log)",
+				     vmm_get_accel(hl->vm) == VMM_ACCEL_KVM
+					 ? "KVM"
+					 : "the software CPU",
 				     hl->m->folder);
 	default:
 		log_info("VM powered off");

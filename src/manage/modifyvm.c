@@ -20,6 +20,7 @@ enum {
 	MV_OSTYPE,
 	MV_MEMORY,
 	MV_CPUS,
+	MV_HWVIRTEX,
 	MV_VRAM,
 	MV_MONITORS,
 	MV_GRAPHICS,
@@ -48,6 +49,7 @@ static const struct manage_opt modifyvm_opts[] = {
     {MV_OSTYPE, "--ostype", "--os-type", true},
     {MV_MEMORY, "--memory", NULL, true},
     {MV_CPUS, "--cpus", NULL, true},
+    {MV_HWVIRTEX, "--hwvirtex", NULL, true},
     {MV_VRAM, "--vram", NULL, true},
     {MV_MONITORS, "--monitorcount", "--monitor-count", true},
     {MV_GRAPHICS, "--graphicscontroller", "--graphics-controller", true},
@@ -100,6 +102,17 @@ mv_onoff(const char *opt, const char *v, bool *out)
 {
 	return manage_parse_onoff(v, out) ? mv_bad(opt, v, "on|off")
 					  : MANAGE_OK;
+}
+
+/* on: KVM (the software CPU when /dev/kvm is not usable); off: the
+ * software CPU (vireo-headless(1), --accel) */
+static int
+mv_hwvirtex(struct settings_machine *m, const char *v)
+{
+	bool on;
+	int rc = mv_onoff("--hwvirtex", v, &on);
+
+	return rc ? rc : settings_machine_set_hwvirtex(m, on);
 }
 
 static int
@@ -338,6 +351,8 @@ mv_apply(struct settings_machine *m, int id, struct manage_scan *s)
 		return mv_number("--memory", v, 4, 2097152, &m->ram_mb);
 	case MV_CPUS:
 		return mv_number("--cpus", v, 1, 64, &m->cpus);
+	case MV_HWVIRTEX:
+		return mv_hwvirtex(m, v);
 	case MV_VRAM:
 		return mv_number("--vram", v, 0, 256, &m->vram_mb);
 	case MV_MONITORS:

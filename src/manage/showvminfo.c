@@ -4,8 +4,8 @@
  * The information is collected once as key/value pairs with VBoxManage's
  * machine-readable keys, then printed in one of three forms.  For a
  * running VM the control socket's `info` answer supplies the run-time keys
- * (VMState, vrdeport, VRDE client keys); without a socket the VM is
- * powered off and vrdeport is -1, as in VBoxManage.
+ * (VMState, accelerator, vrdeport, VRDE client keys); without a socket the
+ * VM is powered off and vrdeport is -1, as in VBoxManage.
  */
 #include "config.h"
 
@@ -291,6 +291,7 @@ info_collect(struct kvlist *l, const struct settings_machine *m, bool running)
 	kv_add(l, "memory", false, "%u", m->ram_mb);
 	kv_add(l, "vram", false, "%u", m->vram_mb);
 	kv_add(l, "cpus", false, "%u", m->cpus);
+	kv_add(l, "hwvirtex", true, "%s", onoff(settings_machine_hwvirtex(m)));
 	kv_add(l, "monitorcount", false, "%u", m->monitor_count);
 	kv_add(l, "graphicscontroller", true, "%s", m->graphics_controller);
 	info_boot_net(l, m);
@@ -407,7 +408,12 @@ print_human(const struct kvlist *l, const struct settings_machine *m)
 	printf("%-24s%u\n", "Number of CPUs:", m->cpus);
 	printf("%-24s%u\n", "Monitor count:", m->monitor_count);
 	printf("%-24s%s\n", "Graphics Controller:", m->graphics_controller);
+	printf("%-24s%s\n",
+	       "Hardw. virt.ext:", onoff(settings_machine_hwvirtex(m)));
 	printf("%-24s%s\n", "State:", state ? state : "poweroff");
+	/* a running VM's server says which CPU it really got */
+	if (kv_get(l, "accelerator"))
+		printf("%-24s%s\n", "Accelerator:", kv_get(l, "accelerator"));
 	if (m->vrde.enabled)
 		printf("%-24senabled (Address %s, Ports %s, MultiConn: %s, "
 		       "ReuseSingleConn: %s, Authentication type: %s)\n",

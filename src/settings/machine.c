@@ -34,28 +34,55 @@ machine_hardware(struct settings_machine *m, bool create)
 	return hw;
 }
 
+/* <Hardware><Platform architecture="x86">, created if missing (1.20). */
+static xmlNodePtr
+machine_platform_node(struct settings_machine *m)
+{
+	xmlNodePtr hw = machine_hardware(m, true);
+	xmlNodePtr plat = sx_child(hw, "Platform");
+
+	if (!plat) {
+		plat = sx_add(hw, "Platform");
+		sx_set(plat, "architecture", "x86");
+	}
+	return plat;
+}
+
 /* <CPU> sits in <Hardware> up to 1.19 and in <Hardware><Platform> from
  * 1.20; read whichever exists. */
 static xmlNodePtr
 machine_cpu_node(struct settings_machine *m, bool create)
 {
 	struct settings_machine_priv *p = machine_priv(m);
-	xmlNodePtr hw = machine_hardware(m, create), cpu, plat;
+	xmlNodePtr hw = machine_hardware(m, create), cpu;
 
 	cpu = sx_child(hw, "CPU");
 	if (!cpu)
 		cpu = sx_path(hw, "Platform/CPU");
 	if (cpu || !create)
 		return cpu;
-	if (p->minor >= 20) {
-		plat = sx_child(hw, "Platform");
-		if (!plat) {
-			plat = sx_add(hw, "Platform");
-			sx_set(plat, "architecture", "x86");
-		}
-		return sx_add(plat, "CPU");
-	}
+	if (p->minor >= 20)
+		return sx_add(machine_platform_node(m), "CPU");
 	return sx_add(hw, "CPU");
+}
+
+/* <HardwareVirtEx> is a child of <CPU> up to 1.19 and of
+ * <Platform><x86> from 1.20; read whichever exists. */
+static xmlNodePtr
+machine_hwvirtex_node(struct settings_machine *m, bool create)
+{
+	struct settings_machine_priv *p = machine_priv(m);
+	xmlNodePtr n = sx_child(machine_cpu_node(m, false), "HardwareVirtEx");
+
+	if (!n)
+		n = sx_path(machine_hardware(m, false),
+			    "Platform/x86/HardwareVirtEx");
+	if (n || !create)
+		return n;
+	if (p->minor >= 20)
+		return sx_add(sx_ensure(machine_platform_node(m), "x86"),
+			      "HardwareVirtEx");
+	return sx_add(machine_cpu_node(m, true), "HardwareVirtEx");
 }
 
 static int
@@ -98,6 +125,8 @@ machine_read_scalars(struct settings_machine *m, struct sx_ctx *c)
 	if (m->cpus < 1)
 		sx_fail(c, machine_cpu_node(m, false), -EINVAL,
 			"CPU count must be at least 1");
+	p->hwvirtex =
+	    sx_attr_bool(c, machine_hwvirtex_node(m, false), "enabled", true);
 }
 
 static int
@@ -420,6 +449,26 @@ settings_machine_set_extradata(struct settings_machine *m, const char *key,
 		return rc;
 	props_free(p->extradata, p->n_extradata);
 	return extradata_parse(p->machine, &p->extradata, &p->n_extradata);
+}
+
+bool
+settings_machine_hwvirtex(const struct settings_machine *m)
+{
+	return machine_priv(m)->hwvirtex;
+}
+
+int
+settings_machine_set_hwvirtex(struct settings_machine *m, bool on)
+{
+	/* absent means on: only "off" needs the element */
+	xmlNodePtr n = machine_hwvirtex_node(m, !on);
+
+	if (!n && !on)
+		return -ENOMEM;
+	if (n)
+		sx_set_bool(n, "enabled", on);
+	machine_priv(m)->hwvirtex = on;
+	return 0;
 }
 
 enum settings_boot_kind

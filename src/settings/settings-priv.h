@@ -82,6 +82,7 @@ struct settings_machine_priv {
 	char *version;
 	unsigned minor;
 	int lock_fd;
+	bool hwvirtex; /* HardwareVirtEx/@enabled; edited in the tree */
 	/* typed scalars as loaded, to write back only what changed */
 	struct settings_machine orig;
 	/* derived from the tree again after every edit (machine-hw.c) */

@@ -171,6 +171,15 @@ const char *settings_boot_device_name(enum settings_boot_device dev);
 enum settings_boot_kind
 settings_machine_boot_kind(const struct settings_machine *m);
 
+/** Hardware virtualization: HardwareVirtEx/@enabled, default true; in
+ * Hardware/CPU up to settings 1.19, in Hardware/Platform/x86 from 1.20.
+ * vireo-headless runs the VM on KVM when it is on (the software CPU when
+ * /dev/kvm is not usable) and on the software CPU when it is off. */
+bool settings_machine_hwvirtex(const struct settings_machine *m);
+/** Set it; a file without the element gets one only for false.
+ * @return 0 or -ENOMEM. */
+int settings_machine_set_hwvirtex(struct settings_machine *m, bool on);
+
 /* Network adapters (Hardware/Network/Adapter). */
 enum settings_nic_attachment {
 	SETTINGS_NIC_NULL = 0, /* enabled but not attached */

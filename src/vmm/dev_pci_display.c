@@ -304,7 +304,7 @@ disp_remap(struct vmm_pci_dev *d)
 		sc->regs_gpa = regs;
 	}
 	if (vram != vm->vram_gpa) {
-		if (vmm_kvm_map_vram(vm, vram))
+		if (vmm_map_vram(vm, vram))
 			log_warn("VRAM cannot be mapped at 0x%llx",
 				 (unsigned long long)vram);
 		for (uint32_t i = 0; i < vm->heads && vram == vm->vram_gpa;

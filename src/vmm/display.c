@@ -2,14 +2,14 @@
  * display.c - the display model: N heads of XRGB8888 with damage, and
  * the display thread that hands them to the front end.
  *
- * The guest draws straight into VRAM, a KVM memory slot with dirty
- * logging.  Up to 60 times a second the thread fetches the dirty-page
- * bitmap, compares the dirty pages of each head with its shadow copy (the
- * frame the host last saw) to find the exact pixels that changed, copies
- * them into the shadow and reports them as rectangles: runs of changed
- * rows with overlapping spans.  The host reads pixels from the shadow
- * only, so what it sees always matches the damage it was given.  Nothing
- * changed, nothing is called.
+ * The guest draws straight into VRAM.  Up to 60 times a second the thread
+ * fetches the accelerator's dirty-page bitmap (KVM's dirty log; the
+ * software CPU keeps none, so all of VRAM counts as dirty), compares the dirty
+ * pages of each head with its shadow copy (the frame the host last saw) to find
+ * the exact pixels that changed, copies them into the shadow and reports them
+ * as rectangles: runs of changed rows with overlapping spans.  The host reads
+ * pixels from the shadow only, so what it sees always matches the damage it was
+ * given.  Nothing changed, nothing is called.
  */
 #define LOG_TAG "display"
 #include "config.h"
@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "log.h"
@@ -196,6 +195,9 @@ display_refine(struct vmm *vm, uint32_t head, struct display_damage *d,
 		    y < (uint32_t)flush->y + flush->h) {
 			a = flush->x;
 			b = flush->x + (int32_t)flush->w;
+		} else if (hi <= lo ||
+			   !memcmp(src + lo, dst + lo, (size_t)(hi - lo) * 4)) {
+			continue; /* libc's compare is much faster than ours */
 		}
 		for (int32_t x = lo; x < hi; x++)
 			if (src[x] != dst[x]) {
@@ -309,15 +311,20 @@ display_refresh_head(struct vmm *vm, uint32_t head, struct display_damage *d)
 	pthread_mutex_unlock(&hd->lock);
 }
 
+/* The accelerator's record of written VRAM pages; where it keeps none
+ * (the software CPU), every page counts as written and the comparison
+ * with the shadow finds what changed. */
 static int
 display_fetch_dirty(struct vmm *vm)
 {
-	struct kvm_dirty_log log = {.slot = VMM_SLOT_VRAM};
+	int r = vm->accel->dirty_log(vm, vm->dirty_bitmap);
 
-	log.dirty_bitmap = vm->dirty_bitmap;
-	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
-		return -errno;
-	return 0;
+	if (r == -ENOTSUP) {
+		memset(vm->dirty_bitmap, 0xff,
+		       (vm->vram_size / 4096 + 63) / 64 * 8);
+		r = 0;
+	}
+	return r;
 }
 
 static void *

@@ -48,7 +48,7 @@ loop_wait_vcpus(struct vmm *vm)
 	pthread_mutex_lock(&vm->lock);
 	vmm_vcpus_kick(vm);
 	while (vm->running_threads)
-		pthread_cond_wait(&vm->cond, &vm->lock);
+		vmm_vcpus_wait(vm);
 	pthread_mutex_unlock(&vm->lock);
 	vmm_vcpus_join(vm);
 }
@@ -70,8 +70,8 @@ loop_do_stop(struct vmm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/* A hard reset: a fresh KVM VM on the same (zeroed) memory, devices back
- * to power-on state, the guest loaded again. */
+/* A hard reset: a fresh accelerator VM on the same (zeroed) memory,
+ * devices back to power-on state, the guest loaded again. */
 static int
 loop_do_reset(struct vmm *vm)
 {
@@ -82,12 +82,12 @@ loop_do_reset(struct vmm *vm)
 	loop_wait_vcpus(vm);
 	vmm_display_stop(vm);
 	vmm_vcpus_destroy(vm);
-	vmm_kvm_destroy_vm(vm);
+	vm->accel->vm_destroy(vm);
 	madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
 	madvise(vm->vram, vm->vram_size, MADV_DONTNEED);
 	vmm_devices_reset(vm);
 	vm->boot_count++;
-	if ((r = vmm_kvm_create_vm(vm, err, sizeof(err))) ||
+	if ((r = vm->accel->vm_create(vm, err, sizeof(err))) ||
 	    (r = vmm_vcpus_create(vm, err, sizeof(err))) ||
 	    (r = (vm->cfg.boot == VMM_BOOT_LINUX
 		      ? vmm_load_linux(vm, err, sizeof(err))

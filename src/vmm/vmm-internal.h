@@ -1,7 +1,7 @@
 /*
- * vmm-internal.h - what the parts of the VMM share: struct vmm, the I/O
- * bus, the device ops table, the display model and the loaders.  Not
- * installed; front ends use vmm.h only.
+ * vmm-internal.h - what the parts of the VMM share: struct vmm, the
+ * accelerator ops table, the I/O bus, the device ops table, the display
+ * model and the loaders.  Not installed; front ends use vmm.h only.
  */
 #ifndef VIREO_VMM_INTERNAL_H
 #define VIREO_VMM_INTERNAL_H
@@ -73,11 +73,56 @@ struct vmm_pci_dev {
 struct vmm_vcpu {
 	struct vmm *vm;
 	int id;
-	int fd;
-	struct kvm_run *run;
+	int fd;		     /* KVM */
+	struct kvm_run *run; /* KVM */
+	void *soft;	     /* software CPU: its engine */
+	bool kicked;	     /* leave vcpu_run soon (atomic) */
 	pthread_t thread;
 	bool thread_started;
 };
+
+/* An accelerator runs the vCPUs on the VM's memory (accel_kvm*.c,
+ * accel_soft.c); everything else in the VMM is shared.  Functions return
+ * 0 or -errno and, where they take @err, say why in one line. */
+struct vmm_accel_ops {
+	enum vmm_accel kind;
+	/* can it run here, and can it run this VM's config */
+	int (*open)(struct vmm *vm, char *err, size_t errlen);
+	void (*close)(struct vmm *vm);
+	/* the VM on the mapped RAM and VRAM; a reset destroys and creates
+	 * it again on the same memory */
+	int (*vm_create)(struct vmm *vm, char *err, size_t errlen);
+	void (*vm_destroy)(struct vmm *vm);
+	int (*vcpu_create)(struct vmm_vcpu *c, char *err, size_t errlen);
+	void (*vcpu_destroy)(struct vmm_vcpu *c);
+	/* see vmm_vcpu_setup_long_mode() */
+	int (*vcpu_long_mode)(struct vmm_vcpu *c, bool user, uint64_t rip,
+			      uint64_t rsp, uint64_t rsi);
+	/* vm->lock held, between two runs: forget an old kick */
+	void (*vcpu_arm)(struct vmm_vcpu *c);
+	/* run the guest until something needs the VMM; false: leave the
+	 * vCPU thread (the VM is stopping) */
+	bool (*vcpu_run)(struct vmm_vcpu *c);
+	/* any thread, vm->lock held: make vcpu_run return soon */
+	void (*vcpu_kick)(struct vmm_vcpu *c);
+	int (*irq_line)(struct vmm *vm, uint32_t irq, int level);
+	/* place VRAM at @gpa, or nowhere (VMM_BUS_UNMAPPED) */
+	int (*map_vram)(struct vmm *vm, uint64_t gpa);
+	/* VRAM pages written since the last call, one bit each; -ENOTSUP
+	 * when it cannot tell (the display then compares every pixel) */
+	int (*dirty_log)(struct vmm *vm, uint8_t *bitmap);
+};
+
+extern const struct vmm_accel_ops vmm_accel_kvm;
+/* accel_kvm_vcpu.c, for the KVM ops table */
+int vmm_kvm_vcpu_create(struct vmm_vcpu *c, char *err, size_t errlen);
+void vmm_kvm_vcpu_destroy(struct vmm_vcpu *c);
+int vmm_kvm_vcpu_long_mode(struct vmm_vcpu *c, bool user, uint64_t rip,
+			   uint64_t rsp, uint64_t rsi);
+void vmm_kvm_vcpu_arm(struct vmm_vcpu *c);
+bool vmm_kvm_vcpu_run(struct vmm_vcpu *c);
+void vmm_kvm_vcpu_kick(struct vmm_vcpu *c);
+extern const struct vmm_accel_ops vmm_accel_soft;
 
 /* One head as the host sees it (published by the display thread). */
 struct vmm_head {
@@ -101,10 +146,13 @@ struct vmm {
 	const struct vmm_display_ops *ops;
 	void *ctx;
 
+	const struct vmm_accel_ops *accel;
+	char *accel_fallback; /* why AUTO chose software, or NULL */
 	int kvm_fd, vm_fd;
 	int run_size;
 	uint64_t tsc_khz;
 	struct kvm_cpuid2 *cpuid;
+	void *soft; /* software CPU: its VM-wide state */
 
 	uint8_t *ram;
 	uint64_t ram_size, ram_low, ram_high; /* high part sits at 4 GiB */
@@ -186,21 +234,31 @@ int vmm_devices_init(struct vmm *vm);
 void vmm_devices_reset(struct vmm *vm);
 void vmm_devices_destroy(struct vmm *vm);
 
-/* kvm.c */
-int vmm_kvm_open(struct vmm *vm, char *err, size_t errlen);
-int vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen);
-void vmm_kvm_destroy_vm(struct vmm *vm);
+/* accel.c: choosing the accelerator, and what devices call */
+int vmm_accel_select(struct vmm *vm, char *err, size_t errlen);
 int vmm_irq_line(struct vmm *vm, uint32_t irq, int level);
-int vmm_kvm_map_vram(struct vmm *vm, uint64_t gpa);
+int vmm_map_vram(struct vmm *vm, uint64_t gpa);
+const char *vmm_kvm_device(void);
+/* the host's TSC rate in kHz, measured against CLOCK_MONOTONIC */
+uint64_t vmm_tsc_calibrate(void);
 
-/* vcpu.c */
+/* vcpu.c: the vCPU threads, whatever the accelerator */
 int vmm_vcpus_create(struct vmm *vm, char *err, size_t errlen);
 int vmm_vcpus_start(struct vmm *vm);
 void vmm_vcpus_join(struct vmm *vm);
 void vmm_vcpus_destroy(struct vmm *vm);
 void vmm_vcpus_kick(struct vmm *vm);
+void vmm_vcpus_wait(struct vmm *vm);
+/* 64-bit mode, paging on the identity map vmm_boot_build_tables()
+ * wrote.  @user: start at CPL3 with IOPL 3 (the testcard), else CPL0
+ * (Linux).  No IDT: any exception is a triple fault. */
 int vmm_vcpu_setup_long_mode(struct vmm_vcpu *c, bool user, uint64_t rip,
 			     uint64_t rsp, uint64_t rsi);
+/* a port or MMIO access from the guest; unclaimed reads give all ones */
+void vmm_vcpu_pio(struct vmm *vm, uint16_t port, uint8_t *data, uint32_t len,
+		  bool is_write);
+void vmm_vcpu_mmio(struct vmm *vm, uint64_t addr, uint8_t *data, uint32_t len,
+		   bool is_write);
 
 /* vmm.c: stop the VM for @why (first reason wins); any thread */
 void vmm_request_stop(struct vmm *vm, enum vmm_exit_reason why);

@@ -124,9 +124,10 @@ vmm_build(struct vmm *vm, char *err, size_t errlen)
 {
 	int r;
 
-	if ((r = vmm_kvm_open(vm, err, errlen)) ||
+	if ((r = vmm_accel_select(vm, err, errlen)) ||
 	    (r = vmm_map_memory(vm, err, errlen)))
 		return r;
+	log_info("accelerator: %s", vmm_accel_name(vm->accel->kind));
 	if ((r = vmm_display_init(vm))) {
 		snprintf(err, errlen, "display: %s", strerror(-r));
 		return r;
@@ -135,7 +136,7 @@ vmm_build(struct vmm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "device setup failed: %s", strerror(-r));
 		return r;
 	}
-	if ((r = vmm_kvm_create_vm(vm, err, errlen)) ||
+	if ((r = vm->accel->vm_create(vm, err, errlen)) ||
 	    (r = vmm_vcpus_create(vm, err, errlen)) ||
 	    (r = vmm_load(vm, err, errlen)))
 		return r;
@@ -246,7 +247,7 @@ vmm_pause(struct vmm *vm)
 	vmm_guest_event(vm); /* wake a vCPU sleeping on the idle port */
 	pthread_mutex_lock(&vm->lock);
 	while (vm->paused_count < vm->running_threads && !vm->stop_req)
-		pthread_cond_wait(&vm->cond, &vm->lock);
+		vmm_vcpus_wait(vm);
 	if (!vm->stop_req)
 		__atomic_store_n(&vm->state, VMM_STATE_PAUSED,
 				 __ATOMIC_RELEASE);
@@ -412,12 +413,13 @@ vmm_destroy(struct vmm *vm)
 	vmm_loop_stop(vm);
 	vmm_display_stop(vm);
 	vmm_vcpus_join(vm);
-	vmm_vcpus_destroy(vm);
+	if (vm->accel) {
+		vmm_vcpus_destroy(vm);
+		vm->accel->vm_destroy(vm);
+		vm->accel->close(vm);
+	}
 	vmm_devices_destroy(vm);
-	vmm_kvm_destroy_vm(vm);
 	vmm_display_destroy(vm);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
 	if (vm->serial_fd >= 0)
 		close(vm->serial_fd);
 	if (vm->ram)
@@ -425,6 +427,7 @@ vmm_destroy(struct vmm *vm)
 	if (vm->vram)
 		munmap(vm->vram, vm->vram_size);
 	free(vm->cpuid);
+	free(vm->accel_fallback);
 	free(vm->kernel);
 	free(vm->initrd);
 	free(vm->cmdline);

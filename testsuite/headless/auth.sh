@@ -6,7 +6,6 @@
 # unharmed), and throttling of repeated failures (visible in the log).
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
-need_kvm
 
 plan 26
 SHA_SECRET=2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b

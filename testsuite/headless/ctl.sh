@@ -6,7 +6,6 @@
 # Client/DisableInput, reset, errors, poweroff.
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
-need_kvm
 
 plan 40
 hl_setup

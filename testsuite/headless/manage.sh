@@ -5,7 +5,6 @@
 # internalcommands setcredentials (salted hash + NT hash).
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
-need_kvm
 
 plan 18
 hl_setup

@@ -4,7 +4,6 @@
 # a failed logon never evicting a good client, screen selection.
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
-need_kvm
 
 plan 18
 SHA_SECRET=2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b

@@ -5,7 +5,6 @@
 # wrong passwords refused, the client's pixels and keys.
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
-need_kvm
 PROBE="$top_builddir/testsuite/rdp-probe/rdp-probe"
 [ -x "$PROBE" ] || skip_all "rdp-probe not built"
 [ -e "$VIREO_MODULE_DIR/vireo-vrde-rdp.so" ] || skip_all "RDP module not built"

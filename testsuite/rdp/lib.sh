@@ -96,7 +96,6 @@ e2e_cleanup() {
 }
 
 e2e_setup() {
-	need_kvm
 	command -v vireo-headless >/dev/null 2>&1 ||
 		skip_all "vireo-headless is not built"
 	tap_tmpdir

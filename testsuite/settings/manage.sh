@@ -57,7 +57,7 @@ r $M modifyvm t1 --memory 512 --cpus 2 --vram 16 --monitorcount 2 \
 	--vrdevideochannel on --vrdevideochannelquality 50 \
 	--vrdeproperty Security/Method=TLS --vrdeauthlibrary simple \
 	--boot1 disk --boot2 net --nic1 nat --natpf1 "ssh,tcp,,2222,,22" \
-	--graphicscontroller vmsvga --ostype Debian_64
+	--graphicscontroller vmsvga --ostype Debian_64 --hwvirtex off
 is "$rc" 0 "modifyvm with 6.1 option names"
 $M showvminfo t1 --machinereadable >"$TMPD/t1.info"
 for kv in 'memory=512' 'cpus=2' 'vram=16' 'monitorcount=2' 'vrde="on"' \
@@ -68,10 +68,14 @@ for kv in 'memory=512' 'cpus=2' 'vram=16' 'monitorcount=2' 'vrde="on"' \
 	'VMState="poweroff"' 'boot1="disk"' 'boot2="net"' 'nic1="nat"' \
 	'Forwarding(0)="ssh,tcp,,2222,,22"' 'graphicscontroller="VMSVGA"' \
 	'ostype="Debian_64"' 'vrdeproperty[TCP/Address]="127.0.0.1"' \
+	'hwvirtex="off"' \
 	'vrdeproperty[Client/DisableAudio]=<not set>'; do
 	ok "showvminfo: $kv" grep -qxF "$kv" "$TMPD/t1.info"
 done
 ok "authLibrary stored" grep -q 'authLibrary="simple"' "$VBOX"
+# VirtualBox's element, inside <CPU> for a 1.19 file
+ok "--hwvirtex off stored as <CPU><HardwareVirtEx enabled=\"false\"/>" \
+	sh -c 'xmllint --xpath "//*[local-name()=\"CPU\"]/*[local-name()=\"HardwareVirtEx\"]/@enabled" "$1" | grep -qx " enabled=\"false\""' _ "$VBOX"
 
 # ---- modifyvm: 7.x spellings give the same settings ---------------------
 $M createvm --name t3 --register >/dev/null
@@ -81,6 +85,11 @@ r $M modifyvm t3 --vrde on --vrde-port 5000,5010-5012 \
 	--vrde-video-channel-quality 50 --vrde-property Security/Method=TLS \
 	--vrde-auth-library simple --monitor-count 2 --os-type Debian_64
 is "$rc" 0 "modifyvm with 7.x option names"
+is "$(mr t3 hwvirtex)" 'hwvirtex="on"' "hwvirtex is on by default"
+ok "and a new machine has no HardwareVirtEx element" \
+	sh -c "! grep -q HardwareVirtEx '$TMPD/vireo VMs/t3/t3.vbox'"
+$M modifyvm t3 --hwvirtex off && $M modifyvm t3 --hwvirtex on
+is "$(mr t3 hwvirtex)" 'hwvirtex="on"' "--hwvirtex on after off"
 is "$($M showvminfo t3 --machinereadable | grep -E '^(vrde|monitorcount|ostype)')" \
 	"$(grep -E '^(vrde|monitorcount|ostype)' "$TMPD/t1.info")" \
 	"both spellings give the same VRDE settings"
@@ -102,7 +111,7 @@ for bad in "--bogus 1" "--vrdeport 0-1" "--vrde-port 70000" \
 	"--vrde-auth-type foo" "--memory abc" "--cpus 0" \
 	"--vrde-property noequals" "--boot5 disk" "--nic1 bridged" \
 	"--boot-source foo" "--kernel relative/path" "--memory 64 --vrde-port x" \
-	"--monitorcount 65"; do
+	"--monitorcount 65" "--hwvirtex maybe" "--hwvirtex"; do
 	# shellcheck disable=SC2086
 	r $M modifyvm t1 $bad
 	is "$rc" 2 "modifyvm $bad: exit code 2"
@@ -111,6 +120,10 @@ ok "after all bad values the file is byte-for-byte unchanged" \
 	cmp -s "$VBOX" "$TMPD/t1.before"
 r $M modifyvm t1 --vrde-port
 like "$rc:$err" "^2:.*needs a value" "an option without its value"
+r $M modifyvm t1 --hwvirtex maybe
+is "$(printf '%s\n' "$err" | head -1)" \
+	"vireo-manage: error: invalid value 'maybe' for --hwvirtex (expected on|off)" \
+	"a bad --hwvirtex value: one line naming the option and the values"
 r $M modifyvm nosuchvm --memory 64
 is "$rc" 1 "modifyvm of an unknown machine: exit 1"
 
@@ -230,14 +243,16 @@ is "$rc" 2 "storagectl with a chip of another bus: exit 2"
 # ---- showvminfo forms -----------------------------------------------------
 r $M showvminfo t1 --json
 if command -v python3 >/dev/null 2>&1; then
-	is "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["memory"], d["vrde"], d["vrdeport"])')" \
-		"512 on -1" "--json is valid JSON with numbers as numbers"
+	is "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["memory"], d["vrde"], d["vrdeport"], d["hwvirtex"])')" \
+		"512 on -1 off" "--json is valid JSON with numbers as numbers"
 else
 	skip "python3 not installed"
 fi
 r $M showvminfo t1
 like "$out" "VRDE: +enabled \(Address 127\.0\.0\.1, Ports 5000,5010-5012, MultiConn: on, ReuseSingleConn: on, Authentication type: external\)" \
 	"human-readable VRDE line"
+like "$out" "^Hardw\. virt\.ext: +off$" \
+	"human-readable hardware virtualization line"
 
 # ---- a fixture survives edit + revert ---------------------------------------
 mkdir "$TMPD/fx" && cp "$DATA/full-1.16.vbox" "$TMPD/fx/"

@@ -327,6 +327,122 @@ test_small_versions(void)
 	}
 }
 
+/* A copy of @m through serialise and load, as a save and reload would. */
+static struct settings_machine *
+reloaded(struct settings_machine *m)
+{
+	struct settings_error err = {{0}};
+	struct settings_machine *r = NULL;
+	char *buf;
+	size_t len;
+
+	if (settings_machine_serialize(m, &buf, &len))
+		return NULL;
+	if (settings_machine_load_buffer(buf, len, "reloaded.vbox", &r, &err))
+		tap_diag("reload: %s", err.msg);
+	free(buf);
+	return r;
+}
+
+/* HardwareVirtEx: read where each version keeps it, written there only
+ * when changed, and a round trip keeps the value. */
+static void
+test_hwvirtex(void)
+{
+	struct settings_machine *m = load("full-1.17.vbox"), *r;
+	static const char cpu_hv[] =
+	    "//" L("Hardware") "/" L("CPU") "/" L("HardwareVirtEx");
+	static const char plat_hv[] =
+	    "//" L("Hardware") "/" L("Platform") "[@architecture='x86']/" L(
+		"x86") "/" L("HardwareVirtEx");
+
+	tap_ok(m && !settings_machine_hwvirtex(m),
+	       "1.17: HardwareVirtEx enabled=false in <CPU> is off");
+	if (m) {
+		settings_machine_set_hwvirtex(m, true);
+		r = reloaded(m);
+		tap_ok(r && settings_machine_hwvirtex(r) &&
+			   serialized_count(
+			       m, "//" L("CPU") "/" L(
+				      "HardwareVirtEx") "[@enabled="
+							"'true']") == 1,
+		       "1.17: set on rewrites the element in place");
+		settings_machine_free(r);
+		settings_machine_free(m);
+	}
+	m = load("full-1.16.vbox");
+	tap_ok(m && settings_machine_hwvirtex(m),
+	       "1.16: no HardwareVirtEx (only HardwareVirtExLargePages) is on");
+	if (m) {
+		settings_machine_set_hwvirtex(m, true);
+		tap_ok(serialized_count(m, "//" L("HardwareVirtEx")) == 0,
+		       "1.16: on, the default, adds no element");
+		settings_machine_set_hwvirtex(m, false);
+		r = reloaded(m);
+		tap_ok(r && !settings_machine_hwvirtex(r) &&
+			   serialized_count(m, cpu_hv) == 1 &&
+			   serialized_count(
+			       m, "//" L("CPU") "[@count='2']/" L(
+				      "HardwareVirtExLargePages")) == 1,
+		       "1.16: off goes into the existing <CPU>, and reloads "
+		       "off");
+		settings_machine_free(r);
+		settings_machine_free(m);
+	}
+	m = load("platform-1.20.vbox");
+	tap_ok(m && settings_machine_hwvirtex(m),
+	       "1.20: HardwareVirtEx read from <Platform><x86>");
+	if (m) {
+		settings_machine_set_hwvirtex(m, false);
+		r = reloaded(m);
+		tap_ok(r && !settings_machine_hwvirtex(r) &&
+			   serialized_count(m, plat_hv) == 1 &&
+			   serialized_count(m, "//" L("HardwareVirtEx")) == 1,
+		       "1.20: off edits the element in <Platform><x86>");
+		settings_machine_free(r);
+		settings_machine_free(m);
+	}
+	for (int v = 16; v <= 20; v += 4) {
+		char doc[512];
+		struct settings_error err = {{0}};
+
+		m = NULL;
+		snprintf(doc, sizeof(doc),
+			 "<VirtualBox xmlns=\"http://www.virtualbox.org/\" "
+			 "version=\"1.%d-linux\"><Machine uuid=\"{00000000-"
+			 "0000-4000-8000-000000000001}\" name=\"t\"/>"
+			 "</VirtualBox>",
+			 v);
+		settings_machine_load_buffer(doc, strlen(doc), "t.vbox", &m,
+					     &err);
+		if (m)
+			settings_machine_set_hwvirtex(m, false);
+		tap_ok(m && serialized_count(m, v < 20 ? cpu_hv : plat_hv) == 1,
+		       "1.%d: a new HardwareVirtEx goes where the version puts "
+		       "it",
+		       v);
+		settings_machine_free(m);
+	}
+	{
+		static const char bad[] =
+		    "<VirtualBox xmlns=\"http://www.virtualbox.org/\" "
+		    "version=\"1.19\">\n<Machine uuid=\"{00000000-0000-4000-"
+		    "8000-000000000001}\" name=\"t\"><Hardware><CPU>\n"
+		    "<HardwareVirtEx enabled=\"maybe\"/></CPU></Hardware>"
+		    "</Machine></VirtualBox>";
+		struct settings_error err = {{0}};
+		int rc;
+
+		m = NULL;
+		rc = settings_machine_load_buffer(bad, sizeof(bad) - 1,
+						  "t.vbox", &m, &err);
+		tap_ok(rc == -EINVAL && !m &&
+			   !strncmp(err.msg, "t.vbox:3: ", 10) &&
+			   strstr(err.msg, "HardwareVirtEx"),
+		       "HardwareVirtEx enabled=maybe is refused (%s)", err.msg);
+	}
+}
+
 /* Where new elements go at the version thresholds (1.16/1.17, 1.19/1.20). */
 static void
 test_thresholds(void)
@@ -663,7 +779,7 @@ main(void)
 		 srcdir ? srcdir : ".");
 	if (!mkdtemp(tmp))
 		tap_skip_all("cannot create a temporary directory");
-	tap_plan(68);
+	tap_plan(78);
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		check_round_trip(good[i]);
 	test_full_116();
@@ -671,6 +787,7 @@ main(void)
 	test_innotek_112();
 	test_small_versions();
 	test_thresholds();
+	test_hwvirtex();
 	test_new_machine();
 	test_edit_preserves();
 	test_errors();

@@ -7,7 +7,6 @@
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 . "$srcdir/video/lib.sh"
-need_kvm
 video_need
 command -v vireo-headless >/dev/null || skip_all "vireo-headless not built"
 plan 7

@@ -6,7 +6,7 @@
 . "$srcdir/vmm/vmm-lib.sh"
 k() { printf 'i8042 kbd %s\\n' "$@"; }
 a() { printf 'i8042 aux %s\\n' "$@"; }
-exec timeout 60 "$VMM_RUN" -S -a raw8042 \
+vmm_run -a raw8042 \
 	"serial:testcard ready heads=1\n$(a fa)" \
 	key:1e,down key:1e,up "serial:$(k 1c f0 1c)" \
 	key:e04b,down key:e04b,up "serial:$(k e0 6b e0 f0 6b)" \
@@ -15,3 +15,4 @@ exec timeout 60 "$VMM_RUN" -S -a raw8042 \
 	ptr:0,10,5,1 "serial:$(a 29 0a fb)" \
 	ptr:0,4,9,2 "serial:$(a 3a fa fc)" \
 	poweroff exit:host-poweroff
+vmm_end

@@ -6,6 +6,13 @@
 # of our MP table.  (A full boot needs hardware virtualization; where
 # guest ring 0 is emulated it gets about this far in a minute.)
 . "$srcdir/vmm/vmm-lib.sh"
+# A Linux guest needs KVM (the software CPU delivers no interrupts).
+why=$("$VMM_RUN" -A kvm -P)
+case $? in
+0) ;;
+77) skip_all "a Linux guest needs KVM: $why" ;;
+*) plan 1; tap_result 1 "KVM probe failed: $why"; exit 1 ;;
+esac
 kernel=
 for k in /boot/vmlinuz-*; do
 	[ -r "$k" ] && kernel=$k
@@ -36,7 +43,7 @@ len=$(wc -c <"$TMPD/initrd.gz")
 rd_start=$(printf '0x%08x' $(( (0x20000000 - len) & ~0xfff )))
 cmd="console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr vireo_test=$$"
 # 512 MiB: e820 = [0, 9fc00) RAM, 9fc00 + f0000 reserved, [1M, 512M) RAM
-timeout 150 "$VMM_RUN" -S -t 90 -L -c 2 -m 512 -k "$kernel" -i "$TMPD/initrd.gz" \
+timeout 150 "$VMM_RUN" -A kvm -S -t 90 -L -c 2 -m 512 -k "$kernel" -i "$TMPD/initrd.gz" \
 	-a "$cmd" -s "$TMPD/serial.log" \
 	"serial:Linux version " \
 	"serial:Command line: $cmd\r\n" \

@@ -3,5 +3,6 @@
 # head digits and id, frame counter, video rectangle), read back through
 # the display model.
 . "$srcdir/vmm/vmm-lib.sh"
-exec timeout 120 "$VMM_RUN" -S -H 1 "serial:testcard ready heads=1\n" \
+vmm_run -H 1 "serial:testcard ready heads=1\n" \
 	card:0 poweroff exit:host-poweroff
+vmm_end

@@ -1,6 +1,7 @@
 /*
- * kvm.c - /dev/kvm: API version and capability checks, the VM itself
- * (TSS, irqchip, PIT), and guest memory slots.
+ * accel_kvm.c - the KVM accelerator's VM side: /dev/kvm (API version
+ * and capability checks), the VM itself (TSS, irqchip, PIT), guest memory
+ * slots and VRAM's dirty log.  Its vCPUs are in accel_kvm_vcpu.c.
  *
  * Guest RAM below VIREO_MMIO_HOLE sits at 0; whatever does not fit moves
  * to 4 GiB, so the PCI BARs, IOAPIC and LAPIC have a hole below 4 GiB.
@@ -35,21 +36,23 @@ static const struct {
     {KVM_CAP_GET_TSC_KHZ, "GET_TSC_KHZ"},
 };
 
-int
-vmm_kvm_open(struct vmm *vm, char *err, size_t errlen)
+/* Only opens: a path that does not exist is never created. */
+static int
+kvm_open(struct vmm *vm, char *err, size_t errlen)
 {
+	const char *dev = vmm_kvm_device();
 	int v;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm->kvm_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot open /dev/kvm: %s%s", strerror(e),
+		snprintf(err, errlen, "cannot open %s: %s%s", dev, strerror(e),
 			 e == EACCES ? " (add the user to group kvm)" : "");
 		return -e;
 	}
 	v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION) {
-		snprintf(err, errlen, "/dev/kvm has API version %d, need %d", v,
+		snprintf(err, errlen, "%s has API version %d, need %d", dev, v,
 			 KVM_API_VERSION);
 		return -ENOTSUP;
 	}
@@ -58,9 +61,8 @@ vmm_kvm_open(struct vmm *vm, char *err, size_t errlen)
 	     i++) {
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 			  vmm_required_caps[i].cap) <= 0) {
-			snprintf(err, errlen,
-				 "/dev/kvm lacks capability KVM_CAP_%s",
-				 vmm_required_caps[i].name);
+			snprintf(err, errlen, "%s lacks capability KVM_CAP_%s",
+				 dev, vmm_required_caps[i].name);
 			return -ENOTSUP;
 		}
 	}
@@ -92,8 +94,18 @@ vmm_kvm_slot(struct vmm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
 
 /* Creates the VM on the already-mapped RAM and VRAM (a reset calls it
  * again with the same memory). */
-int
-vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
+static int kvm_map_vram(struct vmm *vm, uint64_t gpa);
+
+static void
+kvm_close(struct vmm *vm)
+{
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->kvm_fd = -1;
+}
+
+static int
+kvm_vm_create(struct vmm *vm, char *err, size_t errlen)
 {
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	uint64_t ident = VIREO_GPA_IDENTITY_MAP;
@@ -120,7 +132,7 @@ vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
 				 vm->ram + vm->ram_low, 0);
 	if (!r) {
 		vm->vram_gpa = VMM_BUS_UNMAPPED;
-		r = vmm_kvm_map_vram(vm, VIREO_GPA_VRAM);
+		r = kvm_map_vram(vm, VIREO_GPA_VRAM);
 	}
 	if (r) {
 		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION failed: %s",
@@ -142,8 +154,8 @@ vmm_kvm_create_vm(struct vmm *vm, char *err, size_t errlen)
 
 /* (Re)place the VRAM slot at @gpa, or remove it (VMM_BUS_UNMAPPED): the
  * display device's BAR2 moved or stopped decoding. */
-int
-vmm_kvm_map_vram(struct vmm *vm, uint64_t gpa)
+static int
+kvm_map_vram(struct vmm *vm, uint64_t gpa)
 {
 	int r = 0;
 
@@ -161,8 +173,8 @@ vmm_kvm_map_vram(struct vmm *vm, uint64_t gpa)
 	return r;
 }
 
-void
-vmm_kvm_destroy_vm(struct vmm *vm)
+static void
+kvm_vm_destroy(struct vmm *vm)
 {
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
@@ -171,8 +183,8 @@ vmm_kvm_destroy_vm(struct vmm *vm)
 
 /* ISA interrupts are level-style here: a device holds its line high while
  * it has something to say (the in-kernel PIC/IOAPIC take care of edges). */
-int
-vmm_irq_line(struct vmm *vm, uint32_t irq, int level)
+static int
+kvm_irq_line(struct vmm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level l = {.irq = irq, .level = level};
 
@@ -183,15 +195,30 @@ vmm_irq_line(struct vmm *vm, uint32_t irq, int level)
 	return 0;
 }
 
-/* Host pointer for guest RAM [gpa, gpa + len), or NULL outside RAM. */
-void *
-vmm_gpa(struct vmm *vm, uint64_t gpa, uint64_t len)
+static int
+kvm_dirty_log(struct vmm *vm, uint8_t *bitmap)
 {
-	if (gpa + len < gpa)
-		return NULL;
-	if (gpa + len <= vm->ram_low)
-		return vm->ram + gpa;
-	if (gpa >= (1ull << 32) && gpa + len <= (1ull << 32) + vm->ram_high)
-		return vm->ram + vm->ram_low + (gpa - (1ull << 32));
-	return NULL;
+	struct kvm_dirty_log log = {.slot = VMM_SLOT_VRAM};
+
+	log.dirty_bitmap = bitmap;
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return -errno;
+	return 0;
 }
+
+const struct vmm_accel_ops vmm_accel_kvm = {
+    .kind = VMM_ACCEL_KVM,
+    .open = kvm_open,
+    .close = kvm_close,
+    .vm_create = kvm_vm_create,
+    .vm_destroy = kvm_vm_destroy,
+    .vcpu_create = vmm_kvm_vcpu_create,
+    .vcpu_destroy = vmm_kvm_vcpu_destroy,
+    .vcpu_long_mode = vmm_kvm_vcpu_long_mode,
+    .vcpu_arm = vmm_kvm_vcpu_arm,
+    .vcpu_run = vmm_kvm_vcpu_run,
+    .vcpu_kick = vmm_kvm_vcpu_kick,
+    .irq_line = kvm_irq_line,
+    .map_vram = kvm_map_vram,
+    .dirty_log = kvm_dirty_log,
+};

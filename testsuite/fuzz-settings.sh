@@ -4,7 +4,7 @@
 #   testsuite/fuzz-settings -dict=testsuite/settings/fuzz-settings.dict DIR).
 . "$srcdir/tap.sh"
 bin="$builddir/fuzz-settings"
-[ -x "$bin" ] || skip_all "no libFuzzer build: clang missing at configure time or cannot link -fsanitize=fuzzer (libclang-rt-14-dev)"
+[ -x "$bin" ] || skip_all "no libFuzzer: configure found no clang that links -fsanitize=fuzzer (Debian: clang, libclang-rt-14-dev)"
 tap_tmpdir
 mkdir "$TMPD/corpus"
 plan 2

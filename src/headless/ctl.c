@@ -29,6 +29,7 @@
 
 #include "headless.h"
 #include "log.h"
+#include "portlist.h"
 
 #define CTL_LINE_MAX	    4096
 #define CTL_MAX_FIELDS	    64
@@ -110,23 +111,18 @@ ctl_vrde(struct headless *hl, int fd, const char *arg)
 	}
 }
 
-static bool
-ctl_port_list_ok(const char *s)
-{
-	if (!s[0])
-		return false;
-	for (const char *p = s; *p; p++) {
-		if (!(*p >= '0' && *p <= '9') && *p != ',' && *p != '-')
-			return false;
-	}
-	return true;
-}
-
 static void
 ctl_set_prop(struct headless *hl, int fd, const char *name, const char *value)
 {
-	int rc = machine_set_property(hl, name, value);
+	int rc;
 
+	/* checked here whichever request sets it, so that a bad list is
+	 * refused instead of stopping a running server at its restart */
+	if (!strcmp(name, "TCP/Ports") && !portlist_valid(value)) {
+		dprintf(fd, "error bad port list '%s'\n", value);
+		return;
+	}
+	rc = machine_set_property(hl, name, value);
 	if (rc < 0) {
 		ctl_reply(fd, rc, "vrdeproperty");
 		return;
@@ -247,10 +243,7 @@ ctl_dispatch(struct headless *hl, int fd, char **f, int n)
 	} else if (strcmp(cmd, "vrde") == 0 && n == 2) {
 		ctl_vrde(hl, fd, f[1]);
 	} else if (strcmp(cmd, "vrdeport") == 0 && n == 2) {
-		if (ctl_port_list_ok(f[1]))
-			ctl_set_prop(hl, fd, "TCP/Ports", f[1]);
-		else
-			dprintf(fd, "error bad port list '%s'\n", f[1]);
+		ctl_set_prop(hl, fd, "TCP/Ports", f[1]);
 	} else if (strcmp(cmd, "vrdeproperty") == 0 && n == 2 &&
 		   strchr(f[1], '=') && f[1][0] != '=') {
 		char *eq = strchr(f[1], '=');

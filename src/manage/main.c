@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "manage.h"
+#include "portlist.h"
 
 static const struct manage_cmd {
 	const char *name;
@@ -169,48 +170,12 @@ manage_parse_uint(const char *s, unsigned long lo, unsigned long hi,
 	return 0;
 }
 
-static int
-manage_check_port(const char *p, size_t len, unsigned long *out)
-{
-	char buf[8];
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-	return manage_parse_uint(buf, 1, 65535, out);
-}
-
 int
 manage_check_ports(const char *s, const char **normalised)
 {
-	const char *item = s;
-
-	*normalised = s;
-	if (strcmp(s, "default") == 0 || strcmp(s, "0") == 0) {
-		*normalised = "0";
-		return 0;
-	}
-	if (!*s)
+	if (!portlist_valid(s))
 		return -1;
-	while (*item) {
-		size_t len = strcspn(item, ","), dash;
-		unsigned long lo, hi;
-
-		dash = strcspn(item, "-");
-		if (dash < len) {
-			if (manage_check_port(item, dash, &lo) ||
-			    manage_check_port(item + dash + 1, len - dash - 1,
-					      &hi) ||
-			    lo > hi)
-				return -1;
-		} else if (manage_check_port(item, len, &lo)) {
-			return -1;
-		}
-		item += len;
-		if (*item == ',' && !*++item)
-			return -1; /* trailing comma */
-	}
+	*normalised = portlist_is_default(s) ? "0" : s;
 	return 0;
 }
 

@@ -130,25 +130,15 @@ registry_parse(struct settings_registry *r, struct sx_ctx *c)
 	return extradata_parse(r->global, &r->extradata, &r->n_extradata);
 }
 
+/* Parse @buf (the file's bytes) into @r. */
 static int
-registry_load(struct settings_registry *r, struct settings_error *err)
+registry_load_doc(struct settings_registry *r, const char *buf, size_t len,
+		  struct settings_error *err)
 {
 	struct sx_ctx c = {.path = r->path, .err = err};
-	char *buf = NULL;
-	size_t len = 0;
 	unsigned minor;
-	int rc = sx_read_file(r->path, &buf, &len);
+	int rc = sx_parse(buf, len, r->path, &r->doc, err);
 
-	if (rc == -ENOENT) {
-		rc = sx_parse(registry_skel, sizeof(registry_skel) - 1, r->path,
-			      &r->doc, err);
-	} else if (rc) {
-		settings_error_set(err, "%s: cannot read: %s", r->path,
-				   strerror(-rc));
-	} else {
-		rc = sx_parse(buf, len, r->path, &r->doc, err);
-	}
-	free(buf);
 	if (!rc)
 		rc = sx_check_root(r->doc, r->path, &minor, err);
 	if (rc)
@@ -161,6 +151,26 @@ registry_load(struct settings_registry *r, struct settings_error *err)
 	}
 	rc = registry_parse(r, &c);
 	return c.rc ? c.rc : rc;
+}
+
+static int
+registry_load(struct settings_registry *r, struct settings_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = sx_read_file(r->path, &buf, &len);
+
+	if (rc == -ENOENT)
+		return registry_load_doc(r, registry_skel,
+					 sizeof(registry_skel) - 1, err);
+	if (rc) {
+		settings_error_set(err, "%s: cannot read: %s", r->path,
+				   strerror(-rc));
+		return rc;
+	}
+	rc = registry_load_doc(r, buf, len, err);
+	free(buf);
+	return rc;
 }
 
 /* mkdir -p of the registry's directory (~/.config/vireo on first use). */
@@ -510,5 +520,28 @@ settings_registry_find_hard_disk(const struct settings_registry *r,
 	free(u);
 	*location = sx_attr(d, "location");
 	*format = sx_attr(d, "format");
+	return 0;
+}
+
+int
+settings_registry_load_buffer(const char *buf, size_t len, const char *path,
+			      struct settings_registry **out,
+			      struct settings_error *err)
+{
+	struct settings_registry *r = calloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	if (!r || !(r->path = strdup(path))) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->lock_fd = -1;
+	rc = registry_load_doc(r, buf, len, err);
+	if (rc) {
+		settings_registry_free(r);
+		return rc;
+	}
+	*out = r;
 	return 0;
 }

@@ -319,6 +319,11 @@ int settings_registry_find_hard_disk(const struct settings_registry *r,
 				     char uuid[SETTINGS_UUID_LEN + 1],
 				     char **location, char **format);
 const char *settings_registry_file(const struct settings_registry *r);
+/** A registry from @len bytes of @buf read from @path (which only names
+ * it in errors; nothing is written there unless saved).  For tests. */
+int settings_registry_load_buffer(const char *buf, size_t len, const char *path,
+				  struct settings_registry **out,
+				  struct settings_error *err);
 
 /* Password hashes (vireo's conventions.md). @out must hold 200 bytes.
  * pbkdf2 refuses fewer than VIREO_AUTH_PBKDF2_MIN_ITERATIONS (-EINVAL). */

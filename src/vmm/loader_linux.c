@@ -16,7 +16,6 @@
 #include "config.h"
 
 #include <asm/bootparam.h>
-#include <elf.h>
 #include <errno.h>
 #include <linux/screen_info.h>
 #include <lzma.h>
@@ -24,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader.h"
 #include "log.h"
 #include "vmm-internal.h"
 
@@ -46,33 +46,20 @@ static int
 linux_parse_header(struct vmm *vm, struct linux_image *im, char *err,
 		   size_t errlen)
 {
-	size_t hdr_end;
-	uint8_t setup_sects;
+	int r =
+	    loader_bzimage_parse(im->file, im->len, &im->hdr, &im->kernel_off);
 
-	if (im->len < 0x250 || memcmp(im->file + 0x202, "HdrS", 4)) {
+	if (r == -ENOEXEC)
 		snprintf(err, errlen, "%s: not a Linux bzImage", vm->kernel);
-		return -ENOEXEC;
-	}
-	hdr_end = 0x202 + im->file[0x201];
-	memset(&im->hdr, 0, sizeof(im->hdr));
-	memcpy(&im->hdr, im->file + 0x1f1,
-	       hdr_end - 0x1f1 < sizeof(im->hdr) ? hdr_end - 0x1f1
-						 : sizeof(im->hdr));
-	if (im->hdr.version < 0x020c || !(im->hdr.xloadflags & XLF_KERNEL_64)) {
+	else if (r == -EPROTONOSUPPORT)
 		snprintf(err, errlen,
 			 "%s: boot protocol %u.%u without a 64-bit entry "
 			 "(need 2.12 and XLF_KERNEL_64)",
 			 vm->kernel, im->hdr.version >> 8,
 			 im->hdr.version & 0xff);
-		return -ENOEXEC;
-	}
-	setup_sects = im->hdr.setup_sects ? im->hdr.setup_sects : 4;
-	im->kernel_off = ((size_t)setup_sects + 1) * 512;
-	if (im->kernel_off >= im->len) {
+	else if (r < 0)
 		snprintf(err, errlen, "%s: truncated bzImage", vm->kernel);
-		return -ENOEXEC;
-	}
-	return 0;
+	return r < 0 ? -ENOEXEC : 0;
 }
 
 /* XZ payload -> vmlinux ELF in a new buffer. */
@@ -81,13 +68,12 @@ linux_decompress(struct vmm *vm, struct linux_image *im, uint8_t **out,
 		 size_t *out_len, char *err, size_t errlen)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	size_t off = im->kernel_off + im->hdr.payload_offset;
+	size_t off;
 	size_t cap = 64u << 20, n;
 	uint8_t *buf;
 	lzma_ret r;
 
-	if (im->hdr.payload_offset == 0 || off > im->len ||
-	    im->hdr.payload_length > im->len - off) {
+	if (loader_bzimage_payload(&im->hdr, im->kernel_off, im->len, &off)) {
 		snprintf(err, errlen, "%s: payload outside the file",
 			 vm->kernel);
 		return -ENOEXEC;
@@ -144,40 +130,32 @@ static int
 linux_load_vmlinux(struct vmm *vm, const uint8_t *f, size_t len,
 		   uint64_t *entry, char *err, size_t errlen)
 {
-	Elf64_Ehdr eh;
+	struct loader_elf e;
 
-	if (len < sizeof(eh))
+	if (loader_elf_parse(f, len, &e) < 0)
 		goto bad;
-	memcpy(&eh, f, sizeof(eh));
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > len ||
-	    (size_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
-		goto bad;
-	for (int i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
+	for (int i = 0; i < e.phnum; i++) {
+		struct loader_segment seg;
 		uint8_t *dst;
+		int r = loader_elf_segment(f, len, &e, i, &seg);
 
-		memcpy(&ph, f + eh.e_phoff + (size_t)i * sizeof(ph),
-		       sizeof(ph));
-		if (ph.p_type != PT_LOAD)
+		if (r == 0)
 			continue;
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
-		    ph.p_filesz > len - ph.p_offset)
+		if (r < 0)
 			goto bad;
-		dst = vmm_gpa(vm, ph.p_paddr, ph.p_memsz);
+		dst = vmm_gpa(vm, seg.paddr, seg.memsz);
 		if (!dst) {
 			snprintf(err, errlen,
 				 "kernel segment at 0x%llx does not fit in "
 				 "guest RAM (%llu MiB)",
-				 (unsigned long long)ph.p_paddr,
+				 (unsigned long long)seg.paddr,
 				 (unsigned long long)(vm->ram_size >> 20));
 			return -ENOMEM;
 		}
-		memcpy(dst, f + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		memcpy(dst, f + seg.offset, seg.filesz);
+		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
 	}
-	*entry = eh.e_entry;
+	*entry = e.entry;
 	return 0;
 bad:
 	snprintf(err, errlen, "%s: decompressed kernel is not a valid vmlinux",

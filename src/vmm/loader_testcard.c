@@ -4,13 +4,12 @@
  * VIREO_GPA_BOOTINFO (TSC rate, options), and the first vCPU set up in
  * 64-bit mode at CPL3 with IOPL 3 at the ELF entry point.
  *
- * Every length and offset in the file is checked against the file and
- * guest RAM before it is used.
+ * Every length and offset in the file is checked against the file
+ * (loader_parse.c) and guest RAM before it is used.
  */
 #define LOG_TAG "loader"
 #include "config.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loader.h"
 #include "log.h"
 #include "vmm-internal.h"
 
@@ -64,34 +64,32 @@ vmm_read_file(const char *path, uint8_t **out, size_t *len, char *err,
 
 static int
 testcard_load_segments(struct vmm *vm, const uint8_t *f, size_t len,
-		       const Elf64_Ehdr *eh, char *err, size_t errlen)
+		       const struct loader_elf *e, char *err, size_t errlen)
 {
-	for (int i = 0; i < eh->e_phnum; i++) {
-		Elf64_Phdr ph;
+	for (int i = 0; i < e->phnum; i++) {
+		struct loader_segment seg;
 		uint8_t *dst;
+		int r = loader_elf_segment(f, len, e, i, &seg);
 
-		memcpy(&ph, f + eh->e_phoff + (size_t)i * eh->e_phentsize,
-		       sizeof(ph));
-		if (ph.p_type != PT_LOAD)
+		if (r == 0)
 			continue;
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
-		    ph.p_filesz > len - ph.p_offset) {
+		if (r < 0) {
 			snprintf(err, errlen,
 				 "%s: segment %d lies outside the file",
 				 vm->kernel, i);
 			return -ENOEXEC;
 		}
-		dst = vmm_gpa(vm, ph.p_paddr, ph.p_memsz);
-		if (!dst || ph.p_paddr < 0x100000) {
+		dst = vmm_gpa(vm, seg.paddr, seg.memsz);
+		if (!dst || seg.paddr < 0x100000) {
 			snprintf(err, errlen,
 				 "%s: segment %d (0x%llx+0x%llx) is not in "
 				 "guest RAM above 1 MiB",
-				 vm->kernel, i, (unsigned long long)ph.p_paddr,
-				 (unsigned long long)ph.p_memsz);
+				 vm->kernel, i, (unsigned long long)seg.paddr,
+				 (unsigned long long)seg.memsz);
 			return -ENOEXEC;
 		}
-		memcpy(dst, f + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		memcpy(dst, f + seg.offset, seg.filesz);
+		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
 	}
 	return 0;
 }
@@ -102,17 +100,13 @@ vmm_load_testcard(struct vmm *vm, char *err, size_t errlen)
 	struct vireo_boot_info *bi;
 	uint8_t *f;
 	size_t len;
-	Elf64_Ehdr eh;
+	struct loader_elf eh;
 	int r;
 
 	r = vmm_read_file(vm->kernel, &f, &len, err, errlen);
 	if (r)
 		return r;
-	memcpy(&eh, f, len < sizeof(eh) ? len : sizeof(eh));
-	if (len < sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > len ||
-	    (size_t)eh.e_phnum * eh.e_phentsize > len - eh.e_phoff) {
+	if (loader_elf_parse(f, len, &eh) < 0) {
 		snprintf(err, errlen, "%s: not an x86-64 ELF executable",
 			 vm->kernel);
 		free(f);
@@ -134,7 +128,7 @@ vmm_load_testcard(struct vmm *vm, char *err, size_t errlen)
 	if (vm->cmdline)
 		snprintf(bi->cmdline, sizeof(bi->cmdline), "%s", vm->cmdline);
 	vmm_mptable_build(vm);
-	r = vmm_vcpu_setup_long_mode(&vm->vcpus[0], true, eh.e_entry,
+	r = vmm_vcpu_setup_long_mode(&vm->vcpus[0], true, eh.entry,
 				     VIREO_GPA_TESTCARD_STACK, 0);
 	if (r)
 		snprintf(err, errlen, "vCPU setup: %s", strerror(-r));

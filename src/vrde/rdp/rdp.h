@@ -261,10 +261,7 @@ void rdp_guard_drop_all(struct rdp_server *srv);
  * @return milliseconds until the next deadline (at most 1000). */
 int rdp_guard_tick(struct rdp_server *srv);
 
-/* rdp_listen.c */
-/** Parse "3389", "5000,5010-5012"; fill @ports (at most @max).
- * @return count or -EINVAL. */
-int rdp_parse_ports(const char *spec, uint16_t *ports, int max);
+/* rdp_listen.c (TCP/Ports: src/util/portlist.h) */
 int rdp_listen_start(struct rdp_server *srv);
 void rdp_listen_stop(struct rdp_server *srv);
 
@@ -288,10 +285,12 @@ void rdp_session_kick(struct rdp_client *c);
 void rdp_session_reap(struct rdp_server *srv);
 void rdp_session_wake_screen(struct rdp_server *srv, uint32_t screen);
 
-/* rdp_auth.c */
+/* rdp_auth_screen.c */
 /** Split the "@n" selector off @user/@domain (modified in place).
  * @return 0-based screen. */
 uint32_t rdp_auth_take_screen(char *user, char *domain);
+
+/* rdp_auth.c */
 BOOL rdp_auth_logon_cb(freerdp_peer *peer, SEC_WINNT_AUTH_IDENTITY *id,
 		       BOOL automatic);
 SECURITY_STATUS rdp_auth_ntlm_hash_cb(void *peer,

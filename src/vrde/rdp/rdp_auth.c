@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,47 +19,6 @@
 #include <winpr/string.h>
 
 #include "rdp.h"
-
-/* If @s ends in "@<digits>", cut it off and @return the number, else -1. */
-static long
-rdp_cut_suffix(char *s)
-{
-	char *at = s ? strrchr(s, '@') : NULL;
-	char *p;
-	long n;
-
-	if (!at || !at[1])
-		return -1;
-	for (p = at + 1; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return -1;
-	n = strtol(at + 1, NULL, 10);
-	*at = '\0';
-	return n;
-}
-
-uint32_t
-rdp_auth_take_screen(char *user, char *domain)
-{
-	long n = rdp_cut_suffix(domain);
-	char *bs;
-
-	/* "@n\user" in the user field, for clients without a domain */
-	if (n < 0 && user && user[0] == '@' && (bs = strchr(user, '\\'))) {
-		char *p = user + 1;
-		while (p < bs && isdigit((unsigned char)*p))
-			p++;
-		if (p == bs && bs > user + 1) {
-			n = strtol(user + 1, NULL, 10);
-			memmove(user, bs + 1, strlen(bs + 1) + 1);
-		}
-	}
-	if (n < 0)
-		n = rdp_cut_suffix(user); /* UPN form "user@n" */
-	if (n <= 0)
-		return 0; /* none, or "@0": the primary screen */
-	return n > 1000000 ? 1000000 : (uint32_t)(n - 1);
-}
 
 static char *
 rdp_identity_str(const SEC_WINNT_AUTH_IDENTITY *id, const void *p, UINT32 len)

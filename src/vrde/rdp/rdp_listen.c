@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -24,66 +23,10 @@
 #include <unistd.h>
 
 #include "rdp.h"
+#include "util/portlist.h"
 
 #define RDP_MAX_PORTS	 4096
 #define RDP_ACCEPT_BATCH 256
-
-static int
-rdp_parse_num(const char **p, unsigned *out)
-{
-	unsigned v = 0;
-	int digits = 0;
-
-	while (isspace((unsigned char)**p))
-		(*p)++;
-	while (isdigit((unsigned char)**p)) {
-		v = v * 10 + (unsigned)(**p - '0');
-		if (v > 65535)
-			return -EINVAL;
-		(*p)++;
-		digits++;
-	}
-	while (isspace((unsigned char)**p))
-		(*p)++;
-	if (!digits)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int
-rdp_parse_ports(const char *spec, uint16_t *ports, int max)
-{
-	const char *p = spec;
-	unsigned a, b;
-	int n = 0;
-
-	if (!spec || !spec[0] || !strcmp(spec, "0") ||
-	    !strcmp(spec, "default")) {
-		ports[0] = 3389;
-		return 1;
-	}
-	for (;;) {
-		if (rdp_parse_num(&p, &a) < 0)
-			return -EINVAL;
-		b = a;
-		if (*p == '-') {
-			p++;
-			if (rdp_parse_num(&p, &b) < 0)
-				return -EINVAL;
-		}
-		if (a == 0 || b < a)
-			return -EINVAL;
-		for (; a <= b && n < max; a++)
-			ports[n++] = (uint16_t)a;
-		if (*p == '\0')
-			break;
-		if (*p != ',')
-			return -EINVAL;
-		p++;
-	}
-	return n;
-}
 
 static int
 rdp_bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
@@ -285,7 +228,9 @@ rdp_bind_list(struct rdp_server *srv, const char *spec, const char *addr)
 	int n, i, rc = -EADDRINUSE;
 	char where[300];
 
-	n = rdp_parse_ports(spec, ports, RDP_MAX_PORTS);
+	/* an unset property is the default port */
+	n = portlist_parse(spec && spec[0] ? spec : "default", ports,
+			   RDP_MAX_PORTS);
 	if (n < 0) {
 		rdp_err(srv,
 			"bad TCP/Ports '%s' (expected e.g. 3389 or "

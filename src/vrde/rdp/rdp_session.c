@@ -498,7 +498,9 @@ rdp_session_reap(struct rdp_server *srv)
 		pthread_mutex_lock(&srv->lock);
 		n = srv->nfinished < 64 ? srv->nfinished : 64;
 		srv->nfinished -= n;
-		memcpy(t, srv->finished + srv->nfinished, n * sizeof(*t));
+		if (n) /* finished is NULL until a session ends */
+			memcpy(t, srv->finished + srv->nfinished,
+			       n * sizeof(*t));
 		pthread_mutex_unlock(&srv->lock);
 		if (!n)
 			return;

@@ -327,8 +327,8 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 		rc = -EMFILE;
 	} else if (live >= g->max) {
 		victim = rdp_guard_victim(g, source, now, &bytes);
+		/* no mark: a full table says nothing about this source */
 		if (!victim || !free_slot) {
-			rdp_guard_mark(g, source, now);
 			rdp_guard_log(srv,
 				      "refusing %s: %u connections have not "
 				      "logged on yet "

@@ -109,7 +109,7 @@ flood() {
 }
 
 refusals() {
-	sed -n 's/.*(\([0-9]*\) so far)$/\1/p' "$work/host.err" | tail -n 1
+	sed -n "s/.*(\\([0-9]*\\) so far: .*/\\1/p" "$work/host.err" | tail -n 1
 }
 
 # record NAME DESCRIPTION PEAK GOOD_TLS GOOD_NLA EXTRA

@@ -118,7 +118,7 @@ struct rdp_guard {
 	uint64_t released, released_trimmed;	      /* places given back */
 	int64_t trim_ms;
 	/* refusal lines, listener thread only */
-	uint64_t refusals;
+	uint64_t refusals, replaced, expired;
 	int64_t log_window_ms;
 	unsigned log_count, log_suppressed;
 };

@@ -186,8 +186,11 @@ rdp_guard_log_window(struct rdp_server *srv, int64_t now)
 	if (g->log_suppressed)
 		rdp_warn(srv,
 			 "%u more connections refused or dropped without a "
-			 "line of their own (%llu so far)",
-			 g->log_suppressed, (unsigned long long)g->refusals);
+			 "line of their own (%llu so far: %llu replaced, %llu "
+			 "past the deadline)",
+			 g->log_suppressed, (unsigned long long)g->refusals,
+			 (unsigned long long)g->replaced,
+			 (unsigned long long)g->expired);
 	g->log_window_ms = now;
 	g->log_count = 0;
 	g->log_suppressed = 0;
@@ -324,8 +327,8 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 		rc = -EMFILE;
 	} else if (live >= g->max) {
 		victim = rdp_guard_victim(g, source, now, &bytes);
+		/* no mark: a full table says nothing about this source */
 		if (!victim || !free_slot) {
-			rdp_guard_mark(g, source, now);
 			rdp_guard_log(srv,
 				      "refusing %s: %u connections have not "
 				      "logged on yet "
@@ -344,6 +347,7 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 			    live);
 			rdp_guard_mark(g, victim->source, now);
 			rdp_guard_drop(victim);
+			g->replaced++;
 		}
 	} else if (!free_slot) {
 		rdp_guard_log(srv,
@@ -425,6 +429,7 @@ rdp_guard_tick(struct rdp_server *srv)
 			      s->address, (long long)g->timeout_ms / 1000);
 		rdp_guard_mark(g, s->source, now);
 		rdp_guard_drop(s);
+		g->expired++;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return (int)next;

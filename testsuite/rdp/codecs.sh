@@ -119,9 +119,13 @@ probe --sec tls --gfx --wait-pixel 100,100,ff0000~8 \
 	--wait-pixel 20,20,101010~8 --wait-pixel 230,130,ff00ff~8 \
 	--sleep 1500 >"$TMPD/rfx.json" &
 pp=$!
-sleep 2
+# the client must be there first (bounded: a loaded machine is slow)
+for _ in $(seq 200); do
+	ids=$(host_cmd info 3)
+	[ -n "$ids" ] && break
+	sleep 0.1
+done
 host_cmd fill 0 200 100 50 50 ff00ff
-ids=$(host_cmd info 3)
 is "$(codec_of "${ids%% *}" gfx-remotefx)" gfx-remotefx \
 	"RemoteFX: query_info(CODEC) says so"
 wait $pp

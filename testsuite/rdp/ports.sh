@@ -5,7 +5,7 @@
 # same fingerprint through query_info, the log and the client).
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 15
+plan 16
 tap_tmpdir
 # Where the server can be reached, from its listening sockets themselves.
 listen_addrs() {

@@ -16,7 +16,8 @@ probe --sec tls --gfx --user alice --password secret --timeout 90 \
 	--wait-pixel 100,100,ff0000 --wait-pixel 8,8,123456 \
 	>"$TMPD/steady.json" &
 steady=$!
-for run in 1:tls 2:rdp 3:tls; do
+# (standard RDP security is not offered by default: every seed over TLS)
+for run in 1:tls 2:tls 3:tls; do
 	seed=${run%:*}
 	sec=${run#*:}
 	out=$(timeout 60 "$FUZZ" --port "$PORT" --user alice \

@@ -22,6 +22,7 @@
 #include <winpr/wtsapi.h>
 #include <freerdp/channels/channels.h>
 
+#include "util/log.h"
 #include "rdp.h"
 
 void
@@ -68,43 +69,12 @@ rdp_prop_bool(struct rdp_server *srv, const char *name)
 	       !strcasecmp(v, "yes") || !strcasecmp(v, "on");
 }
 
+/* The one escaper of peer-supplied strings (util/log.c), under the
+ * module's name. */
 const char *
 rdp_escape(char *out, size_t size, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0, k;
-	char e[4];
-
-	if (!size)
-		return out;
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		k = 1;
-		e[0] = (char)ch;
-		if (ch < 0x20 || ch == 0x7f) {
-			e[0] = '\\';
-			e[1] = 'x';
-			e[2] = hex[ch >> 4];
-			e[3] = hex[ch & 15];
-			k = 4;
-		} else if (ch == '\\' || ch == '\'' || ch == '"') {
-			e[0] = '\\';
-			e[1] = (char)ch;
-			k = 2;
-		}
-		if (n + k + 4 > size) { /* room for "..." and the NUL */
-			if (n + 4 <= size) {
-				memcpy(out + n, "...", 3);
-				n += 3;
-			}
-			break;
-		}
-		memcpy(out + n, e, k);
-		n += k;
-	}
-	out[n] = '\0';
-	return out;
+	return log_escape(out, size, s);
 }
 
 int64_t

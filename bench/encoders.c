@@ -76,9 +76,8 @@ enc_planar_tile(struct enc_state *st, const uint8_t *src, unsigned w,
 	    freerdp_bitmap_compress_planar(st->planar, src, PIXEL_FORMAT_BGRX32,
 					   w, h, (UINT32)stride, NULL, &size);
 
-	if (!out) {
+	if (!out)
 		return -1;
-	}
 	free(out);
 	return size;
 }
@@ -100,9 +99,8 @@ enc_interleaved_tile(struct enc_state *st, const uint8_t *src, unsigned w,
 
 	if (!interleaved_compress(st->interleaved, st->buf, &size, w, h, src,
 				  PIXEL_FORMAT_BGRX32, (UINT32)stride, 0, 0,
-				  NULL, (UINT32)st->param)) {
+				  NULL, (UINT32)st->param))
 		return -1;
-	}
 	return size;
 }
 
@@ -121,9 +119,8 @@ enc_tiled(struct enc_state *st, const uint8_t *px, size_t stride,
 			    st->w - x < ENC_TILE ? st->w - x : ENC_TILE;
 			long n =
 			    tile(st, px + y * stride + x * 4, tw, th, stride);
-			if (n < 0) {
+			if (n < 0)
 				return -1;
-			}
 			total += n;
 		}
 	}
@@ -148,9 +145,8 @@ enc_rfx_init(struct enc_state *st)
 	st->rfx = rfx_context_new(TRUE);
 	st->stream = Stream_New(NULL, 1 << 20);
 	if (!st->rfx || !st->stream ||
-	    !rfx_context_reset(st->rfx, st->w, st->h)) {
+	    !rfx_context_reset(st->rfx, st->w, st->h))
 		return -ENOMEM;
-	}
 	rfx_context_set_pixel_format(st->rfx, PIXEL_FORMAT_BGRX32);
 	return 0;
 }
@@ -163,13 +159,11 @@ enc_rfx_encode(struct enc_state *st, const uint8_t *px, size_t stride)
 	    rfx_encode_message(st->rfx, &rect, 1, px, st->w, st->h, stride);
 	long n = -1;
 
-	if (!msg) {
+	if (!msg)
 		return -1;
-	}
 	Stream_SetPosition(st->stream, 0);
-	if (rfx_write_message(st->rfx, st->stream, msg)) {
+	if (rfx_write_message(st->rfx, st->stream, msg))
 		n = (long)Stream_GetPosition(st->stream);
-	}
 	rfx_message_free(st->rfx, msg);
 	return n;
 }
@@ -178,9 +172,8 @@ static int
 enc_h264_init(struct enc_state *st)
 {
 	st->h264 = h264_context_new(TRUE);
-	if (!st->h264) {
+	if (!st->h264)
 		return -ENOMEM;
-	}
 	/* What FreeRDP's shadow server configures: VBR, 10 Mbit/s, 30 fps. */
 	st->h264->RateControlMode = H264_RATECONTROL_VBR;
 	st->h264->BitRate = 10000000;
@@ -196,9 +189,8 @@ enc_h264_encode(struct enc_state *st, const uint8_t *px, size_t stride)
 	UINT32 size = 0;
 
 	if (avc420_compress(st->h264, px, PIXEL_FORMAT_BGRX32, (UINT32)stride,
-			    st->w, st->h, &out, &size) < 0) {
+			    st->w, st->h, &out, &size) < 0)
 		return -1;
-	}
 	return size;
 }
 
@@ -218,9 +210,8 @@ enc_jpeg_encode(struct enc_state *st, const uint8_t *px, size_t stride)
 
 	if (tjCompress2(st->tj, px, (int)st->w, (int)stride, (int)st->h,
 			TJPF_BGRX, &st->buf, &size, TJSAMP_420, st->param,
-			TJFLAG_NOREALLOC | TJFLAG_FASTDCT) != 0) {
+			TJFLAG_NOREALLOC | TJFLAG_FASTDCT) != 0)
 		return -1;
-	}
 	return (long)size;
 }
 
@@ -238,21 +229,16 @@ static const struct enc_codec enc_codecs[] = {
 static void
 enc_state_free(struct enc_state *st)
 {
-	if (st->planar) {
+	if (st->planar)
 		freerdp_bitmap_planar_context_free(st->planar);
-	}
-	if (st->interleaved) {
+	if (st->interleaved)
 		bitmap_interleaved_context_free(st->interleaved);
-	}
-	if (st->rfx) {
+	if (st->rfx)
 		rfx_context_free(st->rfx);
-	}
-	if (st->stream) {
+	if (st->stream)
 		Stream_Free(st->stream, TRUE);
-	}
-	if (st->h264) {
+	if (st->h264)
 		h264_context_free(st->h264);
-	}
 	if (st->tj) {
 		tjDestroy(st->tj);
 		tjFree(st->buf);
@@ -288,17 +274,15 @@ enc_run_cell(const struct enc_codec *c, enum frames_kind kind,
 		return -1;
 	}
 	/* Warm-up: first frame (H.264 key frame, table set-up) not timed. */
-	if (c->encode(&st, frames[0], stride) < 0) {
+	if (c->encode(&st, frames[0], stride) < 0)
 		goto fail;
-	}
 	double cpu0 = enc_now(CLOCK_PROCESS_CPUTIME_ID);
 	double wall0 = enc_now(CLOCK_MONOTONIC), cpu = 0;
 	while (cpu < seconds || frames_done < 3) {
 		long n = c->encode(&st, frames[(frames_done + 1) % ENC_PHASES],
 				   stride);
-		if (n < 0) {
+		if (n < 0)
 			goto fail;
-		}
 		bytes += (double)n;
 		frames_done++;
 		cpu = enc_now(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
@@ -330,9 +314,8 @@ enc_listed(const char *list, const char *name)
 
 	for (const char *p = list; p; p = strchr(p, ',')) {
 		p += *p == ',';
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || !p[n])) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || !p[n]))
 			return 1;
-		}
 	}
 	return !list;
 }
@@ -358,10 +341,8 @@ enc_usage(void)
 	fprintf(stderr, "usage: encoders [--codec a,b] [--content a,b] "
 			"[--seconds S] [--width W] [--height H] [--cpu N]\n");
 	fprintf(stderr, "codecs:");
-	for (size_t i = 0; i < sizeof(enc_codecs) / sizeof(enc_codecs[0]);
-	     i++) {
+	for (size_t i = 0; i < sizeof(enc_codecs) / sizeof(enc_codecs[0]); i++)
 		fprintf(stderr, " %s", enc_codecs[i].name);
-	}
 	fprintf(stderr, "\ncontents: text ui photo noise\n");
 }
 
@@ -402,9 +383,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	WLog_SetLogLevel(WLog_GetRoot(), WLOG_FATAL);
-	if (enc_pin(cpu < 0 ? 0 : cpu) < 0) {
+	if (enc_pin(cpu < 0 ? 0 : cpu) < 0)
 		return 1;
-	}
 	uint8_t *frames[ENC_PHASES];
 	for (int p = 0; p < ENC_PHASES; p++) {
 		frames[p] = aligned_alloc(64, (size_t)w * h * 4);
@@ -414,23 +394,19 @@ main(int argc, char **argv)
 		}
 	}
 	for (int k = 0; k < FRAMES_COUNT; k++) {
-		if (!enc_listed(contents, frames_kind_name(k))) {
+		if (!enc_listed(contents, frames_kind_name(k)))
 			continue;
-		}
-		for (int p = 0; p < ENC_PHASES; p++) {
+		for (int p = 0; p < ENC_PHASES; p++)
 			frames_render(k, (unsigned)p, frames[p], w, h,
 				      (size_t)w * 4);
-		}
 		for (size_t c = 0;
 		     c < sizeof(enc_codecs) / sizeof(enc_codecs[0]); c++) {
-			if (enc_listed(codecs, enc_codecs[c].name)) {
+			if (enc_listed(codecs, enc_codecs[c].name))
 				failed |= enc_run_cell(&enc_codecs[c], k,
 						       frames, w, h, seconds);
-			}
 		}
 	}
-	for (int p = 0; p < ENC_PHASES; p++) {
+	for (int p = 0; p < ENC_PHASES; p++)
 		free(frames[p]);
-	}
 	return failed ? 1 : 0;
 }

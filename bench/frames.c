@@ -37,9 +37,8 @@ int
 frames_kind_parse(const char *name)
 {
 	for (int i = 0; i < FRAMES_COUNT; i++) {
-		if (strcmp(name, frames_names[i]) == 0) {
+		if (strcmp(name, frames_names[i]) == 0)
 			return i;
-		}
 	}
 	return -1;
 }
@@ -65,9 +64,8 @@ static void
 frames_fill(uint8_t *px, size_t stride, struct frames_rect r, uint32_t rgb)
 {
 	for (int y = r.y0; y < r.y1; y++) {
-		for (int x = r.x0; x < r.x1; x++) {
+		for (int x = r.x0; x < r.x1; x++)
 			frames_put(px, stride, x, y, rgb);
-		}
 	}
 }
 
@@ -84,16 +82,14 @@ frames_glyph(unsigned index, uint8_t rows[GLYPH_H])
 		if (r & 1) { /* vertical stroke */
 			int x = 1 + (int)((r >> 1) % 6);
 			int y0 = 3 + (int)((r >> 8) % 4), y1 = 12;
-			for (int y = y0; y <= y1; y++) {
+			for (int y = y0; y <= y1; y++)
 				rows[y] |= (uint8_t)(0x80 >> x);
-			}
 		} else { /* horizontal stroke */
 			int y = 4 + (int)((r >> 1) % 9);
 			int x0 = 1 + (int)((r >> 8) % 3);
 			int x1 = 4 + (int)((r >> 16) % 3);
-			for (int x = x0; x <= x1; x++) {
+			for (int x = x0; x <= x1; x++)
 				rows[y] |= (uint8_t)(0x80 >> x);
-			}
 		}
 	}
 }
@@ -110,9 +106,8 @@ frames_draw_glyph(uint8_t *px, size_t stride, int x0, int y0,
 			int px_x = x0 + x, px_y = y0 + y;
 			if (!(rows[y] & (0x80 >> x)) || px_x < clip.x0 ||
 			    px_x >= clip.x1 || px_y < clip.y0 ||
-			    px_y >= clip.y1) {
+			    px_y >= clip.y1)
 				continue;
-			}
 			frames_put(px, stride, px_x, px_y, fg);
 		}
 	}
@@ -133,16 +128,14 @@ frames_text_line(uint8_t *px, size_t stride, struct frames_rect clip, int y0,
 	int len = (int)(frames_rand(&st) % 140);
 	int col = (int)(frames_rand(&st) % 4) * 2;
 
-	if (len < 10) {
+	if (len < 10)
 		return; /* blank line */
-	}
 	while (col < len) {
 		int word = 2 + (int)(frames_rand(&st) % 8);
 		uint32_t fg = colours[frames_rand(&st) % 8];
-		for (int i = 0; i < word && col < len; i++, col++) {
+		for (int i = 0; i < word && col < len; i++, col++)
 			frames_draw_glyph(px, stride, clip.x0 + 2 + col * 8, y0,
 					  clip, (unsigned)frames_rand(&st), fg);
-		}
 		col++; /* space */
 	}
 }
@@ -152,9 +145,8 @@ frames_text_block(uint8_t *px, size_t stride, struct frames_rect r,
 		  unsigned first_line)
 {
 	frames_fill(px, stride, r, 0xffffff);
-	for (int y = r.y0, l = 0; y < r.y1; y += GLYPH_H, l++) {
+	for (int y = r.y0, l = 0; y < r.y1; y += GLYPH_H, l++)
 		frames_text_line(px, stride, r, y, first_line + (unsigned)l);
-	}
 }
 
 static void
@@ -197,9 +189,8 @@ frames_window(uint8_t *px, size_t stride, struct frames_rect r,
 			frames_fill(px, stride, btn, 0xdcdcdc);
 		}
 	}
-	if (text.x1 > text.x0 && text.y1 > text.y0) {
+	if (text.x1 > text.x0 && text.y1 > text.y0)
 		frames_text_block(px, stride, text, seed * 1000);
-	}
 }
 
 static void
@@ -215,9 +206,8 @@ frames_render_ui(unsigned phase, uint8_t *px, unsigned w, unsigned h,
 	for (int b = 0; b < 5; b++) {
 		struct frames_rect task = {4 + b * 164, sh - 36, 164 + b * 164,
 					   sh - 4};
-		if (task.x1 < sw) {
+		if (task.x1 < sw)
 			frames_fill(px, stride, task, b ? 0xd4d0c8 : 0xe8e8e8);
-		}
 	}
 	frames_window(px, stride,
 		      (struct frames_rect){sw / 2, 60, sw - 40, sh - 120},
@@ -268,10 +258,9 @@ frames_render_noise(unsigned phase, uint8_t *px, unsigned w, unsigned h,
 	uint64_t st = 0x4015e + phase;
 
 	for (unsigned y = 0; y < h; y++) {
-		for (unsigned x = 0; x < w; x++) {
+		for (unsigned x = 0; x < w; x++)
 			frames_put(px, stride, (int)x, (int)y,
 				   (uint32_t)frames_rand(&st) & 0xffffff);
-		}
 	}
 }
 

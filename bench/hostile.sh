@@ -31,58 +31,35 @@ out=$srcdir/results/$name
 work=$(mktemp -d "${TMPDIR:-/tmp}/vireo-hostile.XXXXXX")
 trap 'stop_host; rm -rf "$work"' EXIT
 records=
-
-sample() {
-	_f=$(ls "/proc/$1/fd" 2>/dev/null | wc -l)
-	_t=$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
-	_r=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-	echo "${_f:-0} ${_t:-0} ${_r:-0}"
-}
+# proc_sample, flood (rdp-hostile) and the host's fifo: shared with the
+# tests
+builddir=$build/testsuite
+. "$top/testsuite/lib/vhost.sh"
+. "$top/testsuite/rdp/hostile-lib.sh"
+HOSTILE=$hostile_bin
 
 # peak PID SECONDS: the maxima of fds, threads, RSS over SECONDS
 peak() {
-	_mf=0 _mt=0 _mr=0
-	_n=$(($2 * 5))
-	for _ in $(seq "$_n"); do
-		set -- "$1" "$2" $(sample "$1")
-		[ "$3" -gt $_mf ] && _mf=$3
-		[ "$4" -gt $_mt ] && _mt=$4
-		[ "$5" -gt $_mr ] && _mr=$5
-		sleep 0.2
-	done
-	echo "$_mf $_mt $_mr"
+	sampler_start "$1" "$work/peak"
+	sleep "$2"
+	sampler_stop
+	cat "$work/peak"
 }
 
 start_host() {
-	rm -f "$work/ctl"
-	mkfifo "$work/ctl"
-	"$host_bin" --module "$module" --prop TCP/Ports=37500-37599 \
-		--prop "Host/MachineFolder=$work" --user alice:secret \
-		--prop Host/AuthHasNtHashes=1 "$@" \
-		<"$work/ctl" >"$work/host.out" 2>"$work/host.err" &
-	host_pid=$!
-	exec 7>"$work/ctl"
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' \
-			"$work/host.out")
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
+	vrde_host_run "$work/host" "$host_bin" --module "$module" \
+		--prop TCP/Ports=37500-37599 --prop "Host/MachineFolder=$work" \
+		--user alice:secret --prop Host/AuthHasNtHashes=1 "$@"
+	host_pid=$VRDE_HOST_PID
+	port=$PORT
 	sleep 1
-	set -- $(sample "$host_pid")
+	set -- $(proc_sample "$host_pid")
 	rest_f=$1 rest_t=$2 rest_r=$3
 }
 
 stop_host() {
-	if [ -n "${host_pid:-}" ]; then
-		echo quit >&7 2>/dev/null
-		exec 7>&-
-		sleep 1
-		kill -9 "$host_pid" 2>/dev/null
-		wait "$host_pid" 2>/dev/null
-		host_pid=
-	fi
+	vrde_host_quit
+	host_pid=
 }
 
 # good SEC: one good logon; prints connect_ms (-1: failed)
@@ -104,10 +81,6 @@ goods() {
 	n=$(cat "$work/good-nla")
 }
 
-flood() {
-	timeout 150 "$hostile_bin" flood "$port" "$@"
-}
-
 refusals() {
 	sed -n "s/.*(\\([0-9]*\\) so far: .*/\\1/p" "$work/host.err" | tail -n 1
 }
@@ -123,7 +96,7 @@ record() {
 
 # 1. One address, 300 idle connections (the case reported in issue 11).
 start_host
-flood --sources 1 --per-source 300 --seconds 12 >"$work/f1" &
+flood "$port" --sources 1 --per-source 300 --seconds 12 >"$work/f1" &
 f=$!
 peak "$host_pid" 10 >"$work/p1" &
 p=$!
@@ -147,7 +120,7 @@ for kind in idle slow stall; do
 	slow) net=79.0 opt=--slow ;;
 	stall) net=80.0 opt=--stall ;;
 	esac
-	flood --net $net --sources 100 --seconds 20 --reopen \
+	flood "$port" --net $net --sources 100 --seconds 20 --reopen \
 		--max-opens 3000 $opt >"$work/f2-$kind" &
 	floods="${floods:-} $!"
 done
@@ -159,7 +132,7 @@ wait $p
 for f in $floods; do
 	wait "$f"
 done
-mid=$(sample "$host_pid")
+mid=$(proc_sample "$host_pid")
 record many-addresses "100 idle + 100 trickling + 100 stalled connections from 300 addresses, reopened when closed, 20 s" \
 	"$(cat "$work/p2")" "$t" "$n" \
 	",\"idle\":\"$(cat "$work/f2-idle")\",\"slow\":\"$(cat "$work/f2-slow")\",\"stall\":\"$(cat "$work/f2-stall")\",\"refused_or_dropped\":$(refusals),\"after\":\"$mid\""
@@ -200,9 +173,9 @@ stop_host
 
 # 4. The logon deadline (Security/LogonTimeout=3): 16 idle connections.
 start_host --prop Security/LogonTimeout=3
-flood --net 81.0 --sources 8 --per-source 2 --seconds 8 >"$work/f4"
+flood "$port" --net 81.0 --sources 8 --per-source 2 --seconds 8 >"$work/f4"
 record deadline "16 idle connections from 8 addresses, Security/LogonTimeout=3" \
-	"$(sample "$host_pid")" "" "" ",\"flood\":\"$(cat "$work/f4")\""
+	"$(proc_sample "$host_pid")" "" "" ",\"flood\":\"$(cat "$work/f4")\""
 stop_host
 
 mkdir -p "$srcdir/results"

@@ -121,12 +121,47 @@ cpu_rate() {
 	echo "$_c0 $_c1 $2 $(clk_tck)" | awk '{printf "%.4f", ($2 - $1) / $4 / $3}'
 }
 
+# The scene every server shows in this pass of bench/run ($scene):
+#   rect       the test card (its 320x180 video rectangle and counter
+#              change), 30 frames per second; keys typed for latency
+#   desktop    the desktop scene (testcard.h: scrolling text, a dragged
+#              window, a whole-head animation), 30 frames per second
+#   desktop60  the same at 60 frames per second
+# The desktop scene has no text line, so no latency is measured on it.
+scene=${scene:-rect}
+
+# scene_card_args: card-host's and xanim's options for $scene.
+scene_card_args() {
+	case $scene in
+	desktop) echo "--scene desktop" ;;
+	desktop60) echo "--scene desktop --fps 60" ;;
+	esac
+}
+
+# scene_guest_cmdline: the testcard guest's (and QEMU image's) options.
+scene_guest_cmdline() {
+	case $scene in
+	desktop) echo "desktop" ;;
+	desktop60) echo "desktop fps60" ;;
+	esac
+}
+
+# scene_watch_args: the measuring client's scenario label and key rate.
+scene_watch_args() {
+	if [ "$scene" = rect ]; then
+		echo "--scenario rect"
+	else
+		echo "--scenario $scene --key-interval 0"
+	fi
+}
+
 # measure_rdp NAME PID PORT [EXCLUDE]: the repetitions of one RDP server.
 measure_rdp() {
 	_rep=1
 	while [ "$_rep" -le "$reps" ]; do
+		# shellcheck disable=SC2046 # scene_watch_args is words
 		record "$_rep" timeout $((serve_seconds + 60)) "$builddir/rdp-watch" \
-			--server "$1" --scenario rect --server-pid "$2" \
+			--server "$1" $(scene_watch_args) --server-pid "$2" \
 			--seconds "$serve_seconds" --timeout 30 \
 			"/v:127.0.0.1:$3" /cert:ignore /u:bench /p:bench \
 			/sec:tls || log "$1: rdp-watch failed (exit $?)"

@@ -29,7 +29,8 @@ peer_shadow() {
 	command -v Xvfb >/dev/null ||
 		{ not_measured serve shadow "Xvfb not installed"; return; }
 	start_xvfb || { not_measured serve shadow "Xvfb did not start"; return; }
-	DISPLAY=:$xdisp bg xanim-shadow "$xanim" --override
+	# shellcheck disable=SC2046 # scene_card_args is words
+	DISPLAY=:$xdisp bg xanim-shadow "$xanim" --override $(scene_card_args)
 	xanim_pid=$bg_pid
 	port=$(free_port 37000 37099)
 	DISPLAY=:$xdisp bg shadow freerdp-shadow-cli "/port:$port" \
@@ -79,7 +80,8 @@ peer_weston() {
 		return
 	fi
 	# Xwayland starts on the first X client.
-	DISPLAY=:$wdisp bg xanim-weston "$xanim" --override
+	# shellcheck disable=SC2046 # scene_card_args is words
+	DISPLAY=:$wdisp bg xanim-weston "$xanim" --override $(scene_card_args)
 	xanim_pid=$bg_pid
 	sleep 2
 	log "weston: measuring on port $port (Xwayland :$wdisp)"
@@ -101,4 +103,3 @@ else
 	peer_weston
 fi
 [ -f "$srcdir/part-qemu.sh" ] && . "$srcdir/part-qemu.sh"
-not_measured serve "full-screen scenario" "the testcard guest has no full-screen animation (only its 320x180 video rectangle and counter change every frame), so every server is measured on that"

@@ -19,7 +19,8 @@ qemu_start() {
 	rm -f "$work/qemu-serial.log"
 	bg "qemu-$2" qemu-system-x86_64 -name "vireo-bench,debug-threads=on" \
 		-accel "$1" -m 64 -nodefaults -vga none -device bochs-display \
-		-kernel "$qimg" -vnc "127.0.0.1:$((qemu_port - 5900))" \
+		-kernel "$qimg" -append "$(scene_guest_cmdline)" \
+		-vnc "127.0.0.1:$((qemu_port - 5900))" \
 		-serial "file:$work/qemu-serial.log" -display none \
 		-no-reboot -monitor none
 	qemu_pid=$bg_pid
@@ -42,8 +43,9 @@ peer_qemu() {
 	record_accel=tcg
 	_rep=1
 	while [ "$_rep" -le "$reps" ]; do
+		# shellcheck disable=SC2046 # scene_watch_args is words
 		record "$_rep" timeout $((serve_seconds + 60)) "$vp" \
-			--server qemu-vnc --scenario rect --server-pid "$qemu_pid" \
+			--server qemu-vnc $(scene_watch_args) --server-pid "$qemu_pid" \
 			--exclude-threads TCG --seconds "$serve_seconds" \
 			--timeout 30 127.0.0.1 "$qemu_port" ||
 			log "qemu-vnc: vnc-probe failed (exit $?)"

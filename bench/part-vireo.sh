@@ -21,25 +21,34 @@ if [ -z "$vh_moddir" ]; then
 	vh_moddir=$work/modules
 	mkdir -p "$vh_moddir"
 	for so in "$top_builddir"/src/vrde/rdp/.libs/vireo-vrde-*.so \
+		"$top_builddir"/src/vrde/vnc/.libs/vireo-vrde-*.so \
 		"$top_builddir"/src/auth/.libs/vireo-auth-*.so; do
 		[ -f "$so" ] && ln -sf "$so" "$vh_moddir/"
 	done
 fi
 
-# vireo_missing: prints why vireo cannot be measured, or nothing.
+# vireo_missing [VNC]: prints why vireo with its RDP module (with VNC:
+# its VNC module, measured by vnc-probe) cannot be measured, or nothing.
 vireo_missing() {
 	[ -x "$vh_bin" ] || { echo "vireo-headless not built ($vh_bin)"; return; }
 	[ -f "$vh_card" ] || { echo "testcard guest not built ($vh_card)"; return; }
-	[ -x "$rw" ] || { echo "bench/rdp-watch not built"; return; }
-	[ -e "$vh_moddir/vireo-vrde-rdp.so" ] || { echo "RDP module not built (src/vrde/rdp)"; return; }
+	if [ "${1:-}" = VNC ]; then
+		[ -x "$builddir/vnc-probe" ] || { echo "bench/vnc-probe was not built (needs libvncserver-dev)"; return; }
+		[ -e "$vh_moddir/vireo-vrde-vnc.so" ] || { echo "VNC module not built (src/vrde/vnc)"; return; }
+	else
+		[ -x "$rw" ] || { echo "bench/rdp-watch not built"; return; }
+		[ -e "$vh_moddir/vireo-vrde-rdp.so" ] || { echo "RDP module not built (src/vrde/rdp)"; return; }
+	fi
 	[ -e "$vh_moddir/vireo-auth-null.so" ] || { echo "null auth library not built (src/auth)"; return; }
 }
 
-# vireo_machine: a registered VM "bench" (testcard, 64 MiB, one screen,
-# null authentication, several clients allowed).  With null
-# authentication and no TCP/Address the RDP module listens on loopback
+# vireo_machine [PACK]: a registered VM "bench" (testcard, 64 MiB, one
+# screen, null authentication, several clients allowed), served by the
+# remote-display module PACK (VNC; the RDP module when empty).  With null
+# authentication and no TCP/Address both modules listen on loopback
 # only.
 vireo_machine() {
+	_pack=${1:+ VRDEExtPack=\"$1\"}
 	export VIREO_HOME=$work/vhome
 	_dir=$work/vms/bench
 	mkdir -p "$VIREO_HOME" "$_dir"
@@ -51,11 +60,12 @@ vireo_machine() {
   <ExtraData>
    <ExtraDataItem name="vireo/Boot/Source" value="testcard"/>
    <ExtraDataItem name="vireo/Boot/Kernel" value="$vh_card"/>
+   <ExtraDataItem name="vireo/Boot/Cmdline" value="$(scene_guest_cmdline)"/>
   </ExtraData>
   <Hardware>
    <Memory RAMSize="64"/>
    <Display VRAMSize="16" monitorCount="1"/>
-   <RemoteDisplay enabled="true" authType="Null" allowMultiConnection="true">
+   <RemoteDisplay enabled="true" authType="Null" allowMultiConnection="true"$_pack>
     <VRDEProperties>
      <Property name="TCP/Ports" value="37300-37399"/>
      <!-- the scaling bench connects 32 clients from one address at once -->
@@ -79,25 +89,18 @@ XML
 XML
 }
 
-# vireo_start: starts vireo-headless on whichever accelerator it picks
-# (KVM where it works, else the software CPU); sets vireo_pid, vireo_port
-# and vireo_accel (from the VMM's "accelerator: ..." line in the VM's
-# log, <machine folder>/Logs/vireo.log).
+# vireo_start [PACK]: starts vireo-headless on whichever accelerator it
+# picks (KVM where it works, else the software CPU) with the module PACK
+# (vireo_machine); sets vireo_pid, vireo_port and vireo_accel (from the
+# VMM's "accelerator: ..." line in the VM's log, <machine
+# folder>/Logs/vireo.log).
 vireo_start() {
-	vireo_machine
+	vireo_machine "${1:-}"
 	rm -f "$work/vms/bench/Logs/vireo.log"
 	VIREO_MODULE_DIR=$vh_moddir VIREO_TESTCARD=$vh_card \
 		bg vireo "$vh_bin" --startvm bench --vrde on
 	vireo_pid=$bg_pid
-	vireo_port=
-	vireo_accel=
-	for _i in $(seq 300); do
-		vireo_port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\..*/\1/p' \
-			"$work/vireo.log" 2>/dev/null | head -n1)
-		[ -n "$vireo_port" ] && break
-		kill -0 "$vireo_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	vireo_port=$(vrde_wait_port "$work/vireo.log" "$vireo_pid" 300)
 	vireo_accel=$(accel_of_log "$work/vms/bench/Logs/vireo.log")
 	[ -n "$vireo_accel" ] || vireo_accel=unknown
 	[ -n "$vireo_port" ]
@@ -120,8 +123,9 @@ vireo_e2e() {
 	record_accel=$vireo_accel
 	_rep=1
 	while [ "$_rep" -le "$reps" ]; do
+		# shellcheck disable=SC2046 # scene_watch_args is words
 		record "$_rep" timeout $((serve_seconds + 60)) "$rw" \
-			--server vireo --scenario rect --server-pid "$vireo_pid" \
+			--server vireo $(scene_watch_args) --server-pid "$vireo_pid" \
 			--cpu-baseline "$vireo_idle" --seconds "$serve_seconds" \
 			--timeout 30 "/v:127.0.0.1:$vireo_port" /cert:ignore \
 			/u:bench /p:bench /sec:tls ||
@@ -136,18 +140,12 @@ vireo_e2e() {
 # module_start: card-host with the RDP module; sets module_pid, module_port.
 module_start() {
 	mkdir -p "$work/card-host"
+	# shellcheck disable=SC2046 # scene_card_args is words
 	bg card-host "$builddir/card-host" --module "$vh_moddir/vireo-vrde-rdp.so" \
-		--folder "$work/card-host" --prop TCP/Ports=37400-37499
+		--folder "$work/card-host" --prop TCP/Ports=37400-37499 \
+		$(scene_card_args)
 	module_pid=$bg_pid
-	module_port=
-	for _i in $(seq 300); do
-		module_port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\..*/\1/p' \
-			"$work/card-host.log" 2>/dev/null | head -n1)
-		[ -n "$module_port" ] && break
-		kill -0 "$module_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -n "$module_port" ]
+	module_port=$(vrde_wait_port "$work/card-host.log" "$module_pid" 300)
 }
 
 # module_missing: why the RDP module cannot be measured alone, or nothing.

@@ -49,9 +49,8 @@ rw_channel_connected(void *ctx, ChannelConnectedEventArgs *e)
 	rdpContext *context = ctx;
 
 	/* Without this the graphics pipeline draws nothing. */
-	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0) {
+	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0)
 		gdi_graphics_pipeline_init(context->gdi, e->pInterface);
-	}
 }
 
 static void
@@ -59,9 +58,8 @@ rw_channel_disconnected(void *ctx, ChannelDisconnectedEventArgs *e)
 {
 	rdpContext *context = ctx;
 
-	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0) {
+	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0)
 		gdi_graphics_pipeline_uninit(context->gdi, e->pInterface);
-	}
 }
 
 static BOOL
@@ -161,9 +159,8 @@ rw_post_connect(freerdp *instance)
 	    .SetPosition = rw_pointer_set_position,
 	};
 
-	if (!gdi_init(instance, PIXEL_FORMAT_BGRX32)) {
+	if (!gdi_init(instance, PIXEL_FORMAT_BGRX32))
 		return FALSE;
-	}
 	graphics_register_pointer(instance->context->graphics, &pointer);
 	/* Unhandled server PDUs would fail the connection. */
 	update->BeginPaint = rw_paint;
@@ -222,19 +219,16 @@ rw_loop(rdpContext *ctx, struct watch *w, double timeout)
 			return -1;
 		}
 		rdpGdi *gdi = ctx->gdi;
-		if (gdi && gdi->primary_buffer) {
+		if (gdi && gdi->primary_buffer)
 			watch_frame(w, gdi->primary_buffer, gdi->width,
 				    gdi->height, gdi->stride);
-		}
 		int backspace;
-		if (watch_want_key(w, &backspace)) {
+		if (watch_want_key(w, &backspace))
 			rw_type_key(instance, backspace);
-		}
 		if (!w->t_first_frame && watch_now() - w->t_process > timeout) {
-			if (gdi && gdi->primary_buffer) {
+			if (gdi && gdi->primary_buffer)
 				watch_dump(w, gdi->primary_buffer, gdi->width,
 					   gdi->height, gdi->stride);
-			}
 			fprintf(stderr,
 				"rdp-watch: no frame counter within "
 				"%.0f s\n",
@@ -256,14 +250,12 @@ main(int argc, char **argv)
 
 	watch_init(&w);
 	for (int i = 1; i < argc; i++) {
-		if (watch_option(&w, argc, argv, &i)) {
+		if (watch_option(&w, argc, argv, &i))
 			continue;
-		}
-		if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atof(argv[++i]);
-		} else if (rdp_argc < RW_MAX_ARGS - 1) {
+		else if (rdp_argc < RW_MAX_ARGS - 1)
 			rdp_argv[rdp_argc++] = argv[i];
-		}
 	}
 	WLog_SetLogLevel(WLog_GetRoot(), WLOG_ERROR);
 	signal(SIGTERM, rw_on_term);

@@ -55,6 +55,20 @@ scaling_levels() {
 	done
 }
 
+# scale_client NAME N PORT: one measuring client of server NAME in the
+# run with N clients; VNC servers (scale_proto=vnc) get vnc-probe, the
+# others rdp-watch.  Prints the client's JSON line.
+scale_client() {
+	if [ "${scale_proto:-rdp}" = vnc ]; then
+		exec "$builddir/vnc-probe" --server "$1" --scenario "scale$2" \
+			--key-interval 0 --seconds $((scale_seconds + 34)) \
+			--timeout 60 127.0.0.1 "$3"
+	fi
+	exec "$builddir/rdp-watch" --server "$1" --scenario "scale$2" \
+		--key-interval 0 --seconds $((scale_seconds + 34)) --timeout 60 \
+		"/v:127.0.0.1:$3" /cert:ignore /u:bench /p:bench /sec:tls
+}
+
 # scaling_run NAME PID PORT IDLE N: N clients of server NAME (process
 # PID, RDP on PORT, IDLE CPU s/s without clients); emits one record.
 scaling_run() {
@@ -62,11 +76,8 @@ scaling_run() {
 	_i=1
 	_pids=
 	while [ "$_i" -le "$_n" ]; do
-		"$builddir/rdp-watch" --server "$_sname" --scenario "scale$_n" --key-interval 0 \
-			--seconds $((scale_seconds + 34)) --timeout 60 \
-			"/v:127.0.0.1:$_sport" /cert:ignore /u:bench \
-			/p:bench /sec:tls >"$work/scale-$_n-$_i.json" \
-			2>>"$work/stderr.log" &
+		scale_client "$_sname" "$_n" "$_sport" \
+			>"$work/scale-$_n-$_i.json" 2>>"$work/stderr.log" &
 		_pids="$_pids $!"
 		echo "$!" >>"$pids_file"
 		_i=$((_i + 1))
@@ -106,6 +117,9 @@ scaling_run() {
 	_bps=$(json_median "$work/scale-$_n.all" bytes_per_s)
 	_cpu=$(echo "$_c0 $_c1 $scale_seconds $(clk_tck) $_sidle" |
 		awk '{c = ($2 - $1) / $4 / $3 - $5; printf "%.4f", c < 0 ? 0 : c}')
-	emit "{\"cmd\":\"$_n x bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",${scale_accel:+\"accel\":\"$scale_accel\",}\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps$(perf_fields "$_split" "$_c0" "$_c1")}"
+	_ccmd='bench/rdp-watch --key-interval 0 /v:127.0.0.1:PORT /cert:ignore /u:bench /p:bench /sec:tls'
+	[ "${scale_proto:-rdp}" = vnc ] &&
+		_ccmd='bench/vnc-probe --key-interval 0 127.0.0.1 PORT'
+	emit "{\"cmd\":\"$_n x $_ccmd; server CPU from /proc/PID/stat over $scale_seconds s once all are connected\",\"rep\":1,\"bench\":\"scaling\",\"server\":\"$_sname\",${scale_accel:+\"accel\":\"$scale_accel\",}\"clients\":$_n,\"clients_ok\":$_ok,\"server_cpu_per_s\":$_cpu,\"server_rss_kb\":${_rss:-0},\"fps_per_client\":$_per,\"bytes_per_s_per_client\":$_bps$(perf_fields "$_split" "$_c0" "$_c1")}"
 }
 

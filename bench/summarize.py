@@ -18,6 +18,9 @@ FIELDS = {
     "serve": [("latency_ms_p50", "latency p50 ms"), ("latency_ms_p90", "latency p90 ms"),
               ("fps", "frames/s delivered"), ("bytes_per_s", "bytes/s"),
               ("server_cpu_ms_per_frame", "server CPU ms/frame"),
+              ("bytes_per_frame", "bytes/frame"),
+              ("psnr_db_p50", "PSNR dB p50 (99 = exact)"),
+              ("exact_share", "exact frames share"),
               ("server_rss_kb", "server RSS KiB")],
     "scaling": [("server_cpu_per_s", "server CPU s/s"), ("server_rss_kb", "server RSS KiB"),
                 ("cpu_per_added_client", "CPU s/s per added client"),
@@ -53,7 +56,8 @@ KEYS = {
 # Fields where a bigger value is better (ratio text says so).
 # Fields that describe the conditions, not a result: no ratio.
 NO_RATIO = {"load1", "updates_per_s"}
-BETTER_HIGH = {"mpix_per_cpu_s", "fps_per_core", "fps", "compression", "fps_per_client"}
+BETTER_HIGH = {"mpix_per_cpu_s", "fps_per_core", "fps", "compression", "fps_per_client",
+               "psnr_db_p50", "exact_share"}
 
 
 def load(path):
@@ -218,8 +222,12 @@ def main():
     result["not_measured"] = [
         {"bench": r["bench"], "name": r.get("name"), "reason": r["not_measured"]}
         for r in recs if "not_measured" in r]
-    result["notes"] = [{"name": r.get("name"), "text": r.get("text")}
-                       for r in recs if r.get("bench") == "note"]
+    # each scene pass of bench/run notes its servers again: keep a note once
+    result["notes"] = []
+    for r in recs:
+        note = {"name": r.get("name"), "text": r.get("text")}
+        if r.get("bench") == "note" and note not in result["notes"]:
+            result["notes"].append(note)
     with open(sys.argv[2] + ".json", "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
@@ -250,8 +258,6 @@ def main():
         else:
             md.append("No figures in this run (see \"Not measured\").")
         md.append("")
-    result["notes"] = [{"name": r.get("name"), "text": r.get("text")}
-                       for r in recs if r.get("bench") == "note"]
     if result["notes"]:
         md += ["## What differs between the servers", ""]
         md += [f"- {r['name']}: {r['text']}" for r in result["notes"]]

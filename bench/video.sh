@@ -4,7 +4,12 @@
 # playing at 25 fps (the testcard's gradient, see testcard.h), per path
 # and JPEG/H.264 quality, against plain bitmaps of the same area.
 #
-#   bench/video.sh [--seconds S] [--out DIR]
+#   bench/video.sh [--seconds S] [--out DIR] [--only PATHS] [--tag T] [--fps N]
+#
+# --only takes a comma list of paths (bitmap, gfx-planar, tsmf-mjpeg,
+# gfx-avc420) and measures only those; --tag T names the files
+# video-<date>-<host>-T.* so a partial run does not replace a full one;
+# --fps sets the video's frame rate (default 25).
 #
 # Needs the test programs (make -C testsuite video/video-host
 # rdp-probe/rdp-probe) and the RDP module.  Each configuration runs one
@@ -17,13 +22,20 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/../testsuite/lib/vhost.sh"
 seconds=10
 out=$here/results
+only=
+tag=
+fps=25
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=$2; shift ;;
 	--out) out=$2; shift ;;
-	*) echo "usage: bench/video.sh [--seconds S] [--out DIR]" >&2; exit 2 ;;
+	--only) only=,$2,; shift ;;
+	--tag) tag=-$2; shift ;;
+	--fps) fps=$2; shift ;;
+	*) echo "usage: bench/video.sh [--seconds S] [--out DIR] [--only PATHS] [--tag T] [--fps N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -35,47 +47,30 @@ for f in "$host_bin" "$probe_bin" "$module"; do
 done
 mkdir -p "$out" || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/vireo-bench-video.XXXXXX") || exit 1
-trap 'exec 8>&- 2>/dev/null; kill $hpid $ppid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exec 9>&- 2>/dev/null; kill $hpid $ppid 2>/dev/null; rm -rf "$work"' EXIT
 hpid=
 ppid=
 stamp=$(date -u +%Y-%m-%d)
-name=video-$stamp-$(hostname -s 2>/dev/null || hostname)
+name=video-$stamp-$(hostname -s 2>/dev/null || hostname)$tag
 json=$out/$name.json
 md=$out/$name.md
 
 start_host() {
-	rm -f "$work/ctl" "$work/out"
-	mkfifo "$work/ctl"
-	"$host_bin" --module "$module" --size 1024x768 --video 64,160,640,360 \
-		--fps 25 --prop TCP/Ports=37000-37999 --prop Security/Method=RDP \
-		--prop "Host/MachineFolder=$work" "$@" \
-		<"$work/ctl" >"$work/out" 2>"$work/err" &
-	hpid=$!
-	exec 8>"$work/ctl"
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$work/out")
-		[ -n "$port" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	vrde_host_run "$work/host" "$host_bin" --module "$module" \
+		--size 1024x768 --video 64,160,640,360 --fps "$fps" \
+		--prop TCP/Ports=37000-37999 --prop Security/Method=RDP \
+		--prop "Host/MachineFolder=$work" "$@"
+	hpid=$VRDE_HOST_PID
+	port=$PORT
+	[ -n "$port" ]
 }
 
 cmd() {
-	n=$(wc -l <"$work/out")
-	echo "$*" >&8
-	for _ in $(seq 100); do
-		line=$(tail -n +"$((n + 1))" "$work/out" |
-			grep -E '^(ok|error|info|frame|cpu)' | head -n 1)
-		[ -n "$line" ] && { echo "${line#* }"; return; }
-		sleep 0.05
-	done
+	vrde_host_cmd "$@"
 }
 
 stop_host() {
-	echo quit >&8 2>/dev/null
-	exec 8>&-
-	wait "$hpid" 2>/dev/null
+	vrde_host_quit
 	hpid=
 }
 
@@ -83,6 +78,10 @@ stop_host() {
 measure() {
 	label=$1 path=$2 q=$3 video=$4
 	shift 4
+	case $only in
+	''|*,"$path",*) ;;
+	*) return ;;
+	esac
 	start_host --prop "VideoChannel/Enabled=$video" \
 		--prop "VideoChannel/Quality=$q" || { echo "$label: no host" >&2; return; }
 	timeout $((seconds + 30)) "$probe_bin" --port "$port" --sec rdp \
@@ -90,7 +89,7 @@ measure() {
 		>"$work/probe.json" 2>"$work/probe.err" &
 	ppid=$!
 	for _ in $(seq 100); do
-		grep -q '^connect client' "$work/out" && break
+		grep -q '^connect client' "$work/host.out" && break
 		sleep 0.1
 	done
 	cmd play >/dev/null
@@ -111,16 +110,16 @@ measure() {
 	total=$(printf '%s' "$pj" | sed -n 's/.*"total_ms":\([0-9]*\).*/\1/p')
 	awk -v l="$label" -v p="$path" -v q="$q" -v c="$codec" -v s="$seconds" \
 		-v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
-		-v f="${frames:-0}" -v tf="${tframes:-0}" -v t="${total:-1}" 'BEGIN {
+		-v f="${frames:-0}" -v tf="${tframes:-0}" -v t="${total:-1}" -v fps="$fps" 'BEGIN {
 		bps = (b1 - b0) / s; cpu = (c1 - c0) / (s * 10.0);
 		ups = (f + tf) * 1000.0 / (t > 0 ? t : 1);
 		printf "{\"config\":\"%s\",\"path\":\"%s\",\"quality\":%s,\"codec\":\"%s\",\"seconds\":%s,\"bytes_per_s\":%.0f,\"kbit_per_s\":%.0f,\"bytes_per_frame\":%.0f,\"server_cpu_percent\":%.1f,\"client_updates_per_s\":%.1f}\n",
-			l, p, q, c, s, bps, bps * 8 / 1000, bps / 25, cpu, ups }' >>"$json"
+			l, p, q, c, s, bps, bps * 8 / 1000, bps / fps, cpu, ups }' >>"$json"
 }
 
 : >"$json"
 # The host drawing 25 frames/s with nobody connected: subtract it.
-start_host --prop VideoChannel/Enabled=false && {
+[ -z "$only" ] && start_host --prop VideoChannel/Enabled=false && {
 	cmd play >/dev/null
 	sleep 1
 	c0=$(cmd cpu)
@@ -132,6 +131,8 @@ start_host --prop VideoChannel/Enabled=false && {
 			s, (c1 - c0) / (s * 10.0) }' >>"$json"
 }
 measure "bitmaps, video channel off" bitmap 75 false --no-gfx
+measure "bitmaps, no bulk compression, video channel off" bitmap 75 false \
+	--no-gfx --freerdp -compression
 measure "gfx planar, video channel off" gfx-planar 75 false --gfx
 measure "bitmaps (video detected, no TSMF/GFX)" bitmap 75 true --no-gfx
 for q in 30 75 100; do
@@ -144,9 +145,9 @@ for q in 30 75 100; do
 done
 
 {
-	echo "# Video delivery: 640x360 area at 25 fps ($stamp, $(nproc) cores)"
+	echo "# Video delivery: 640x360 area at $fps fps ($stamp, $(nproc) cores)"
 	echo
-	echo "kbit/s and bytes/frame (kbit/s over the guest's 25 fps) come from"
+	echo "kbit/s and bytes/frame (kbit/s over the guest's $fps fps) come from"
 	echo "the module's byte counter over $seconds s; server CPU is the"
 	echo "video-host process (module included) in % of one core; client"
 	echo "updates/s are the probe's painted updates plus decoded TSMF frames"

@@ -6,6 +6,8 @@
  *
  * Usage: vnc-probe [watch options] [--timeout S] HOST PORT
  */
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,22 @@
 #include "watch.h"
 
 static struct watch vp_watch;
+
+/* SIGTERM ends the window early: the figures so far are reported (the
+ * scaling bench ends its clients this way, as it does rdp-watch). */
+static volatile sig_atomic_t vp_stop, vp_running;
+
+static void
+vp_on_term(int sig)
+{
+	(void)sig;
+	/* still in the handshake, whose reads a signal does not interrupt
+	 * (a loaded QEMU left viewers there for minutes): nothing to
+	 * report */
+	if (!vp_running)
+		_exit(1);
+	vp_stop = 1;
+}
 
 static void
 vp_updated(rfbClient *cl)
@@ -33,10 +51,17 @@ vp_type_key(rfbClient *cl, int backspace)
 	SendKeyEvent(cl, sym, FALSE);
 }
 
-/* Silences libvncclient's chatter; errors still reach stderr. */
+/* Silences libvncclient's chatter unless VNC_PROBE_VERBOSE is set. */
 static void
 vp_quiet(const char *format, ...)
 {
+	va_list ap;
+
+	if (!getenv("VNC_PROBE_VERBOSE"))
+		return;
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
 }
 
 static rfbClient *
@@ -44,9 +69,8 @@ vp_client_new(const char *host, int port)
 {
 	rfbClient *cl = rfbGetClient(8, 3, 4);
 
-	if (!cl) {
+	if (!cl)
 		return NULL;
-	}
 	/* 32-bit pixels stored B, G, R, X: what watch.c reads. */
 	cl->format.redShift = 16;
 	cl->format.greenShift = 8;
@@ -54,6 +78,11 @@ vp_client_new(const char *host, int port)
 	cl->serverHost = strdup(host);
 	cl->serverPort = port;
 	cl->FinishedFrameBufferUpdate = vp_updated;
+	/* security None only, as QEMU's server is measured: a server that
+	 * also offers VeNCrypt (vireo's VNC module) would otherwise be
+	 * asked for X509 first, and TLS would not be what is compared */
+	static const uint32_t vp_schemes[] = {rfbNoAuth, 0};
+	SetClientAuthSchemes(cl, vp_schemes, -1);
 	return cl;
 }
 
@@ -66,9 +95,8 @@ main(int argc, char **argv)
 
 	watch_init(&vp_watch);
 	for (int i = 1; i < argc; i++) {
-		if (watch_option(&vp_watch, argc, argv, &i)) {
+		if (watch_option(&vp_watch, argc, argv, &i))
 			continue;
-		}
 		if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			timeout = atof(argv[++i]);
 		} else if (!host) {
@@ -85,6 +113,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	rfbClientLog = vp_quiet;
+	signal(SIGTERM, vp_on_term);
 	/* Retries: QEMU's VNC server may not listen yet (rfbInitClient
 	 * frees the client when it fails). */
 	rfbClient *cl = vp_client_new(host, port);
@@ -97,16 +126,18 @@ main(int argc, char **argv)
 		usleep(100000);
 		cl = vp_client_new(host, port);
 	}
-	while (!watch_done(&vp_watch)) {
+	vp_running = 1;
+	while (!watch_done(&vp_watch) && !vp_stop) {
 		int n = WaitForMessage(cl, 5000);
+		if (vp_stop)
+			break;
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
 			fprintf(stderr, "vnc-probe: connection lost\n");
 			return 1;
 		}
 		int backspace;
-		if (watch_want_key(&vp_watch, &backspace)) {
+		if (watch_want_key(&vp_watch, &backspace))
 			vp_type_key(cl, backspace);
-		}
 		if (!vp_watch.t_first_frame &&
 		    watch_now() - vp_watch.t_process > timeout) {
 			fprintf(stderr,

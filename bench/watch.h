@@ -10,6 +10,13 @@
  *   text line changes on the client is the input-to-display latency.  It
  *   is measured this way because a guest's clock cannot be compared with
  *   the host's, while the client's own clock sees both ends.
+ * - quality: about once a second the client takes the frame number it
+ *   sees, draws that frame itself with the test card's own code
+ *   (src/guest/draw.c, scene.c: every pixel is a function of the frame)
+ *   and compares it with the last picture it shows for that number, just
+ *   before the next one arrives: PSNR over R, G and B (the text line,
+ *   which typed keys change, left out).  Lossless paths show it exactly
+ *   (reported as 99 dB and counted in "exact").
  * - bytes: what the client's TCP sockets received (TCP_INFO).
  * - server CPU and memory: from /proc/<pid>, optionally without the
  *   threads that run the guest (QEMU's "CPU n/KVM").
@@ -21,6 +28,7 @@
 #include <stdio.h>
 
 #define WATCH_MAX_LAT 1024
+#define WATCH_MAX_Q   256
 
 struct watch {
 	/* options */
@@ -43,6 +51,14 @@ struct watch {
 	uint64_t key_base;
 	double lat[WATCH_MAX_LAT];
 	unsigned nlat;
+	/* quality: the frame being compared, its expected picture, the
+	 * squared error of the latest picture shown for it (-1: none yet) */
+	uint32_t q_frame;
+	uint32_t *q_ref;
+	unsigned q_w, q_h;
+	double q_t, q_sse;
+	double psnr[WATCH_MAX_Q];
+	unsigned npsnr, nexact;
 	long cpu_ticks0;
 	uint64_t bytes0;
 	const char *dump; /* write the last frame here (PPM), or NULL */

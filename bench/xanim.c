@@ -8,6 +8,7 @@
  * the same benchmark client measures every server the same way.
  *
  * Usage: xanim [--width W --height H] [--override | --fullscreen]
+ *              [--scene card|desktop] [--fps 30|60]
  *   --override: an override-redirect window at (0,0) (no window manager)
  *   --fullscreen: ask the window manager for full screen (Weston's
  *                 Xwayland window manager then also gives it the keyboard)
@@ -24,6 +25,7 @@
 #include <X11/Xutil.h>
 
 #include "cardkey.h"
+#include "cardopt.h"
 #include "guest/card.h"
 
 struct xanim {
@@ -84,9 +86,8 @@ xanim_open(struct xanim *a, unsigned w, unsigned h, int override,
 	a->w = w;
 	a->h = h;
 	a->px = calloc((size_t)w * h, 4);
-	if (!a->px) {
+	if (!a->px)
 		return -1;
-	}
 	a->card.nheads = 1;
 	a->card.head[0] = (struct card_head){.enabled = 1,
 					     .fb = a->px,
@@ -101,9 +102,8 @@ xanim_open(struct xanim *a, unsigned w, unsigned h, int override,
 		fprintf(stderr, "xanim: cannot create the image\n");
 		return -1;
 	}
-	if (fullscreen) {
+	if (fullscreen)
 		xanim_fullscreen(a);
-	}
 	if (override) {
 		/*
 		 * An override-redirect window never gets the keyboard from
@@ -127,9 +127,8 @@ xanim_open(struct xanim *a, unsigned w, unsigned h, int override,
 static void
 xanim_key(struct xanim *a, XKeyEvent *ev)
 {
-	if (ev->keycode < 8 || ev->keycode - 8 >= 0x80) {
+	if (ev->keycode < 8 || ev->keycode - 8 >= 0x80)
 		return;
-	}
 	cardkey_press(&a->card, (uint8_t)(ev->keycode - 8));
 	xanim_put(a, TESTCARD_TEXT_X, TESTCARD_TEXT_Y, TESTCARD_TEXT_WIDTH,
 		  TESTCARD_TEXT_HEIGHT);
@@ -141,11 +140,10 @@ xanim_events(struct xanim *a)
 	while (XPending(a->dpy)) {
 		XEvent ev;
 		XNextEvent(a->dpy, &ev);
-		if (ev.type == Expose) {
+		if (ev.type == Expose)
 			xanim_put(a, 0, 0, a->w, a->h);
-		} else if (ev.type == KeyPress) {
+		else if (ev.type == KeyPress)
 			xanim_key(a, &ev.xkey);
-		}
 	}
 }
 
@@ -154,10 +152,16 @@ main(int argc, char **argv)
 {
 	struct xanim a = {0};
 	unsigned w = 0, h = 0;
-	int override = 0, fullscreen = 0;
+	int override = 0, fullscreen = 0, rc;
+	unsigned fps = TESTCARD_FPS;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--override")) {
+		rc = cardopt_parse(&a.card, &fps, argc, argv, &i);
+		if (rc < 0)
+			return 2;
+		if (rc > 0) {
+			continue;
+		} else if (!strcmp(argv[i], "--override")) {
 			override = 1;
 		} else if (!strcmp(argv[i], "--fullscreen")) {
 			fullscreen = 1;
@@ -166,32 +170,32 @@ main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--height") && i + 1 < argc) {
 			h = (unsigned)atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: xanim [--width W --height H] "
-					"[--override | --fullscreen]\n");
+			fprintf(stderr,
+				"usage: xanim [--width W --height H] "
+				"[--override | --fullscreen] " CARDOPT_USAGE
+				"\n");
 			return 2;
 		}
 	}
-	if (xanim_open(&a, w, h, override, fullscreen) < 0) {
+	if (xanim_open(&a, w, h, override, fullscreen) < 0)
 		return 1;
-	}
 	XSetInputFocus(a.dpy, a.win, RevertToParent, CurrentTime);
 	a.card.frame = 1;
 	card_draw_full(&a.card, 0);
 	xanim_put(&a, 0, 0, a.w, a.h);
 
-	/* Frame f is drawn at start + (f - 1) / 30 s, like the guest. */
+	/* Frame f is drawn at start + (f - 1) / fps s, like the guest. */
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (uint32_t frame = 1;; frame++) {
 		a.card.frame = frame;
 		card_draw_frame(&a.card, 0);
-		xanim_put(&a, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
-			  TESTCARD_VIDEO_WIDTH, TESTCARD_VIDEO_HEIGHT);
-		xanim_put(&a, 0, 0,
-			  TESTCARD_COUNTER_BLOCKS * TESTCARD_BLOCK_SIZE,
-			  TESTCARD_BLOCK_SIZE);
+		for (uint32_t i = 0; i < a.card.ndamage; i++)
+			xanim_put(&a, (int)a.card.damage[i].x,
+				  (int)a.card.damage[i].y, a.card.damage[i].w,
+				  a.card.damage[i].h);
 		XFlush(a.dpy);
-		next.tv_nsec += 1000000000L / TESTCARD_FPS;
+		next.tv_nsec += 1000000000L / fps;
 		if (next.tv_nsec >= 1000000000L) {
 			next.tv_nsec -= 1000000000L;
 			next.tv_sec++;
@@ -203,9 +207,8 @@ main(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (now.tv_sec > next.tv_sec ||
 			    (now.tv_sec == next.tv_sec &&
-			     now.tv_nsec >= next.tv_nsec)) {
+			     now.tv_nsec >= next.tv_nsec))
 				break;
-			}
 			struct timespec nap = {0, 2000000};
 			nanosleep(&nap, NULL);
 		}

@@ -23,6 +23,7 @@
 	.globl _start
 _start:
 	cli
+	movl %ebx, qc_mbi		/* Multiboot information, for options */
 	lgdt gdt_desc
 	ljmp $0x08, $1f
 1:	movw $0x10, %ax
@@ -74,6 +75,9 @@ gdt_end:
 gdt_desc:
 	.word gdt_end - gdt - 1
 	.long gdt
+
+	.globl qc_mbi
+qc_mbi:	.long 0
 
 	.bss
 	.align 16

@@ -79,12 +79,10 @@ static int
 qc_find_display(uint32_t *fb, uint32_t *mmio)
 {
 	for (unsigned dev = 0; dev < 32; dev++) {
-		if (qc_pci_read(0, dev, 0) != 0x11111234u) {
+		if (qc_pci_read(0, dev, 0) != 0x11111234u)
 			continue;
-		}
-		if ((qc_pci_read(0, dev, 8) >> 16) != 0x0380) {
+		if ((qc_pci_read(0, dev, 8) >> 16) != 0x0380)
 			continue; /* the VGA variant */
-		}
 		*fb = qc_pci_read(0, dev, 0x10) & ~0xfu;
 		*mmio = qc_pci_read(0, dev, 0x18) & ~0xfu;
 		return 1;
@@ -122,14 +120,26 @@ qc_keys(struct card *c)
 
 	while ((st = qc_inb(0x64)) & 0x01) {
 		uint8_t code = qc_inb(0x60);
-		if (st & 0x20 || code & 0x80 || code == 0xe0) {
+		if (st & 0x20 || code & 0x80 || code == 0xe0)
 			continue; /* mouse byte, release or prefix */
-		}
 		cardkey_press(c, code);
 	}
 }
 
 static struct card qc_card;
+extern uint32_t qc_mbi; /* boot.S: the Multiboot information's address */
+
+/* Whether word @opt is on the command line (-append; QEMU puts the
+ * kernel's file name first).  Paging is off: addresses are physical. */
+static int
+qc_option(const char *opt)
+{
+	const uint32_t *mbi = (const uint32_t *)(uintptr_t)qc_mbi;
+
+	if (!mbi || !(mbi[0] & 4)) /* flags bit 2: cmdline present */
+		return 0;
+	return card_has_option((const char *)(uintptr_t)mbi[4], opt);
+}
 
 void
 qcard_main(void)
@@ -158,16 +168,19 @@ qcard_main(void)
 	    .cross_x = -1,
 	    .cross_y = -1,
 	};
-	uint32_t per_frame = qc_tsc_per_50ms() * 2 / 3; /* 20/30 of it */
+	/* 20/30 of 50 ms at 30 frames per second, 20/60 with "fps60" */
+	uint32_t per_frame =
+	    qc_tsc_per_50ms() * 2 / (qc_option("fps60") ? 6 : 3);
 
 	c->frame = 1;
+	if (qc_option("desktop"))
+		c->scene = TESTCARD_SCENE_DESKTOP;
 	card_draw_full(c, 0);
 	qc_puts(TESTCARD_READY_PREFIX "1\n");
 	uint64_t next = qc_rdtsc() + per_frame;
 	for (;;) {
-		while (qc_rdtsc() < next) {
+		while (qc_rdtsc() < next)
 			qc_keys(c);
-		}
 		next += per_frame;
 		c->frame++;
 		card_draw_frame(c, 0);

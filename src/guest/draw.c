@@ -68,6 +68,8 @@ card_pixel(const struct card *c, uint32_t head, uint32_t x, uint32_t y)
 		return card_bits(c->frame, TESTCARD_COUNTER_BLOCKS,
 				 (x - TESTCARD_COUNTER_X) /
 				     TESTCARD_BLOCK_SIZE);
+	if (c->scene == TESTCARD_SCENE_DESKTOP)
+		return scene_desktop_pixel(c, head, x, y);
 	if (head == 0 && in_box(x, y, TESTCARD_TEXT_X, TESTCARD_TEXT_Y,
 				TESTCARD_TEXT_WIDTH, TESTCARD_TEXT_HEIGHT))
 		return card_text_pixel(c, x, y);
@@ -96,12 +98,22 @@ card_pixel(const struct card *c, uint32_t head, uint32_t x, uint32_t y)
  * which a software CPU would otherwise spend most of its time in.  The
  * counter and the text line, which card_pixel() puts above the video,
  * do not overlap it. */
-static void
+void
 card_draw_span(const struct card *c, uint32_t head, uint32_t *row, uint32_t x0,
 	       uint32_t x1, uint32_t y)
 {
 	uint32_t v0 = TESTCARD_VIDEO_X, v1 = v0 + TESTCARD_VIDEO_WIDTH;
 	uint32_t i = x0;
+
+	if (c->scene == TESTCARD_SCENE_DESKTOP) {
+		scene_desktop_span(c, head, row, x0, x1, y);
+		if (y < TESTCARD_COUNTER_Y + TESTCARD_BLOCK_SIZE)
+			for (; i < x1 && i < TESTCARD_COUNTER_BLOCKS *
+						 TESTCARD_BLOCK_SIZE;
+			     i++)
+				row[i] = card_pixel(c, head, i, y);
+		return;
+	}
 
 	if (y >= TESTCARD_VIDEO_Y &&
 	    y < TESTCARD_VIDEO_Y + TESTCARD_VIDEO_HEIGHT && x0 < v1 &&
@@ -183,14 +195,33 @@ card_draw_full(struct card *c, uint32_t head)
 	card_plot_crosshair(c, head, 0);
 }
 
-/* What changes from one frame to the next: counter and video. */
+/* Adds a rectangle to what the current frame redrew (c->damage). */
+void
+card_damage(struct card *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	if (c->ndamage < sizeof(c->damage) / sizeof(c->damage[0]))
+		c->damage[c->ndamage++] = (struct card_rect){x, y, w, h};
+}
+
+/* What changes from one frame to the next: counter and video (the card),
+ * or what the desktop scene moves.  c->damage lists it afterwards. */
 void
 card_draw_frame(struct card *c, uint32_t head)
 {
-	card_draw_rect(c, head, TESTCARD_COUNTER_X, TESTCARD_COUNTER_Y,
-		       TESTCARD_COUNTER_BLOCKS * TESTCARD_BLOCK_SIZE,
+	uint32_t cw = TESTCARD_COUNTER_BLOCKS * TESTCARD_BLOCK_SIZE;
+
+	c->ndamage = 0;
+	if (c->scene == TESTCARD_SCENE_DESKTOP) {
+		scene_desktop_frame(c, head);
+	} else {
+		card_draw_rect(c, head, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
+			       TESTCARD_VIDEO_WIDTH, TESTCARD_VIDEO_HEIGHT);
+		card_damage(c, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
+			    TESTCARD_VIDEO_WIDTH, TESTCARD_VIDEO_HEIGHT);
+	}
+	card_draw_rect(c, head, TESTCARD_COUNTER_X, TESTCARD_COUNTER_Y, cw,
 		       TESTCARD_BLOCK_SIZE);
-	card_draw_rect(c, head, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
-		       TESTCARD_VIDEO_WIDTH, TESTCARD_VIDEO_HEIGHT);
+	card_damage(c, TESTCARD_COUNTER_X, TESTCARD_COUNTER_Y, cw,
+		    TESTCARD_BLOCK_SIZE);
 	card_plot_crosshair(c, head, 0);
 }

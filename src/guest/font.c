@@ -60,15 +60,24 @@ static const struct glyph font_glyphs[] = {
     {']', {0x0e, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0e}},
 };
 
-/* Whether dot (col 0..4, row 0..6) of @c is lit. */
-int
-font_dot(char c, int col, int row)
+/* The 7 rows of @c's glyph (bit 4 leftmost), NULL when it has none. */
+const uint8_t *
+font_glyph(char c)
 {
 	for (unsigned i = 0; i < sizeof(font_glyphs) / sizeof(font_glyphs[0]);
 	     i++)
 		if (font_glyphs[i].c == c)
-			return (font_glyphs[i].row[row] >> (4 - col)) & 1;
+			return font_glyphs[i].row;
 	return 0;
+}
+
+/* Whether dot (col 0..4, row 0..6) of @c is lit. */
+int
+font_dot(char c, int col, int row)
+{
+	const uint8_t *g = font_glyph(c);
+
+	return g ? (g[row] >> (4 - col)) & 1 : 0;
 }
 
 /* Set-1 make code -> character shown on the text line, 0 = none. */

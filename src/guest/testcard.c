@@ -12,7 +12,7 @@
 
 #include "card.h"
 #include "hw.h"
-#include "vmm/vireo-hw.h"
+#include "vmm/vireo_hw.h"
 
 static struct card card;
 static uint64_t disp_regs, disp_vram, vram_per_head;
@@ -21,7 +21,7 @@ static int key_ctrl, key_alt;
 
 /* ---- COM1 --------------------------------------------------------------- */
 
-static void
+void
 com_putc(char ch)
 {
 	while (!(inb(VIREO_PORT_COM1 + 5) & 0x20))
@@ -29,14 +29,40 @@ com_putc(char ch)
 	outb(VIREO_PORT_COM1, (uint8_t)ch);
 }
 
-static void
+void
 com_puts(const char *s)
 {
 	while (*s)
 		com_putc(*s++);
 }
 
+/* COM2 is optional: a missing port reads all ones, a present one keeps
+ * what is written to its scratch register. */
+static int com2;
+
 static void
+com2_puts(const char *s)
+{
+	for (; *s; s++) {
+		while (!(inb(VIREO_PORT_COM2 + 5) & 0x20))
+			;
+		outb(VIREO_PORT_COM2, (uint8_t)*s);
+	}
+}
+
+static void
+com2_probe(void)
+{
+	outb(VIREO_PORT_COM2 + 7, 0x5a);
+	if (inb(VIREO_PORT_COM2 + 7) != 0x5a)
+		return;
+	outb(VIREO_PORT_COM2 + 7, 0xa5);
+	com2 = inb(VIREO_PORT_COM2 + 7) == 0xa5;
+	if (com2)
+		com2_puts(TESTCARD_COM2_READY "\n");
+}
+
+void
 com_putu(uint32_t v)
 {
 	char b[12];
@@ -61,7 +87,7 @@ com_puti(int32_t v)
 	}
 }
 
-static void
+void
 com_puthex2(uint8_t v)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -72,14 +98,14 @@ com_puthex2(uint8_t v)
 
 /* ---- devices ------------------------------------------------------------- */
 
-static uint32_t
+uint32_t
 pci_read(uint32_t slot, uint32_t reg)
 {
 	outl(VIREO_PORT_PCI_ADDR, 0x80000000u | slot << 11 | reg);
 	return inl(VIREO_PORT_PCI_DATA);
 }
 
-static void
+void
 pci_write(uint32_t slot, uint32_t reg, uint32_t v)
 {
 	outl(VIREO_PORT_PCI_ADDR, 0x80000000u | slot << 11 | reg);
@@ -366,15 +392,17 @@ raw8042_setup(void)
 	raw8042 = 1;
 }
 
-static void
+static int
 poll_keyboard(void)
 {
 	static int e0;
 	uint8_t st;
+	int n = 0;
 
 	while ((st = inb(VIREO_PORT_I8042_CMD)) & 1) {
 		uint8_t b = inb(VIREO_PORT_I8042_DATA);
 
+		n++;
 		if (raw8042) {
 			com_puts(st & 0x20 ? "i8042 aux " : "i8042 kbd ");
 			com_puthex2(b);
@@ -392,12 +420,57 @@ poll_keyboard(void)
 		key_event(b & 0x7f, e0, b & 0x80);
 		e0 = 0;
 	}
+	return n;
 }
 
+/* Each byte received on COMn: "comN rx XX" on that port. */
 static void
+poll_serial(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	char line[] = "com1 rx 00\n";
+
+	while (inb(VIREO_PORT_COM1 + 5) & 1) {
+		uint8_t b = inb(VIREO_PORT_COM1);
+
+		line[8] = hex[b >> 4];
+		line[9] = hex[b & 15];
+		com_puts(line);
+	}
+	line[3] = '2';
+	while (com2 && (inb(VIREO_PORT_COM2 + 5) & 1)) {
+		uint8_t b = inb(VIREO_PORT_COM2);
+
+		line[8] = hex[b >> 4];
+		line[9] = hex[b & 15];
+		com2_puts(line);
+	}
+}
+
+/* "X Y BUTTONS[ head=N]" and the line's end: the pointer as the host's
+ * input reached the card, from the display's pointer queue or the USB
+ * tablet, in one form that the tests read. */
+static void
+com_put_pointer(int32_t x, int32_t y, uint32_t buttons, uint32_t head)
+{
+	com_puti(x);
+	com_putc(' ');
+	com_puti(y);
+	com_putc(' ');
+	com_putu(buttons);
+	if (head) {
+		com_puts(" head=");
+		com_putu(head);
+	}
+	com_putc('\n');
+}
+
+static int
 poll_pointer(void)
 {
-	while (mmio_read32(disp_regs + VIREO_DISP_REG_PTR_POP)) {
+	int n = 0;
+
+	for (; mmio_read32(disp_regs + VIREO_DISP_REG_PTR_POP); n++) {
 		int32_t x =
 		    (int32_t)mmio_read32(disp_regs + VIREO_DISP_REG_PTR_X);
 		int32_t y =
@@ -412,16 +485,7 @@ poll_pointer(void)
 		    (int32_t)mmio_read32(disp_regs + VIREO_DISP_REG_PTR_HWHEEL);
 
 		com_puts("ptr ");
-		com_puti(x);
-		com_putc(' ');
-		com_puti(y);
-		com_putc(' ');
-		com_putu(b);
-		if (head) {
-			com_puts(" head=");
-			com_putu(head);
-		}
-		com_putc('\n');
+		com_put_pointer(x, y, b, head);
 		if (wv || wh) {
 			com_puts("wheel ");
 			com_puti(wv);
@@ -429,33 +493,59 @@ poll_pointer(void)
 			com_puti(wh);
 			com_putc('\n');
 		}
-		card_move_crosshair(&card, head, x, y);
+		if (!usb_has_tablet()) /* else the tablet moves it */
+			card_move_crosshair(&card, head, x, y);
 	}
+	return n;
+}
+
+/* The USB tablet's X, Y (0..VIREO_TABLET_MAX over the heads side by
+ * side, as vireo_hw.h says) back to a head and a pixel, rounding to the
+ * nearest so that the host's pixel comes back exactly. */
+static int
+poll_tablet(void)
+{
+	uint32_t tx, ty, b, total = 0, hmax = 0, x, y, head = 0;
+
+	if (!usb_poll_tablet(&tx, &ty, &b))
+		return 0;
+	for (uint32_t i = 0; i < card.nheads; i++) {
+		if (!card.head[i].enabled)
+			continue;
+		total += card.head[i].width;
+		if (card.head[i].height > hmax)
+			hmax = card.head[i].height;
+	}
+	if (!total || !hmax)
+		return 0;
+	x = (uint32_t)(((uint64_t)tx * (total - 1) + VIREO_TABLET_MAX / 2) /
+		       VIREO_TABLET_MAX);
+	y = (uint32_t)(((uint64_t)ty * (hmax - 1) + VIREO_TABLET_MAX / 2) /
+		       VIREO_TABLET_MAX);
+	for (; head < card.nheads; head++) {
+		uint32_t w =
+		    card.head[head].enabled ? card.head[head].width : 0;
+
+		if (x < w)
+			break;
+		x -= w;
+	}
+	com_puts("usb: tablet ");
+	com_put_pointer((int32_t)x, (int32_t)y, b, head);
+	card_move_crosshair(&card, head, (int)x, (int)y);
+	return 1;
+}
+
+/* What was just drawn is complete: the display shows it now, not at its
+ * next tick (vireo_hw.h). */
+static void
+present(void)
+{
+	mmio_write32(disp_regs + VIREO_DISP_REG_PRESENT, 1);
 }
 
 /* ---- main -----------------------------------------------------------------
  */
-
-static int
-has_option(const char *cmdline, const char *opt)
-{
-	for (const char *p = cmdline; *p;) {
-		const char *a = opt;
-		const char *q = p;
-
-		while (*a && *q == *a) {
-			a++;
-			q++;
-		}
-		if (!*a && (*q == 0 || *q == ' '))
-			return 1;
-		while (*p && *p != ' ')
-			p++;
-		while (*p == ' ')
-			p++;
-	}
-	return 0;
-}
 
 static void
 draw_frame_all(void)
@@ -473,9 +563,11 @@ testcard_main(void)
 	const struct vireo_boot_info *bi =
 	    (const struct vireo_boot_info *)(uintptr_t)VIREO_GPA_BOOTINFO;
 	uint64_t tsc_khz = bi->tsc_khz ? bi->tsc_khz : 1000000;
-	uint64_t period = tsc_khz * 1000 / TESTCARD_FPS, next;
+	uint64_t fps =
+	    card_has_option(bi->cmdline, "fps60") ? 60 : TESTCARD_FPS;
+	uint64_t period = tsc_khz * 1000 / fps, next;
 
-	if (!display_find(has_option(bi->cmdline, "movebars"))) {
+	if (!display_find(card_has_option(bi->cmdline, "movebars"))) {
 		com_puts("testcard: no vireo display device\n");
 		poweroff();
 	}
@@ -484,6 +576,8 @@ testcard_main(void)
 	if (card.nheads > 16)
 		card.nheads = 16;
 	card.frame = 1;
+	if (card_has_option(bi->cmdline, "desktop"))
+		card.scene = TESTCARD_SCENE_DESKTOP;
 	for (uint32_t i = 0; i < card.nheads; i++) {
 		head_load(i);
 		card.head[i].cross_x = card.head[i].cross_y = -1;
@@ -492,32 +586,41 @@ testcard_main(void)
 			card_draw_full(&card, i);
 	}
 	print_rtc();
-	if (has_option(bi->cmdline, "raw8042"))
+	com2_probe();
+	usb_probe(tsc_khz);
+	if (card_has_option(bi->cmdline, "raw8042"))
 		raw8042_setup();
 	com_puts(TESTCARD_READY_PREFIX);
 	com_putu(card.nheads);
 	com_putc('\n');
-	if (has_option(bi->cmdline, "triplefault"))
+	if (card_has_option(bi->cmdline, "triplefault"))
 		__asm__ volatile("ud2"); /* no IDT: #UD -> #DF -> shutdown */
-	if (has_option(bi->cmdline, "poweroff"))
+	if (card_has_option(bi->cmdline, "poweroff"))
 		poweroff();
 	/* reset once, through the keyboard controller or port 0xcf9 */
-	if (has_option(bi->cmdline, "reset") && bi->boot_count == 0)
+	if (card_has_option(bi->cmdline, "reset") && bi->boot_count == 0)
 		outb(VIREO_PORT_I8042_CMD, 0xfe);
-	if (has_option(bi->cmdline, "resetcf9") && bi->boot_count == 0)
+	if (card_has_option(bi->cmdline, "resetcf9") && bi->boot_count == 0)
 		outb(VIREO_PORT_RESET, 0x06);
 
 	next = rdtsc() + period;
 	for (;;) {
 		uint64_t now;
 
-		poll_keyboard();
-		poll_pointer();
+		int echoed = poll_keyboard();
+
+		poll_serial();
+		echoed |= poll_pointer();
+		echoed |= poll_tablet();
+		if (echoed)
+			present();
+		usb_poll();
 		poll_modes();
 		now = rdtsc();
 		if (now >= next) {
 			card.frame++;
 			draw_frame_all();
+			present();
 			next += period;
 			if (next <= now) /* after a pause: no catching up */
 				next = now + period;

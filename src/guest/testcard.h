@@ -114,6 +114,40 @@
 #define TESTCARD_TEXT_BG_RGB	 0x00000000u
 #define TESTCARD_TEXT_RGB	 0x00ffff00u
 
+/* ---- the desktop scene ------------------------------------------------
+ * Scene "desktop" (guest option "desktop"; card-host and xanim --scene
+ * desktop) replaces everything but the frame counter and the crosshair
+ * with full-screen motion typical of a desktop, for measuring encoders on
+ * whole-head changes.  It runs in phases of TESTCARD_DESKTOP_PHASE
+ * frames, phase p = (f / TESTCARD_DESKTOP_PHASE) % 3 in frame f, and step
+ * s = f % TESTCARD_DESKTOP_PHASE within it:
+ *   0 scrolling text: the head is a terminal of 16-pixel rows; screen row
+ *     r (y / 16) shows text line r + s, so the text moves up one row per
+ *     frame.  Line n is TESTCARD_DESKTOP_LINE_CHARS or fewer characters
+ *     (scene.c: desktop_line(), a function of n only) in 12x16 cells
+ *     like the text line, dots TESTCARD_DESKTOP_FG_RGB on
+ *     TESTCARD_DESKTOP_BG_RGB.
+ *   1 a window dragged: over the background and grid, a 320x240 window
+ *     with its top-left at (8 s mod (w - 320), 4 s mod (h - 240)): a
+ *     1-pixel black border, a 20-pixel title bar TESTCARD_WINDOW_TITLE_RGB,
+ *     a TESTCARD_WINDOW_BODY_RGB body showing text lines 0.. in black.
+ *   2 animation: every pixel changes every frame,
+ *     TESTCARD_VIDEO_PIXEL(x, y, f) over the whole head.
+ * At the testcard's "fps60" option (card-host/xanim --fps 60) the frames
+ * come 60 times a second instead of TESTCARD_FPS. */
+#define TESTCARD_DESKTOP_PHASE	    90
+#define TESTCARD_DESKTOP_ROW	    16
+#define TESTCARD_DESKTOP_LINE_CHARS 80
+#define TESTCARD_DESKTOP_BG_RGB	    0x00102030u
+#define TESTCARD_DESKTOP_FG_RGB	    0x00c0c0c0u
+#define TESTCARD_WINDOW_WIDTH	    320
+#define TESTCARD_WINDOW_HEIGHT	    240
+#define TESTCARD_WINDOW_TITLE	    20
+#define TESTCARD_WINDOW_TITLE_RGB   0x003060a0u
+#define TESTCARD_WINDOW_BODY_RGB    0x00e0e0e0u
+#define TESTCARD_SCENE_CARD	    0
+#define TESTCARD_SCENE_DESKTOP	    1
+
 /* ---- pointer crosshair ----------------------------------------------------
  * On the head the pointer is on: a horizontal and a vertical 1-pixel line
  * through (x, y), each reaching 10 pixels either side (21 pixels long),
@@ -143,6 +177,16 @@
  * The pointer events are exact: one line per event the host injected,
  * in order (the display device queues them). */
 #define TESTCARD_READY_PREFIX "testcard ready heads="
+
+/* ---- serial input and COM2 -------------------------------------------------
+ * Every byte the testcard receives on COM1 is reported on COM1 as
+ * "com1 rx <XX>" (2 lowercase hex digits), one line per byte, in order;
+ * it polls the line status register's data-ready bit, so input is read
+ * on the software CPU too (no interrupts).  When a UART answers at COM2
+ * (0x2f8; its scratch register keeps what is written), the testcard
+ * prints TESTCARD_COM2_READY on it at boot, just before "testcard
+ * ready", and reports bytes received there as "com2 rx <XX>" on COM2. */
+#define TESTCARD_COM2_READY "testcard com2 ready"
 
 /* ---- options (vmm_config.cmdline when booting the testcard) ---------------
  *   "triplefault"    after "testcard ready", make the CPU triple fault

@@ -27,15 +27,6 @@
 
 extern char **environ;
 
-static long
-authcall_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Start the helper with @sock on fd 3.  posix_spawn (vfork-like) rather
  * than fork: the VM process has many threads and a large address space
  * (guest RAM), which a fork would have to copy the page tables of.
@@ -76,7 +67,7 @@ authcall_spawn(const char *authd, int sock)
 static int
 authcall_reap(pid_t pid, long grace_ms)
 {
-	long until = authcall_now_ms() + grace_ms;
+	long until = authproto_now_ms() + grace_ms;
 	int status = 0;
 	pid_t r;
 
@@ -84,7 +75,7 @@ authcall_reap(pid_t pid, long grace_ms)
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			return status;
-		if (r == 0 && authcall_now_ms() >= until)
+		if (r == 0 && authproto_now_ms() >= until)
 			break;
 		if (r == 0)
 			nanosleep(&(struct timespec){0, 2000000}, NULL);
@@ -141,7 +132,7 @@ authcall_converse(int sock, long deadline, authcall_lookup_fn lookup, void *ctx,
 	static __thread char buf[AUTHPROTO_FRAME_MAX + 1];
 
 	for (;;) {
-		long left = deadline - authcall_now_ms();
+		long left = deadline - authproto_now_ms();
 		char type;
 		int n;
 
@@ -190,7 +181,7 @@ authcall_run(const char *op, const struct authcall_req *req,
 		close(sv[0]);
 		return pid;
 	}
-	deadline = authcall_now_ms() + timeout_ms;
+	deadline = authproto_now_ms() + timeout_ms;
 	rc = authcall_send_request(sv[0], op, req);
 	if (rc == 0)
 		rc = authcall_converse(sv[0], deadline, lookup, ctx, result,
@@ -201,7 +192,7 @@ authcall_run(const char *op, const struct authcall_req *req,
 	/* After its answer the helper exits by itself: let it, within the
 	 * call's time limit (at most a second); one that overran is killed
 	 * at once. */
-	grace = rc == -ETIMEDOUT ? 0 : deadline - authcall_now_ms();
+	grace = rc == -ETIMEDOUT ? 0 : deadline - authproto_now_ms();
 	if (grace > 1000)
 		grace = 1000;
 	status = authcall_reap(pid, grace > 0 ? grace : 0);

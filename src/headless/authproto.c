@@ -49,7 +49,7 @@ authproto_send(int fd, char type, const void *payload, size_t len)
 	return rc;
 }
 
-static long
+long
 authproto_now_ms(void)
 {
 	struct timespec ts;

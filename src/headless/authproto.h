@@ -44,6 +44,9 @@ enum authproto_field {
 /** Send one frame (retries on EINTR, never raises SIGPIPE).
  * @return 0 or a negative errno. */
 int authproto_send(int fd, char type, const void *payload, size_t len);
+/** CLOCK_MONOTONIC in ms: the clock of the deadlines here and in
+ * authcall.c. */
+long authproto_now_ms(void);
 /** Receive one frame into @buf (NUL-terminated for convenience).
  * @timeout_ms < 0 waits forever.  @return payload length, -ETIMEDOUT,
  * -EPIPE on end of stream, -EPROTO on a malformed frame. */

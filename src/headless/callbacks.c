@@ -22,7 +22,7 @@ cb_get_property(void *ctx, const char *name, char *buf, size_t size)
 
 	if (!buf || !size)
 		return -ENOSPC;
-	return machine_get_property(s->hl, name, buf, size);
+	return hl_machine_get_property(s->hl, name, buf, size);
 }
 
 static int
@@ -33,26 +33,16 @@ cb_client_logon(void *ctx, const struct vrde_logon *logon)
 	return logon_client(ctx, logon);
 }
 
-static struct headless_client *
-cb_find(struct headless *hl, uint32_t id)
-{
-	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
-		if (hl->clients[i].used && hl->clients[i].id == id)
-			return &hl->clients[i];
-	}
-	return NULL;
-}
-
 static void
 cb_client_connect(void *ctx, uint32_t client_id)
 {
 	struct headless *hl = ((struct headless_server *)ctx)->hl;
 	struct headless_client *c;
 	char user[HEADLESS_STR], addr[HEADLESS_STR];
-	bool granted;
+	bool granted, release;
 
 	pthread_mutex_lock(&hl->lock);
-	c = cb_find(hl, client_id);
+	c = logon_find(hl, client_id);
 	granted = c && c->granted;
 	if (granted) {
 		c->connected = true;
@@ -60,6 +50,9 @@ cb_client_connect(void *ctx, uint32_t client_id)
 		log_escape(user, sizeof(user), c->user);
 		log_escape(addr, sizeof(addr), c->address);
 	}
+	release = granted && hl->wait_for_logon;
+	if (release)
+		hl->wait_for_logon = false;
 	pthread_mutex_unlock(&hl->lock);
 	if (granted)
 		log_info("client %u ('%s' from %s) connected", client_id, user,
@@ -68,11 +61,25 @@ cb_client_connect(void *ctx, uint32_t client_id)
 		log_warn("client %u reported connected without a granted "
 			 "logon; ignored",
 			 client_id);
+	/* the first viewer that logged on starts the guest (--start-paused
+	 * keeps it paused regardless) */
+	if (release && !hl->opts.start_paused) {
+		int rc = vmm_resume(hl->vm);
+
+		log_info("client %u logged on: the VM resumes "
+			 "(Client/WaitForLogon)%s%s",
+			 client_id, rc < 0 ? ": " : "",
+			 rc < 0 ? strerror(-rc) : "");
+		if (rc == 0)
+			headless_state_changed(hl);
+	}
 }
 
 static void
 cb_client_disconnect(void *ctx, uint32_t client_id)
 {
+	/* its remote USB devices leave the guest with it */
+	hl_usb_client_left(ctx, client_id);
 	logon_client_left(((struct headless_server *)ctx)->hl, client_id);
 }
 
@@ -143,7 +150,7 @@ cb_input(void *ctx, uint32_t client_id, uint32_t screen,
 	if (!ev || hl->disable_input)
 		return;
 	pthread_mutex_lock(&hl->lock);
-	c = cb_find(hl, client_id);
+	c = logon_find(hl, client_id);
 	ok = c && c->granted;
 	pthread_mutex_unlock(&hl->lock);
 	if (!ok) {
@@ -204,16 +211,30 @@ cb_listening(void *ctx, uint32_t port)
 	pthread_mutex_unlock(&s->port_lock);
 }
 
+/* The module's level (vrde.h) as vireo's; an unknown one is info. */
+static enum log_level
+cb_log_level(int level)
+{
+	switch (level) {
+	case VRDE_LOG_ERR:
+		return LOG_LEVEL_ERR;
+	case VRDE_LOG_WARN:
+		return LOG_LEVEL_WARN;
+	case VRDE_LOG_DEBUG:
+		return LOG_LEVEL_DEBUG;
+	default:
+		return LOG_LEVEL_INFO;
+	}
+}
+
 static void
 cb_log(void *ctx, int level, const char *msg)
 {
 	struct headless_server *s = ctx;
 
-	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
-		level = LOG_LEVEL_INFO;
 	msg = msg ? msg : "";
-	log_msg((enum log_level)level, "vrde-module", "%s", msg);
-	if (level != LOG_LEVEL_ERR || !s)
+	log_msg(cb_log_level(level), "vrde-module", "%s", msg);
+	if (level != VRDE_LOG_ERR || !s)
 		return;
 	pthread_mutex_lock(&s->port_lock);
 	if (!s->first_err[0])
@@ -221,20 +242,48 @@ cb_log(void *ctx, int level, const char *msg)
 	pthread_mutex_unlock(&s->port_lock);
 }
 
+static int
+cb_usb_device_added(void *ctx, const struct vrde_usb_device_desc *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return hl_usb_added(ctx, dev);
+}
+
+static void
+cb_usb_device_removed(void *ctx, uint32_t device_id)
+{
+	hl_usb_removed(ctx, device_id);
+}
+
+static void
+cb_usb_complete(void *ctx, const struct vrde_usb_completion *c)
+{
+	if (c)
+		hl_usb_complete(ctx, c);
+}
+
+#define HEADLESS_CALLBACKS_V1                                                  \
+	.get_property = cb_get_property, .client_logon = cb_client_logon,      \
+	.client_connect = cb_client_connect,                                   \
+	.client_disconnect = cb_client_disconnect,                             \
+	.screen_query = cb_screen_query, .screen_lock = cb_screen_lock,        \
+	.screen_unlock = cb_screen_unlock, .input = cb_input,                  \
+	.video_mode_hint = cb_video_mode_hint, .get_nt_hash = cb_get_nt_hash,  \
+	.listening = cb_listening, .log = cb_log, .nla_begin = cb_nla_begin,   \
+	.nla_result = cb_nla_result
+
 const struct vrde_host_callbacks headless_callbacks = {
     .hdr = {VRDE_ABI_VERSION, sizeof(struct vrde_host_callbacks)},
-    .get_property = cb_get_property,
-    .client_logon = cb_client_logon,
-    .client_connect = cb_client_connect,
-    .client_disconnect = cb_client_disconnect,
-    .screen_query = cb_screen_query,
-    .screen_lock = cb_screen_lock,
-    .screen_unlock = cb_screen_unlock,
-    .input = cb_input,
-    .video_mode_hint = cb_video_mode_hint,
-    .get_nt_hash = cb_get_nt_hash,
-    .listening = cb_listening,
-    .log = cb_log,
-    .nla_begin = cb_nla_begin,
-    .nla_result = cb_nla_result,
+    HEADLESS_CALLBACKS_V1,
+    .usb_device_added = cb_usb_device_added,
+    .usb_device_removed = cb_usb_device_removed,
+    .usb_complete = cb_usb_complete,
+};
+
+/* For a module built before version 2, which refuses the table above
+ * (vrde.h, "Versions"): the same callbacks, its version and size. */
+const struct vrde_host_callbacks headless_callbacks_v1 = {
+    .hdr = {1, VRDE_HOST_CB_SIZE_V1},
+    HEADLESS_CALLBACKS_V1,
 };

@@ -29,34 +29,33 @@
 
 #include "headless.h"
 #include "log.h"
-#include "portlist.h"
 
-#define CTL_LINE_MAX	    4096
-#define CTL_MAX_FIELDS	    64
+#include "ctlproto.h"
+
 #define CTL_MAX_CONNS	    16
 #define CTL_DEADLINE_MS	    5000
 /* how long accepting stops when the process is out of descriptors */
 #define CTL_ACCEPT_PAUSE_MS 100
 
 /* A connection whose request line is still arriving. */
-struct ctl_conn {
+struct hl_ctl_conn {
 	int fd; /* -1: free slot */
 	size_t len;
 	long deadline; /* headless_now_ms() */
-	char line[CTL_LINE_MAX + 1];
+	char line[CTLPROTO_LINE_MAX + 1];
 };
 
-static int ctl_listen_fd = -1;
-static int ctl_wake_fd = -1;
-static int ctl_dir_fd = -1;
-static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static pthread_t ctl_thread;
-static bool ctl_running;
+static int hl_ctl_listen_fd = -1;
+static int hl_ctl_wake_fd = -1;
+static int hl_ctl_dir_fd = -1;
+static char hl_ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static pthread_t hl_ctl_thread;
+static bool hl_ctl_running;
 
 /* ---- requests ------------------------------------------------------- */
 
 static void
-ctl_reply(int fd, int rc, const char *what)
+hl_ctl_reply(int fd, int rc, const char *what)
 {
 	if (rc == 0)
 		dprintf(fd, "ok\n");
@@ -67,7 +66,7 @@ ctl_reply(int fd, int rc, const char *what)
 /* Start VRDE and hand it the screens; errors are answered on @fd.
  * @return 0 or -errno. */
 static int
-ctl_vrde_on(struct headless *hl, int fd)
+hl_ctl_vrde_on(struct headless *hl, int fd)
 {
 	char err[512];
 	int rc;
@@ -82,204 +81,237 @@ ctl_vrde_on(struct headless *hl, int fd)
 	}
 	rc = vrdehost_enable(hl);
 	if (rc < 0)
-		ctl_reply(fd, rc, "vrde");
+		hl_ctl_reply(fd, rc, "vrde");
 	return rc;
 }
 
 /* Properties take effect by restarting a running server (VirtualBox
  * does the same). */
 static int
-ctl_restart_vrde(struct headless *hl, int fd)
+hl_ctl_restart_vrde(struct headless *hl, int fd)
 {
 	if (!hl->server)
 		return 0;
 	vrdehost_stop(hl);
-	return ctl_vrde_on(hl, fd);
+	return hl_ctl_vrde_on(hl, fd);
 }
 
 static void
-ctl_vrde(struct headless *hl, int fd, const char *arg)
+hl_ctl_vrde(struct headless *hl, int fd, const char *arg)
 {
 	if (strcmp(arg, "off") == 0) {
 		vrdehost_stop(hl);
 		dprintf(fd, "ok\n");
-	} else if (strcmp(arg, "on") == 0) {
-		if (ctl_vrde_on(hl, fd) == 0)
-			dprintf(fd, "ok\n");
-	} else {
-		dprintf(fd, "error vrde takes on or off\n");
+	} else if (hl_ctl_vrde_on(hl, fd) == 0) {
+		dprintf(fd, "ok\n");
 	}
 }
 
 static void
-ctl_set_prop(struct headless *hl, int fd, const char *name, const char *value)
+hl_ctl_set_prop(struct headless *hl, int fd, const char *name,
+		const char *value)
 {
-	int rc;
-
-	/* checked here whichever request sets it, so that a bad list is
-	 * refused instead of stopping a running server at its restart */
-	if (!strcmp(name, "TCP/Ports") && !portlist_valid(value)) {
-		dprintf(fd, "error bad port list '%s'\n", value);
-		return;
-	}
-	rc = machine_set_property(hl, name, value);
+	/* a TCP/Ports value was checked with the request (ctlproto), so a
+	 * bad list never stops a running server at its restart */
+	int rc = hl_machine_set_property(hl, name, value);
 	if (rc < 0) {
-		ctl_reply(fd, rc, "vrdeproperty");
+		hl_ctl_reply(fd, rc, "vrdeproperty");
 		return;
 	}
 	log_info("VRDE property %s set to '%s' for this run", name, value);
-	if (ctl_restart_vrde(hl, fd) == 0)
+	if (hl_ctl_restart_vrde(hl, fd) == 0)
 		dprintf(fd, "ok\n");
 }
 
-static void
-ctl_screenshot(struct headless *hl, int fd, char **f, int n)
+/* Screen @s (absent: 0) if the VM has it; else answer why not. */
+static int
+hl_ctl_screen(struct headless *hl, int fd, const char *s, uint32_t *head)
 {
-	unsigned long head = 0;
-	char *end;
+	*head = s ? (uint32_t)strtoul(s, NULL, 10) : 0;
+	if (*head < hl->heads)
+		return 0;
+	dprintf(fd, "error no screen %u (the VM has %u)\n", *head, hl->heads);
+	return -ENODEV;
+}
+
+/* The fields have the forms ctlproto_check() promises. */
+static void
+hl_ctl_screenshot(struct headless *hl, int fd, char **f, int n)
+{
+	uint32_t head;
+
+	if (hl_ctl_screen(hl, fd, n > 2 ? f[2] : NULL, &head) < 0)
+		return;
+	/* a paused VM's screen is refreshed first: the picture is then
+	 * exactly what its VRAM holds (and what a saved state keeps) */
+	if (vmm_get_state(hl->vm) == VMM_STATE_PAUSED)
+		vmm_display_refresh(hl->vm);
+	hl_ctl_reply(fd, shot_png(hl, head, f[1]), f[0]);
+}
+
+/* The browser console's one-time token, with the port to use it on. */
+static void
+hl_ctl_console_token(struct headless *hl, int fd)
+{
+	char tok[LOGON_TOKEN_LEN + 1];
+	int32_t port;
 	int rc;
 
-	if (n < 2 || f[1][0] != '/') {
+	/* only the VNC module serves the browser console */
+	if (!hl->vrde_module || strcmp(hl->vrde_module, "vnc")) {
 		dprintf(fd,
-			"error screenshotpng needs an absolute file name\n");
+			"error the VM's remote display is %s, not VNC: the "
+			"browser console is not available (modifyvm "
+			"--vrde-extpack VNC)\n",
+			hl->vrde_module ? hl->vrde_module : "off");
 		return;
 	}
-	if (n > 2) {
-		head = strtoul(f[2], &end, 10);
-		if (*end || end == f[2] || head >= hl->heads) {
-			dprintf(fd, "error no screen %s (the VM has %u)\n",
-				f[2], hl->heads);
-			return;
-		}
+	pthread_mutex_lock(&hl->lock);
+	port = hl->vrde_port;
+	pthread_mutex_unlock(&hl->lock);
+	if (port <= 0) {
+		dprintf(fd, "error the VM's remote display is not running\n");
+		return;
 	}
-	rc = shot_png(hl, (uint32_t)head, f[1]);
-	ctl_reply(fd, rc, "screenshotpng");
+	rc = logon_console_token(hl, tok, sizeof(tok));
+	if (rc == 0)
+		dprintf(fd, "token=%s\nport=%d\nttl=%d\n", tok, port,
+			LOGON_TOKEN_TTL_MS / 1000);
+	hl_ctl_reply(fd, rc, "consoletoken");
 }
 
-static int
-ctl_number(const char *s, unsigned long max, unsigned long *out)
+/* Restoring, starting, saving or saved: nothing may change the VM.
+ * @return true when the request was refused. */
+static bool
+hl_ctl_busy(struct headless *hl, int fd)
 {
-	char *end;
+	enum hl_phase p = hl_state_phase(hl);
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || end == s || *end || *out > max ? -EINVAL : 0;
+	if (p == HL_PHASE_RUNNING)
+		return false;
+	dprintf(fd, "error the VM is %s\n",
+		p == HL_PHASE_RESTORING	       ? "being restored"
+		: p == HL_PHASE_STARTING       ? "starting"
+		: p == HL_PHASE_TELEPORTING_IN ? "waiting for a teleported VM"
+		: p == HL_PHASE_TELEPORTING || p == HL_PHASE_TELEPORTING_PAUSED
+		    ? "being teleported"
+		: p == HL_PHASE_TELEPORTED ? "teleported"
+					   : "being saved");
+	return true;
 }
 
 static void
-ctl_modehint(struct headless *hl, int fd, char **f, int n)
+hl_ctl_modehint(struct headless *hl, int fd, char **f, int n)
 {
-	unsigned long w, h, bpp, head = 0;
+	uint32_t head, w = (uint32_t)strtoul(f[1], NULL, 10),
+		       h = (uint32_t)strtoul(f[2], NULL, 10);
 
-	if (n < 4 || ctl_number(f[1], 65535, &w) ||
-	    ctl_number(f[2], 65535, &h) || ctl_number(f[3], 64, &bpp) ||
-	    (n > 4 && ctl_number(f[4], VMM_MAX_HEADS, &head))) {
-		dprintf(fd, "error usage: setvideomodehint W H BPP [SCREEN]\n");
-		return;
-	}
-	if (head >= hl->heads) {
-		dprintf(fd, "error no screen %lu (the VM has %u)\n", head,
-			hl->heads);
-		return;
-	}
-	ctl_reply(fd,
-		  vmm_head_mode_hint(hl->vm, (uint32_t)head, (uint32_t)w,
-				     (uint32_t)h),
-		  "setvideomodehint");
+	if (hl_ctl_screen(hl, fd, n > 4 ? f[4] : NULL, &head) == 0)
+		hl_ctl_reply(fd, vmm_head_mode_hint(hl->vm, head, w, h), f[0]);
 }
 
 static void
-ctl_scancodes(struct headless *hl, int fd, char **f, int n)
+hl_ctl_scancodes(struct headless *hl, int fd, char **f, int n)
 {
-	uint8_t codes[CTL_MAX_FIELDS];
-	int k = 0;
+	uint8_t codes[CTLPROTO_MAX_FIELDS];
 
-	for (int i = 1; i < n; i++) {
-		char *end;
-		unsigned long v = strtoul(f[i], &end, 16);
-
-		if (*end || end == f[i] || v > 0xff) {
-			dprintf(fd, "error '%s' is not a hex byte\n", f[i]);
-			return;
-		}
-		codes[k++] = (uint8_t)v;
-	}
-	if (k == 0) {
-		dprintf(fd, "error keyboardputscancode needs bytes\n");
-		return;
-	}
-	ctl_reply(fd, input_scancodes(hl, codes, k), "keyboardputscancode");
+	for (int i = 1; i < n; i++)
+		codes[i - 1] = (uint8_t)strtoul(f[i], NULL, 16);
+	hl_ctl_reply(fd, input_scancodes(hl, codes, n - 1), f[0]);
 }
 
 static void
-ctl_state(struct headless *hl, int fd, int rc, const char *what)
+hl_ctl_state(struct headless *hl, int fd, int rc, const char *what)
 {
 	if (rc == 0)
 		headless_state_changed(hl);
-	ctl_reply(fd, rc, what);
+	hl_ctl_reply(fd, rc, what);
 }
 
 static void
-ctl_dispatch(struct headless *hl, int fd, char **f, int n)
+hl_ctl_dispatch(struct headless *hl, int fd, char **f, int n)
 {
-	const char *cmd = f[0];
+	const struct ctlproto_request *r;
+	char err[CTLPROTO_LINE_MAX + 128], *eq;
 
-	if (strcmp(cmd, "info") == 0) {
-		ctl_info(hl, fd);
+	r = ctlproto_check((const char *const *)f, n, err, sizeof(err));
+	if (!r) {
+		dprintf(fd, "error %s\n", err);
+		return;
+	}
+	if (r->id != CTLPROTO_INFO && hl_ctl_busy(hl, fd))
+		return;
+	switch (r->id) {
+	case CTLPROTO_INFO:
+		hl_info_write(hl, fd);
 		dprintf(fd, "ok\n");
-	} else if (strcmp(cmd, "pause") == 0) {
-		ctl_state(hl, fd, vmm_pause(hl->vm), cmd);
-	} else if (strcmp(cmd, "resume") == 0) {
-		ctl_state(hl, fd, vmm_resume(hl->vm), cmd);
-	} else if (strcmp(cmd, "reset") == 0) {
-		ctl_state(hl, fd, vmm_reset(hl->vm), cmd);
-	} else if (strcmp(cmd, "poweroff") == 0) {
+		break;
+	case CTLPROTO_SAVESTATE:
+		hl_state_request(hl, fd);
+		break;
+	case CTLPROTO_CONSOLETOKEN:
+		hl_ctl_console_token(hl, fd);
+		break;
+	case CTLPROTO_TELEPORT:
+		hl_teleport_request(hl, fd, f);
+		break;
+	case CTLPROTO_PAUSE:
+		hl_ctl_state(hl, fd, vmm_pause(hl->vm), f[0]);
+		break;
+	case CTLPROTO_RESUME:
+		hl_ctl_state(hl, fd, vmm_resume(hl->vm), f[0]);
+		break;
+	case CTLPROTO_RESET:
+		hl_ctl_state(hl, fd, vmm_reset(hl->vm), f[0]);
+		break;
+	case CTLPROTO_POWEROFF:
 		log_info("power off requested through the control socket");
-		ctl_reply(fd, vmm_poweroff(hl->vm), cmd);
-	} else if (strcmp(cmd, "acpipowerbutton") == 0) {
-		ctl_reply(fd, vmm_power_button(hl->vm), cmd);
-	} else if (strcmp(cmd, "screenshotpng") == 0) {
-		ctl_screenshot(hl, fd, f, n);
-	} else if (strcmp(cmd, "vrde") == 0 && n == 2) {
-		ctl_vrde(hl, fd, f[1]);
-	} else if (strcmp(cmd, "vrdeport") == 0 && n == 2) {
-		ctl_set_prop(hl, fd, "TCP/Ports", f[1]);
-	} else if (strcmp(cmd, "vrdeproperty") == 0 && n == 2 &&
-		   strchr(f[1], '=') && f[1][0] != '=') {
-		char *eq = strchr(f[1], '=');
-
+		hl_ctl_reply(fd, vmm_poweroff(hl->vm), f[0]);
+		break;
+	case CTLPROTO_ACPIPOWERBUTTON:
+		hl_ctl_reply(fd, vmm_power_button(hl->vm), f[0]);
+		break;
+	case CTLPROTO_SCREENSHOTPNG:
+		hl_ctl_screenshot(hl, fd, f, n);
+		break;
+	case CTLPROTO_VRDE:
+		hl_ctl_vrde(hl, fd, f[1]);
+		break;
+	case CTLPROTO_VRDEPORT:
+		hl_ctl_set_prop(hl, fd, "TCP/Ports", f[1]);
+		break;
+	case CTLPROTO_VRDEPROPERTY:
+		eq = strchr(f[1], '=');
 		*eq = '\0';
-		ctl_set_prop(hl, fd, f[1], eq + 1);
-	} else if (strcmp(cmd, "setvideomodehint") == 0) {
-		ctl_modehint(hl, fd, f, n);
-	} else if (strcmp(cmd, "keyboardputscancode") == 0) {
-		ctl_scancodes(hl, fd, f, n);
-	} else {
-		dprintf(fd, "error unknown or malformed request '%s'\n", cmd);
+		hl_ctl_set_prop(hl, fd, f[1], eq + 1);
+		break;
+	case CTLPROTO_SETVIDEOMODEHINT:
+		hl_ctl_modehint(hl, fd, f, n);
+		break;
+	case CTLPROTO_KEYBOARDPUTSCANCODE:
+		hl_ctl_scancodes(hl, fd, f, n);
+		break;
 	}
 }
 
 /* ---- connections ---------------------------------------------------- */
 
 static void
-ctl_serve(struct headless *hl, int fd, char *line)
+hl_ctl_serve(struct headless *hl, int fd, char *line)
 {
-	char *f[CTL_MAX_FIELDS];
-	int n = 0;
+	char *f[CTLPROTO_MAX_FIELDS];
+	int n = ctlproto_split(line, f, CTLPROTO_MAX_FIELDS);
 
-	for (char *save = NULL, *t = strtok_r(line, "\t", &save);
-	     t && n < CTL_MAX_FIELDS; t = strtok_r(NULL, "\t", &save))
-		f[n++] = t;
-	if (n == 0) {
-		dprintf(fd, "error empty request\n");
+	if (n < 0) {
+		dprintf(fd, "error more than %d fields\n", CTLPROTO_MAX_FIELDS);
 		return;
 	}
 	log_debug("request '%s'", f[0]);
-	ctl_dispatch(hl, fd, f, n);
+	hl_ctl_dispatch(hl, fd, f, n);
 }
 
 static void
-ctl_close(struct ctl_conn *c, const char *error)
+hl_ctl_close(struct hl_ctl_conn *c, const char *error)
 {
 	if (error)
 		dprintf(c->fd, "error %s\n", error);
@@ -289,15 +321,15 @@ ctl_close(struct ctl_conn *c, const char *error)
 
 /* Read what @c has sent; serve it once the line is complete. */
 static void
-ctl_conn_read(struct headless *hl, struct ctl_conn *c)
+hl_ctl_conn_read(struct headless *hl, struct hl_ctl_conn *c)
 {
-	ssize_t r = read(c->fd, c->line + c->len, CTL_LINE_MAX - c->len);
+	ssize_t r = read(c->fd, c->line + c->len, CTLPROTO_LINE_MAX - c->len);
 	char *nl;
 
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (r <= 0) {
-		ctl_close(c, r < 0 ? NULL : "no request line");
+		hl_ctl_close(c, r < 0 ? NULL : "no request line");
 		return;
 	}
 	c->len += (size_t)r;
@@ -305,19 +337,19 @@ ctl_conn_read(struct headless *hl, struct ctl_conn *c)
 	nl = memchr(c->line, '\n', c->len);
 	if (nl) {
 		*nl = '\0';
-		ctl_serve(hl, c->fd, c->line);
-		ctl_close(c, NULL);
-	} else if (c->len == CTL_LINE_MAX) {
-		ctl_close(c, "request longer than 4096 bytes");
+		hl_ctl_serve(hl, c->fd, c->line);
+		hl_ctl_close(c, NULL);
+	} else if (c->len == CTLPROTO_LINE_MAX) {
+		hl_ctl_close(c, "request longer than 4096 bytes");
 	}
 }
 
 /* @return 0, or -errno when accept failed for want of resources. */
 static int
-ctl_accept(struct ctl_conn *conns)
+hl_ctl_accept(struct hl_ctl_conn *conns)
 {
 	int fd =
-	    accept4(ctl_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	    accept4(hl_ctl_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
@@ -341,7 +373,7 @@ ctl_accept(struct ctl_conn *conns)
 
 /* The poll timeout until the next deadline (0: one has passed), or -1. */
 static int
-ctl_wait(const struct ctl_conn *conns)
+hl_ctl_wait(const struct hl_ctl_conn *conns)
 {
 	long now = headless_now_ms(), wait = -1;
 
@@ -359,20 +391,20 @@ ctl_wait(const struct ctl_conn *conns)
 /* Close connections past their deadline.  Called after their input was
  * read, so a line that arrived while a long request ran still counts. */
 static void
-ctl_expire(struct ctl_conn *conns)
+hl_ctl_expire(struct hl_ctl_conn *conns)
 {
 	long now = headless_now_ms();
 
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		if (conns[i].fd >= 0 && conns[i].deadline <= now)
-			ctl_close(&conns[i], "no request line within 5 s");
+			hl_ctl_close(&conns[i], "no request line within 5 s");
 }
 
 static void *
-ctl_main(void *arg)
+hl_ctl_main(void *arg)
 {
 	struct headless *hl = arg;
-	struct ctl_conn *conns = calloc(CTL_MAX_CONNS, sizeof(*conns));
+	struct hl_ctl_conn *conns = calloc(CTL_MAX_CONNS, sizeof(*conns));
 	struct pollfd p[CTL_MAX_CONNS + 2];
 	int slot[CTL_MAX_CONNS + 2];
 	long resume_accept = 0;
@@ -384,16 +416,16 @@ ctl_main(void *arg)
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		conns[i].fd = -1;
 	for (;;) {
-		int n = 2, rc, wait = ctl_wait(conns);
+		int n = 2, rc, wait = hl_ctl_wait(conns);
 		bool paused = headless_now_ms() < resume_accept;
 
 		/* out of descriptors: a listener that stays readable would
 		 * spin this thread, so stop accepting for a moment */
 		if (paused && (wait < 0 || wait > CTL_ACCEPT_PAUSE_MS))
 			wait = CTL_ACCEPT_PAUSE_MS;
-		p[0] = (struct pollfd){.fd = paused ? -1 : ctl_listen_fd,
+		p[0] = (struct pollfd){.fd = paused ? -1 : hl_ctl_listen_fd,
 				       .events = POLLIN};
-		p[1] = (struct pollfd){.fd = ctl_wake_fd, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = hl_ctl_wake_fd, .events = POLLIN};
 		for (int i = 0; i < CTL_MAX_CONNS; i++) {
 			if (conns[i].fd < 0)
 				continue;
@@ -410,8 +442,8 @@ ctl_main(void *arg)
 			break;
 		for (int k = 2; k < n; k++)
 			if (p[k].revents)
-				ctl_conn_read(hl, &conns[slot[k]]);
-		rc = p[0].revents & POLLIN ? ctl_accept(conns) : 0;
+				hl_ctl_conn_read(hl, &conns[slot[k]]);
+		rc = p[0].revents & POLLIN ? hl_ctl_accept(conns) : 0;
 		if (rc < 0) {
 			if (!resume_accept)
 				log_warn("control socket: cannot accept: %s; "
@@ -421,7 +453,7 @@ ctl_main(void *arg)
 		} else if (!paused) {
 			resume_accept = 0;
 		}
-		ctl_expire(conns);
+		hl_ctl_expire(conns);
 	}
 	for (int i = 0; i < CTL_MAX_CONNS; i++)
 		if (conns[i].fd >= 0)
@@ -430,85 +462,65 @@ ctl_main(void *arg)
 	return NULL;
 }
 
-/* The socket's address: the path, or through /proc when too long. */
-static int
-ctl_address(struct headless *hl, struct sockaddr_un *sa)
-{
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/vireo.ctl",
-		     hl->m->folder);
-	if (n > 0 && (size_t)n < sizeof(sa->sun_path))
-		return 0;
-	ctl_dir_fd = open(hl->m->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ctl_dir_fd < 0)
-		return -errno;
-	snprintf(sa->sun_path, sizeof(sa->sun_path),
-		 "/proc/self/fd/%d/vireo.ctl", ctl_dir_fd);
-	return 0;
-}
-
 int
-ctl_start(struct headless *hl, char *errbuf, size_t size)
+hl_ctl_start(struct headless *hl, char *errbuf, size_t size)
 {
 	struct sockaddr_un sa;
 	mode_t old;
-	int rc = ctl_address(hl, &sa);
+	int rc = ctlproto_address(hl->m->folder, &sa, &hl_ctl_dir_fd);
 
 	if (rc < 0)
 		goto fail;
-	ctl_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ctl_wake_fd = eventfd(0, EFD_CLOEXEC);
-	if (ctl_listen_fd < 0 || ctl_wake_fd < 0) {
+	hl_ctl_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	hl_ctl_wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (hl_ctl_listen_fd < 0 || hl_ctl_wake_fd < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	/* the folder lock is ours, so a socket left here is stale */
 	unlink(sa.sun_path);
 	old = umask(077);
-	rc = bind(ctl_listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = bind(hl_ctl_listen_fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(ctl_listen_fd, 8) < 0) {
+	    listen(hl_ctl_listen_fd, 8) < 0) {
 		rc = -errno;
 		goto fail;
 	}
-	memcpy(ctl_path, sa.sun_path, sizeof(ctl_path));
-	rc = -pthread_create(&ctl_thread, NULL, ctl_main, hl);
+	memcpy(hl_ctl_path, sa.sun_path, sizeof(hl_ctl_path));
+	rc = -pthread_create(&hl_ctl_thread, NULL, hl_ctl_main, hl);
 	if (rc < 0)
 		goto fail;
-	ctl_running = true;
-	log_info("control socket %s", ctl_path);
+	hl_ctl_running = true;
+	log_info("control socket %s", hl_ctl_path);
 	return 0;
 fail:
 	snprintf(errbuf, size, "cannot create the control socket %s: %s",
 		 sa.sun_path, strerror(-rc));
-	ctl_stop(hl);
+	hl_ctl_stop(hl);
 	return rc;
 }
 
 void
-ctl_stop(struct headless *hl)
+hl_ctl_stop(struct headless *hl)
 {
 	uint64_t one = 1;
 
 	(void)hl;
-	if (ctl_running) {
-		if (write(ctl_wake_fd, &one, sizeof(one)) < 0)
+	if (hl_ctl_running) {
+		if (write(hl_ctl_wake_fd, &one, sizeof(one)) < 0)
 			log_warn("cannot wake the control thread");
-		pthread_join(ctl_thread, NULL);
-		ctl_running = false;
+		pthread_join(hl_ctl_thread, NULL);
+		hl_ctl_running = false;
 	}
-	if (ctl_path[0])
-		unlink(ctl_path);
-	ctl_path[0] = '\0';
-	if (ctl_listen_fd >= 0)
-		close(ctl_listen_fd);
-	if (ctl_wake_fd >= 0)
-		close(ctl_wake_fd);
-	if (ctl_dir_fd >= 0)
-		close(ctl_dir_fd);
-	ctl_listen_fd = ctl_wake_fd = ctl_dir_fd = -1;
+	if (hl_ctl_path[0])
+		unlink(hl_ctl_path);
+	hl_ctl_path[0] = '\0';
+	if (hl_ctl_listen_fd >= 0)
+		close(hl_ctl_listen_fd);
+	if (hl_ctl_wake_fd >= 0)
+		close(hl_ctl_wake_fd);
+	if (hl_ctl_dir_fd >= 0)
+		close(hl_ctl_dir_fd);
+	hl_ctl_listen_fd = hl_ctl_wake_fd = hl_ctl_dir_fd = -1;
 }

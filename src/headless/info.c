@@ -16,8 +16,8 @@
 /* Print key="value" with '"' and '\' escaped and control characters as
  * \xNN: values such as the user name come from the client, and a raw
  * newline would let it add lines (VMState=...) to showvminfo's output. */
-static void
-info_str(int fd, const char *key, const char *value)
+void
+hl_info_str(int fd, const char *key, const char *value)
 {
 	dprintf(fd, "%s=\"", key);
 	for (const unsigned char *p = (const void *)value; *p; p++) {
@@ -32,7 +32,7 @@ info_str(int fd, const char *key, const char *value)
 }
 
 static void
-info_time(char *buf, size_t size, time_t t)
+hl_info_time(char *buf, size_t size, time_t t)
 {
 	struct tm tm;
 
@@ -41,7 +41,7 @@ info_time(char *buf, size_t size, time_t t)
 }
 
 static uint64_t
-info_u64(struct headless *hl, uint32_t id, uint32_t code)
+hl_info_u64(struct headless *hl, uint32_t id, uint32_t code)
 {
 	uint64_t v = 0;
 
@@ -51,8 +51,8 @@ info_u64(struct headless *hl, uint32_t id, uint32_t code)
 }
 
 static void
-info_qstr(struct headless *hl, uint32_t id, uint32_t code, char *buf,
-	  size_t size, const char *fallback)
+hl_info_qstr(struct headless *hl, uint32_t id, uint32_t code, char *buf,
+	     size_t size, const char *fallback)
 {
 	int n = vrdehost_query(hl, id, code, buf, size - 1);
 
@@ -64,16 +64,16 @@ info_qstr(struct headless *hl, uint32_t id, uint32_t code, char *buf,
 
 /* One client's keys; @prefix "VRDEClient<i>" or "VRDE" for the first. */
 static void
-info_client(struct headless *hl, int fd, const char *prefix,
-	    const struct headless_client *c)
+hl_info_client(struct headless *hl, int fd, const char *prefix,
+	       const struct headless_client *c)
 {
 	char key[64], buf[HEADLESS_STR];
-	uint64_t sent = info_u64(hl, c->id, VRDE_QI_BYTES_SENT);
-	uint64_t recvd = info_u64(hl, c->id, VRDE_QI_BYTES_RECEIVED);
+	uint64_t sent = hl_info_u64(hl, c->id, VRDE_QI_BYTES_SENT);
+	uint64_t recvd = hl_info_u64(hl, c->id, VRDE_QI_BYTES_RECEIVED);
 
 #define INFO_KEY(name) (snprintf(key, sizeof(key), "%s%s", prefix, name), key)
-	info_time(buf, sizeof(buf), c->since);
-	info_str(fd, INFO_KEY("StartTime"), buf);
+	hl_info_time(buf, sizeof(buf), c->since);
+	hl_info_str(fd, INFO_KEY("StartTime"), buf);
 	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesSent"),
 		(unsigned long long)sent);
 	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesSentTotal"),
@@ -82,38 +82,61 @@ info_client(struct headless *hl, int fd, const char *prefix,
 		(unsigned long long)recvd);
 	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesReceivedTotal"),
 		(unsigned long long)recvd);
-	info_str(fd, INFO_KEY("UserName"), c->user);
-	info_str(fd, INFO_KEY("Domain"), c->domain);
-	info_qstr(hl, c->id, VRDE_QI_CLIENT_NAME, buf, sizeof(buf), "");
-	info_str(fd, INFO_KEY("ClientName"), buf);
-	info_str(fd, INFO_KEY("ClientIP"), c->address);
+	hl_info_str(fd, INFO_KEY("UserName"), c->user);
+	hl_info_str(fd, INFO_KEY("Domain"), c->domain);
+	hl_info_qstr(hl, c->id, VRDE_QI_CLIENT_NAME, buf, sizeof(buf), "");
+	hl_info_str(fd, INFO_KEY("ClientName"), buf);
+	hl_info_str(fd, INFO_KEY("ClientIP"), c->address);
 	dprintf(fd, "%s=%u\n", INFO_KEY("ClientVersion"),
-		(unsigned)info_u64(hl, c->id, VRDE_QI_CLIENT_VERSION));
-	info_qstr(hl, c->id, VRDE_QI_ENCRYPTION, buf, sizeof(buf), "");
-	info_str(fd, INFO_KEY("Encryption"), buf);
+		(unsigned)hl_info_u64(hl, c->id, VRDE_QI_CLIENT_VERSION));
+	hl_info_qstr(hl, c->id, VRDE_QI_ENCRYPTION, buf, sizeof(buf), "");
+	hl_info_str(fd, INFO_KEY("Encryption"), buf);
 	/* how the module delivers the screen (and video) to this client */
-	info_qstr(hl, c->id, VRDE_QI_CODEC, buf, sizeof(buf), "");
-	info_str(fd, INFO_KEY("Codec"), buf);
+	hl_info_qstr(hl, c->id, VRDE_QI_CODEC, buf, sizeof(buf), "");
+	hl_info_str(fd, INFO_KEY("Codec"), buf);
 	dprintf(fd, "%s=%u\n", INFO_KEY("Screen"), c->screen);
 #undef INFO_KEY
 }
 
+/* VirtualBox's VMState names, as showvminfo prints them. */
+static const char *
+hl_info_state(struct headless *hl)
+{
+	switch (hl_state_phase(hl)) {
+	case HL_PHASE_RESTORING:
+		return "restoring";
+	case HL_PHASE_SAVING:
+		return "saving";
+	case HL_PHASE_SAVED:
+		return "saved";
+	case HL_PHASE_TELEPORTING_IN:
+		return "teleportingin";
+	case HL_PHASE_TELEPORTING:
+		return "teleporting";
+	case HL_PHASE_TELEPORTING_PAUSED:
+		return "teleportingpausedvm";
+	case HL_PHASE_TELEPORTED:
+		return "teleported";
+	default:
+		return vmm_get_state(hl->vm) == VMM_STATE_PAUSED ? "paused"
+								 : "running";
+	}
+}
+
 void
-ctl_info(struct headless *hl, int fd)
+hl_info_write(struct headless *hl, int fd)
 {
 	struct headless_client clients[HEADLESS_MAX_CLIENTS];
 	char buf[64], fp[128];
 	int n = 0;
 	int32_t port;
 
-	info_str(fd, "VMState",
-		 vmm_get_state(hl->vm) == VMM_STATE_PAUSED ? "paused"
-							   : "running");
-	info_time(buf, sizeof(buf), hl->state_change);
-	info_str(fd, "VMStateChangeTime", buf);
+	hl_info_str(fd, "VMState", hl_info_state(hl));
+	hl_info_time(buf, sizeof(buf), hl->state_change);
+	hl_info_str(fd, "VMStateChangeTime", buf);
 	/* vireo's own key: which CPU runs the guest (auto may have fallen
 	 * back to the software CPU) */
-	info_str(fd, "accelerator", vmm_accel_name(vmm_get_accel(hl->vm)));
+	hl_info_str(fd, "accelerator", vmm_accel_name(vmm_get_accel(hl->vm)));
 	pthread_mutex_lock(&hl->lock);
 	port = hl->vrde_port;
 	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
@@ -124,17 +147,24 @@ ctl_info(struct headless *hl, int fd)
 	dprintf(fd, "vrdeport=%d\n", (int)port);
 	/* the certificate the server really presents, for users to compare
 	 * with what their viewer shows */
-	info_qstr(hl, 0, VRDE_QI_CERT_FINGERPRINT, fp, sizeof(fp), "");
+	hl_info_qstr(hl, 0, VRDE_QI_CERT_FINGERPRINT, fp, sizeof(fp), "");
 	if (fp[0])
-		info_str(fd, "VRDECertFingerprint", fp);
-	info_str(fd, "VRDEActiveConnection", n ? "on" : "off");
+		hl_info_str(fd, "VRDECertFingerprint", fp);
+	/* a teleporter target: the port it listens on (port 0 in the
+	 * settings picks one) and the certificate it presents */
+	if (hl_state_phase(hl) == HL_PHASE_TELEPORTING_IN && hl->tp_port) {
+		dprintf(fd, "teleporterport=%u\n", hl->tp_port);
+		hl_info_str(fd, "teleporterfingerprint", hl->tp_fingerprint);
+	}
+	hl_info_str(fd, "VRDEActiveConnection", n ? "on" : "off");
 	dprintf(fd, "VRDEClients==%d\n", n);
 	for (int i = 0; i < n; i++) {
 		char prefix[32];
 
 		snprintf(prefix, sizeof(prefix), "VRDEClient%d", i + 1);
-		info_client(hl, fd, prefix, &clients[i]);
+		hl_info_client(hl, fd, prefix, &clients[i]);
 	}
 	if (n)
-		info_client(hl, fd, "VRDE", &clients[0]);
+		hl_info_client(hl, fd, "VRDE", &clients[0]);
+	hl_usb_info(hl, fd);
 }

@@ -10,6 +10,13 @@
  * clients can neither fill the table nor share one delay between them.
  * NLA attempts are judged in two halves: logon_nla_begin() before the NT
  * hash is handed out, logon_nla_result() once the proof was checked.
+ * VNC authentication (security "VNC") uses the same two halves: the VNC
+ * module checks the challenge response against the VM's VNC password
+ * itself, so there is no hash to hand out and no library to ask; a
+ * verified client then logs on with security "VNC" and no password, and
+ * only the connection policy is applied.  The browser console's logon
+ * (security "Token") carries a token this process issued
+ * (logon_console_token) instead of a password: good once, for a minute.
  *
  * authType Null grants without a library; External runs the auth library
  * in vireo-authd with a time limit; Guest needs guest additions vireo does
@@ -21,6 +28,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,7 +49,7 @@ logon_timeout_ms(struct headless *hl)
 	return t ? (int)(t > 600000 ? 600000 : t) : 5000;
 }
 
-static struct headless_client *
+struct headless_client *
 logon_find(struct headless *hl, uint32_t id)
 {
 	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
@@ -79,7 +87,7 @@ logon_track(struct headless *hl, const struct vrde_logon *l)
 static int
 logon_library_path(struct headless *hl, char *path, size_t size)
 {
-	const char *name = machine_auth_library(hl);
+	const char *name = hl_machine_auth_library(hl);
 	int rc = modpath_resolve("auth", name, path, size);
 
 	if (rc < 0)
@@ -116,7 +124,7 @@ logon_authenticate(struct headless *hl, const struct vrde_logon *l)
 	}
 	if (logon_library_path(hl, path, sizeof(path)) < 0)
 		return false;
-	rc = authcall_entry(&req, machine_get_extradata, hl,
+	rc = authcall_entry(&req, hl_machine_get_extradata, hl,
 			    logon_timeout_ms(hl), &result);
 	if (rc < 0) {
 		log_warn("auth library %s failed (%s); denying", path,
@@ -229,6 +237,87 @@ logon_untrack(struct headless *hl, uint32_t id)
 	pthread_mutex_unlock(&hl->lock);
 }
 
+static bool
+logon_is_vnc(const struct vrde_logon *l)
+{
+	return l->security && !strcmp(l->security, "VNC");
+}
+
+/* Remember (@set) or take the verified VNC response of client @id.
+ * @return whether it was there (take) or could be stored (set). */
+static bool
+logon_vnc_verified(struct headless *hl, uint32_t id, bool set)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&hl->lock);
+	for (int i = 0; i < HEADLESS_MAX_CLIENTS && !ok; i++) {
+		if (set && !hl->vnc_verified[i]) {
+			hl->vnc_verified[i] = id;
+			ok = true;
+		} else if (!set && id && hl->vnc_verified[i] == id) {
+			hl->vnc_verified[i] = 0;
+			ok = true;
+		}
+	}
+	pthread_mutex_unlock(&hl->lock);
+	return ok;
+}
+
+/* A VNC logon: granted by the module's verified response (counted by
+ * logon_nla_result), never by a password.  @return 0 or -EACCES. */
+static int
+logon_vnc(struct headless *hl, const struct vrde_logon *l, const char *addr)
+{
+	if (!l->password && logon_vnc_verified(hl, l->client_id, false))
+		return 0;
+	log_warn("VNC logon of client %u from %s without a verified "
+		 "response; denied",
+		 l->client_id, addr);
+	return -EACCES;
+}
+
+int
+logon_console_token(struct headless *hl, char *out, size_t size)
+{
+	uint8_t b[LOGON_TOKEN_LEN / 2];
+	char tok[LOGON_TOKEN_LEN + 1];
+
+	if (size <= LOGON_TOKEN_LEN)
+		return -ENOSPC;
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(tok + 2 * i, 3, "%02x", b[i]);
+	pthread_mutex_lock(&hl->lock);
+	memcpy(hl->console_token, tok, sizeof(tok));
+	hl->console_token_until = headless_now_ms() + LOGON_TOKEN_TTL_MS;
+	pthread_mutex_unlock(&hl->lock);
+	memcpy(out, tok, sizeof(tok));
+	return 0;
+}
+
+/* Take the console token if @tok is it and it has not expired: it is
+ * good once.  Compared in constant time. */
+static bool
+logon_token_take(struct headless *hl, const char *tok)
+{
+	unsigned diff = 0;
+	bool ok;
+
+	if (!tok || strlen(tok) != LOGON_TOKEN_LEN)
+		return false;
+	pthread_mutex_lock(&hl->lock);
+	for (size_t i = 0; i < LOGON_TOKEN_LEN; i++)
+		diff |= (unsigned char)(hl->console_token[i] ^ tok[i]);
+	ok = hl->console_token[0] && !diff &&
+	     headless_now_ms() < hl->console_token_until;
+	if (ok)
+		hl->console_token[0] = '\0';
+	pthread_mutex_unlock(&hl->lock);
+	return ok;
+}
+
 int
 logon_client(struct headless_server *s, const struct vrde_logon *l)
 {
@@ -248,10 +337,18 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 			 l->client_id, addr, l->screen + 1, hl->heads);
 		return -ERANGE;
 	}
+	if (logon_is_vnc(l)) {
+		if (logon_vnc(hl, l, addr) < 0)
+			return -EACCES;
+		goto granted;
+	}
 	slot = logon_gate(hl, addr);
 	if (!slot)
 		return -EBUSY;
-	ok = logon_authenticate(hl, l);
+	if (l->security && !strcmp(l->security, "Token"))
+		ok = logon_token_take(hl, l->password);
+	else
+		ok = logon_authenticate(hl, l);
 	if (!ok) {
 		unsigned n = logon_ungate(hl, slot, false);
 
@@ -261,6 +358,7 @@ logon_client(struct headless_server *s, const struct vrde_logon *l)
 		return -EACCES;
 	}
 	logon_ungate(hl, slot, true);
+granted:
 	pthread_mutex_lock(&hl->lock);
 	ok = logon_track(hl, l) != NULL;
 	pthread_mutex_unlock(&hl->lock);
@@ -295,6 +393,7 @@ logon_client_left(struct headless *hl, uint32_t client_id)
 	struct headless_client copy = {0};
 	char user[HEADLESS_STR], addr[HEADLESS_STR];
 
+	logon_vnc_verified(hl, client_id, false); /* left before logging on */
 	pthread_mutex_lock(&hl->lock);
 	c = logon_find(hl, client_id);
 	if (c) {
@@ -319,7 +418,7 @@ logon_client_left(struct headless *hl, uint32_t client_id)
 		int result;
 
 		if (logon_library_path(hl, path, sizeof(path)) == 0)
-			authcall_entry(&req, machine_get_extradata, hl,
+			authcall_entry(&req, hl_machine_get_extradata, hl,
 				       LOGON_LOGOFF_TIMEOUT_MS, &result);
 	}
 }
@@ -340,7 +439,7 @@ logon_nt_hash(struct headless *hl, const char *user, const char *domain,
 	if (hl->m->vrde.auth_type != SETTINGS_AUTH_EXTERNAL ||
 	    logon_library_path(hl, path, sizeof(path)) < 0)
 		return -ENOENT;
-	return authcall_nt_hash(&req, machine_get_extradata, hl,
+	return authcall_nt_hash(&req, hl_machine_get_extradata, hl,
 				logon_timeout_ms(hl), hash) == 0
 		   ? 0
 		   : -ENOENT;
@@ -402,6 +501,8 @@ logon_nla_begin(struct headless_server *s, const struct vrde_logon *l,
 		logon_ungate(hl, slot, true);
 		return -EBUSY;
 	}
+	if (logon_is_vnc(l))
+		return -ENOENT; /* the module checks the response itself */
 	return logon_nt_hash(hl, l->user ? l->user : "",
 			     l->domain ? l->domain : "", hash);
 }
@@ -429,13 +530,20 @@ logon_nla_result(struct headless_server *s, const struct vrde_logon *l,
 	log_escape(user, sizeof(user), l->user ? l->user : "");
 	log_escape(addr, sizeof(addr),
 		   l->address && l->address[0] ? l->address : "?");
+	if (result == 0 && logon_is_vnc(l) &&
+	    !logon_vnc_verified(hl, l->client_id, true)) {
+		log_warn("too many VNC logons at once; refusing client %u",
+			 l->client_id);
+		result = -EBUSY;
+	}
 	if (result == 0)
-		log_info("NLA proof of user '%s' from %s verified (client %u)",
-			 user, addr, l->client_id);
+		log_info("%s proof of user '%s' from %s verified (client %u)",
+			 logon_is_vnc(l) ? "VNC" : "NLA", user, addr,
+			 l->client_id);
 	else
-		log_warn("logon of user '%s' from %s over NLA denied (failure "
+		log_warn("logon of user '%s' from %s over %s denied (failure "
 			 "%u from this source)",
-			 user, addr, n);
+			 user, addr, logon_is_vnc(l) ? "VNC" : "NLA", n);
 }
 
 void

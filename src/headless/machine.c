@@ -28,7 +28,7 @@
 /* The testcard/kernel path: ExtraData, else $VIREO_TESTCARD, else the
  * installed one (conventions.md). */
 static const char *
-machine_kernel(struct headless *hl, enum vmm_boot_kind boot)
+hl_machine_kernel(struct headless *hl, enum vmm_boot_kind boot)
 {
 	const char *k =
 	    settings_machine_get_extradata(hl->m, "vireo/Boot/Kernel");
@@ -45,7 +45,7 @@ machine_kernel(struct headless *hl, enum vmm_boot_kind boot)
 
 /* "FILE:LINE: " of ExtraData @key (line left out when unknown). */
 static void
-machine_where(struct headless *hl, const char *key, char *buf, size_t size)
+hl_machine_where(struct headless *hl, const char *key, char *buf, size_t size)
 {
 	long line = settings_machine_extradata_line(hl->m, key);
 
@@ -59,7 +59,7 @@ machine_where(struct headless *hl, const char *key, char *buf, size_t size)
  * software CPU when /dev/kvm is not usable, and off asks for the
  * software CPU. */
 static enum vmm_accel
-machine_accel(struct headless *hl)
+hl_machine_accel(struct headless *hl)
 {
 	if (hl->opts.accel_given)
 		return hl->opts.accel;
@@ -67,9 +67,45 @@ machine_accel(struct headless *hl)
 						: VMM_ACCEL_SOFTWARE;
 }
 
+/* USB: the OHCI controller, and the USB tablet when the pointing device
+ * is USBTablet (which needs the controller, as in VirtualBox).  EHCI and
+ * xHCI (modifyvm refuses them; a file may still have them) and the
+ * other USB pointing devices are not emulated: said once, not fatal. */
+static int
+hl_machine_usb(struct headless *hl, struct vmm_config *cfg, char *err,
+	       size_t errsize)
+{
+	const struct settings_machine *m = hl->m;
+	enum settings_pointing pt = settings_machine_pointing(m);
+
+	cfg->usb_ohci = settings_machine_usb_controller(m, "OHCI");
+	if (settings_machine_usb_controller(m, "EHCI") ||
+	    settings_machine_usb_controller(m, "XHCI"))
+		log_warn("%s: EHCI and xHCI USB controllers are not emulated "
+			 "(vireo has OHCI); ignored",
+			 m->path);
+	if (pt == SETTINGS_POINTING_USBTABLET) {
+		if (!cfg->usb_ohci) {
+			snprintf(err, errsize,
+				 "%s: the pointing device is USBTablet but "
+				 "the VM has no OHCI USB controller "
+				 "(vireo-manage modifyvm --usbohci on)",
+				 m->path);
+			return -EINVAL;
+		}
+		cfg->usb_tablet = true;
+	} else if (pt != SETTINGS_POINTING_PS2MOUSE &&
+		   pt != SETTINGS_POINTING_NONE) {
+		log_warn("%s: pointing device %s is not emulated; the guest "
+			 "gets the PS/2 mouse",
+			 m->path, settings_pointing_name(pt));
+	}
+	return 0;
+}
+
 int
-machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
-		   char *serial_log, size_t size, char *err, size_t errsize)
+hl_machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
+		      char *serial_log, size_t size, char *err, size_t errsize)
 {
 	const struct settings_machine *m = hl->m;
 	const char *src =
@@ -89,7 +125,7 @@ machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 		return -EINVAL;
 	}
 	cfg->vram_bytes = (uint64_t)(m->vram_mb ? m->vram_mb : 8) << 20;
-	machine_where(hl, "vireo/Boot/Source", where, sizeof(where));
+	hl_machine_where(hl, "vireo/Boot/Source", where, sizeof(where));
 	if (!src || !src[0] || strcasecmp(src, "testcard") == 0) {
 		cfg->boot = VMM_BOOT_TESTCARD;
 	} else if (strcasecmp(src, "linux") == 0) {
@@ -101,7 +137,7 @@ machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 			 where, src);
 		return -EINVAL;
 	}
-	cfg->kernel = machine_kernel(hl, cfg->boot);
+	cfg->kernel = hl_machine_kernel(hl, cfg->boot);
 	if (!cfg->kernel) {
 		snprintf(err, errsize,
 			 "%s: ExtraData vireo/Boot/Source is linux but "
@@ -122,13 +158,19 @@ machine_vmm_config(struct headless *hl, struct vmm_config *cfg,
 		return -ENAMETOOLONG;
 	}
 	cfg->serial_log = serial_log;
-	cfg->start_paused = hl->opts.start_paused;
-	cfg->accel = machine_accel(hl);
-	return 0;
+	/* bhyve's fbuf "wait", released by a viewer that logged on rather
+	 * than by any TCP connect */
+	hl->wait_for_logon =
+	    hl_machine_feature_disabled(hl, "Client/WaitForLogon");
+	cfg->start_paused = hl->opts.start_paused || hl->wait_for_logon;
+	cfg->accel = hl_machine_accel(hl);
+	if (hl_machine_usb(hl, cfg, err, errsize))
+		return -EINVAL;
+	return hl_serial_vmm_config(hl, cfg, err, errsize);
 }
 
 static int
-machine_copy(const char *value, char *buf, size_t size)
+hl_machine_copy(const char *value, char *buf, size_t size)
 {
 	size_t n = strlen(value);
 
@@ -140,7 +182,7 @@ machine_copy(const char *value, char *buf, size_t size)
 
 /* This run's override of @name: NULL if none, "" if deleted. */
 static const char *
-machine_override(struct headless *hl, const char *name)
+hl_machine_override(struct headless *hl, const char *name)
 {
 	for (int i = hl->n_props - 1; i >= 0; i--) {
 		if (strcmp(hl->props[i].name, name) == 0)
@@ -151,9 +193,9 @@ machine_override(struct headless *hl, const char *name)
 
 /* The raw VRDE property: override, else settings.  Caller holds lock. */
 static const char *
-machine_raw_property(struct headless *hl, const char *name)
+hl_machine_raw_property(struct headless *hl, const char *name)
 {
-	const char *v = machine_override(hl, name);
+	const char *v = hl_machine_override(hl, name);
 
 	if (!v)
 		v = settings_vrde_get_property(hl->m, name);
@@ -161,7 +203,7 @@ machine_raw_property(struct headless *hl, const char *name)
 }
 
 static const char *
-machine_auth_type_name(enum settings_auth_type t)
+hl_machine_auth_type_name(enum settings_auth_type t)
 {
 	switch (t) {
 	case SETTINGS_AUTH_EXTERNAL:
@@ -174,28 +216,31 @@ machine_auth_type_name(enum settings_auth_type t)
 }
 
 static int
-machine_host_property(struct headless *hl, const char *name, char *buf,
-		      size_t size)
+hl_machine_host_property(struct headless *hl, const char *name, char *buf,
+			 size_t size)
 {
 	char num[32];
 	const char *sub = name + strlen("Host/");
 
 	if (strcmp(sub, "MachineFolder") == 0)
-		return machine_copy(hl->m->folder, buf, size);
+		return hl_machine_copy(hl->m->folder, buf, size);
 	if (strcmp(sub, "MachineName") == 0)
-		return machine_copy(hl->m->name, buf, size);
+		return hl_machine_copy(hl->m->name, buf, size);
 	if (strcmp(sub, "MachineUUID") == 0)
-		return machine_copy(hl->m->uuid, buf, size);
+		return hl_machine_copy(hl->m->uuid, buf, size);
 	if (strcmp(sub, "AuthType") == 0)
-		return machine_copy(
-		    machine_auth_type_name(hl->m->vrde.auth_type), buf, size);
+		return hl_machine_copy(
+		    hl_machine_auth_type_name(hl->m->vrde.auth_type), buf,
+		    size);
 	if (strcmp(sub, "AuthHasNtHashes") == 0)
-		return machine_copy(hl->nt_hashes == 1 ? "1" : "0", buf, size);
+		return hl_machine_copy(hl->nt_hashes == 1 ? "1" : "0", buf,
+				       size);
 	if (strcmp(sub, "AuthGrantsAll") == 0)
-		return machine_copy(hl->auth_grants_all ? "1" : "0", buf, size);
+		return hl_machine_copy(hl->auth_grants_all ? "1" : "0", buf,
+				       size);
 	if (strcmp(sub, "ScreenCount") == 0) {
 		snprintf(num, sizeof(num), "%u", hl->heads);
-		return machine_copy(num, buf, size);
+		return hl_machine_copy(num, buf, size);
 	}
 	return -ENOENT;
 }
@@ -203,7 +248,7 @@ machine_host_property(struct headless *hl, const char *name, char *buf,
 /* Client/DisableX falls back to ExtraData VRDE/Feature/Client/DisableX,
  * then VRDP/Feature/..., as VirtualBox does. */
 static const char *
-machine_client_fallback(struct headless *hl, const char *name)
+hl_machine_client_fallback(struct headless *hl, const char *name)
 {
 	char key[HEADLESS_STR];
 	const char *v;
@@ -218,8 +263,8 @@ machine_client_fallback(struct headless *hl, const char *name)
 }
 
 int
-machine_get_property(struct headless *hl, const char *name, char *buf,
-		     size_t size)
+hl_machine_get_property(struct headless *hl, const char *name, char *buf,
+			size_t size)
 {
 	const char *v;
 	int rc;
@@ -227,22 +272,25 @@ machine_get_property(struct headless *hl, const char *name, char *buf,
 	if (!name)
 		return -ENOENT;
 	if (strncmp(name, "Host/", 5) == 0)
-		return machine_host_property(hl, name, buf, size);
+		return hl_machine_host_property(hl, name, buf, size);
 	pthread_mutex_lock(&hl->lock);
-	v = machine_raw_property(hl, name);
+	v = hl_machine_raw_property(hl, name);
 	if (!v && strncmp(name, "Client/", 7) == 0)
-		v = machine_client_fallback(hl, name);
-	/* "0", "default" and unset all mean the RDP port */
+		v = hl_machine_client_fallback(hl, name);
+	/* "0", "default" and unset all mean the module's own port: RFB's
+	 * 5900 for the VNC module, else RDP's 3389 */
 	if (strcmp(name, "TCP/Ports") == 0 &&
 	    (!v || strcmp(v, "0") == 0 || strcmp(v, "default") == 0))
-		v = "3389";
-	rc = v ? machine_copy(v, buf, size) : -ENOENT;
+		v = hl->vrde_module && !strcmp(hl->vrde_module, "vnc") ? "5900"
+								       : "3389";
+	rc = v ? hl_machine_copy(v, buf, size) : -ENOENT;
 	pthread_mutex_unlock(&hl->lock);
 	return rc;
 }
 
 int
-machine_set_property(struct headless *hl, const char *name, const char *value)
+hl_machine_set_property(struct headless *hl, const char *name,
+			const char *value)
 {
 	struct headless_prop *p;
 	char *n = strdup(name), *v = strdup(value ? value : "");
@@ -269,16 +317,16 @@ machine_set_property(struct headless *hl, const char *name, const char *value)
 }
 
 bool
-machine_feature_disabled(struct headless *hl, const char *feature)
+hl_machine_feature_disabled(struct headless *hl, const char *feature)
 {
 	char buf[16];
 
-	return machine_get_property(hl, feature, buf, sizeof(buf)) > 0 &&
+	return hl_machine_get_property(hl, feature, buf, sizeof(buf)) > 0 &&
 	       strcmp(buf, "1") == 0;
 }
 
 const char *
-machine_auth_library(struct headless *hl)
+hl_machine_auth_library(struct headless *hl)
 {
 	const char *lib = hl->m->vrde.auth_library;
 
@@ -290,7 +338,7 @@ machine_auth_library(struct headless *hl)
 }
 
 int
-machine_get_extradata(void *ctx, const char *key, char *buf, size_t size)
+hl_machine_get_extradata(void *ctx, const char *key, char *buf, size_t size)
 {
 	struct headless *hl = ctx;
 	const char *v = settings_machine_get_extradata(hl->m, key);
@@ -299,5 +347,5 @@ machine_get_extradata(void *ctx, const char *key, char *buf, size_t size)
 		v = settings_registry_get_extradata(hl->reg, key);
 	if (!v)
 		return -ENOENT;
-	return machine_copy(v, buf, size);
+	return hl_machine_copy(v, buf, size);
 }

@@ -29,6 +29,9 @@
 
 #include "headless.h"
 #include "log.h"
+#include "sdnotify.h"
+
+#define HEADLESS_GRACEFUL_MAX 86400 /* --graceful-stop limit, seconds */
 
 static struct headless headless_state = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -68,6 +71,7 @@ static int VIREO_PRINTF(2, 3) headless_fail(int code, const char *fmt, ...)
 	/* before the log file is open, the log would be stderr again */
 	if (headless_logging)
 		log_err("%s", msg);
+	sdnotify_status("failed: %s", msg);
 	return code;
 }
 
@@ -78,7 +82,8 @@ headless_usage(FILE *f)
 		   "[--vrde on|off|config]\n"
 		   "                      [--vrdeproperty name=value]... "
 		   "[--start-paused]\n"
-		   "                      [--accel auto|kvm|software]\n");
+		   "                      [--accel auto|kvm|software] "
+		   "[--graceful-stop SECONDS]\n");
 }
 
 static int
@@ -95,6 +100,22 @@ headless_parse_vrde(const char *arg, enum headless_vrde_mode *out)
 	return 0;
 }
 
+static int
+headless_parse_seconds(const char *arg, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v > HEADLESS_GRACEFUL_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* Also accepts VBoxHeadless's single-dash long forms (-startvm). */
 static int
 headless_parse(int argc, char **argv, struct headless_opts *o)
@@ -105,6 +126,7 @@ headless_parse(int argc, char **argv, struct headless_opts *o)
 	    {"vrdeproperty", required_argument, NULL, 'e'},
 	    {"start-paused", no_argument, NULL, 'P'},
 	    {"accel", required_argument, NULL, 'a'},
+	    {"graceful-stop", required_argument, NULL, 'g'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -147,6 +169,14 @@ headless_parse(int argc, char **argv, struct headless_opts *o)
 				    "'%s'",
 				    optarg);
 			o->accel_given = true;
+			break;
+		case 'g':
+			if (headless_parse_seconds(optarg, &o->graceful_stop))
+				return headless_fail(
+				    HEADLESS_EXIT_USAGE,
+				    "--graceful-stop takes seconds 0..%d, not "
+				    "'%s'",
+				    HEADLESS_GRACEFUL_MAX, optarg);
 			break;
 		case 'h':
 			headless_usage(stdout);
@@ -233,7 +263,7 @@ headless_apply_props(struct headless *hl)
 
 		if (n >= sizeof(name) ||
 		    (memcpy(name, hl->opts.props[i], n), name[n] = '\0',
-		     machine_set_property(hl, name, eq + 1) < 0))
+		     hl_machine_set_property(hl, name, eq + 1) < 0))
 			return headless_fail(HEADLESS_EXIT_USAGE,
 					     "bad --vrdeproperty '%s'",
 					     hl->opts.props[i]);
@@ -273,8 +303,8 @@ headless_create_vm(struct headless *hl)
 	const char *by;
 	int rc;
 
-	if (machine_vmm_config(hl, &cfg, serial, sizeof(serial), err,
-			       sizeof(err)) < 0)
+	if (hl_machine_vmm_config(hl, &cfg, serial, sizeof(serial), err,
+				  sizeof(err)) < 0)
 		return headless_fail(HEADLESS_EXIT_SETTINGS, "%s", err);
 	hl->heads = cfg.heads;
 	if (hl->opts.accel_given)
@@ -294,28 +324,130 @@ headless_create_vm(struct headless *hl)
 	return 0;
 }
 
-/* Wait for the VM to stop; signals power it off.  @return exit code. */
+/* What the VM's autostop setting (Machine/Autostart/@autostop, modifyvm
+ * --autostop-type) says a host stop does, short of the power button:
+ * SaveState saves the state, PowerOff powers off.  @return 0 when done
+ * so (the VM is off), -ENOTSUP when the power button is what to press
+ * (Disabled, AcpiShutdown, a bad value, a failed save). */
+static int
+headless_stop_save_state(struct headless *hl)
+{
+	enum settings_autostop a;
+	char err[1024], *raw = NULL;
+
+	if (settings_machine_autostop(hl->m, &a, &raw) < 0) {
+		log_warn("%s: Autostart autostop '%s' is not Disabled, "
+			 "SaveState, PowerOff or AcpiShutdown; pressing the "
+			 "power button",
+			 hl->m->path, raw ? raw : "");
+		free(raw);
+		return -ENOTSUP;
+	}
+	free(raw);
+	if (a == SETTINGS_AUTOSTOP_POWEROFF) {
+		log_info("autostop PowerOff: powering the VM off");
+		vmm_poweroff(hl->vm);
+		return 0;
+	}
+	if (a != SETTINGS_AUTOSTOP_SAVESTATE)
+		return -ENOTSUP;
+	if (hl_state_save_now(hl, err, sizeof(err)) < 0) {
+		log_err("autostop SaveState: %s; pressing the power button",
+			err);
+		return -ENOTSUP;
+	}
+	vmm_poweroff(hl->vm);
+	return 0;
+}
+
+/* The first stop signal with --graceful-stop: the state saved, else the
+ * power button.  @return the deadline (headless_now_ms) for the hard
+ * power off, or 0 when the VM was powered off already. */
+static long
+headless_graceful_stop(struct headless *hl, unsigned signo)
+{
+	int rc;
+
+	sdnotify_send("STOPPING=1");
+	if (headless_stop_save_state(hl) == 0) {
+		log_info("signal %u: VM %s", signo,
+			 hl_state_phase(hl) == HL_PHASE_SAVED ? "state saved"
+							      : "powered off");
+		sdnotify_status("VM '%s': %s", hl->m->name,
+				hl_state_phase(hl) == HL_PHASE_SAVED
+				    ? "state saved"
+				    : "powered off");
+		return 0;
+	}
+	rc = vmm_power_button(hl->vm);
+	if (rc < 0) {
+		log_info("signal %u: the VM is not running (%s); powering it "
+			 "off",
+			 signo, vmm_state_name(vmm_get_state(hl->vm)));
+		vmm_poweroff(hl->vm);
+		return 0;
+	}
+	log_info("signal %u: power button pressed; powering off in %u s "
+		 "unless the guest does",
+		 signo, hl->opts.graceful_stop);
+	sdnotify_status("VM '%s': power button pressed, waiting up to %u s",
+			hl->m->name, hl->opts.graceful_stop);
+	return headless_now_ms() + (long)hl->opts.graceful_stop * 1000;
+}
+
+static int
+headless_poll_wait(long deadline)
+{
+	long left;
+
+	if (!deadline)
+		return -1;
+	left = deadline - headless_now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+/* Wait for the VM to stop; signals power it off, with --graceful-stop
+ * after the power button (or saving its state).  @return exit code. */
 static int
 headless_run(struct headless *hl, int sigfd)
 {
 	bool asked = false;
+	long deadline = 0;
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN},
 				      {.fd = hl->stop_fd, .events = POLLIN}};
 		struct signalfd_siginfo si;
+		int n = poll(p, 2, headless_poll_wait(deadline));
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			break;
-		if (p[1].revents)
-			break;
-		if (p[0].revents &&
-		    read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			log_info("signal %u: powering the VM off%s",
-				 si.ssi_signo, asked ? " (again)" : "");
-			asked = true;
+		if (n == 0) {
+			log_warn("the guest did not power off within %u s; "
+				 "powering it off",
+				 hl->opts.graceful_stop);
+			sdnotify_status("VM '%s': powering off", hl->m->name);
+			deadline = 0;
 			vmm_poweroff(hl->vm);
+			continue;
 		}
+		if (n > 0 && p[1].revents)
+			break;
+		if (n <= 0 || !p[0].revents ||
+		    read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		if (!asked && hl->opts.graceful_stop) {
+			asked = true;
+			deadline = headless_graceful_stop(hl, si.ssi_signo);
+			continue;
+		}
+		log_info("signal %u: powering the VM off%s", si.ssi_signo,
+			 asked ? " (again)" : "");
+		if (!asked)
+			sdnotify_send("STOPPING=1");
+		asked = true;
+		deadline = 0;
+		vmm_poweroff(hl->vm);
 	}
 	switch (vmm_wait(hl->vm)) {
 	case VMM_EXIT_TRIPLE_FAULT:
@@ -330,7 +462,13 @@ headless_run(struct headless *hl, int sigfd)
 					 : "the software CPU",
 				     hl->m->folder);
 	default:
+		if (hl_state_phase(hl) == HL_PHASE_TELEPORTED) {
+			log_info("VM teleported; this side powered off");
+			sdnotify_status("VM '%s' teleported", hl->m->name);
+			return HEADLESS_EXIT_OK;
+		}
 		log_info("VM powered off");
+		sdnotify_status("VM '%s' powered off", hl->m->name);
 		return HEADLESS_EXIT_OK;
 	}
 }
@@ -350,11 +488,28 @@ headless_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/* Tell a service manager that the VM runs and the remote display
+ * listens (Type=notify). */
+static void
+headless_ready(struct headless *hl)
+{
+	const char *state = hl->opts.start_paused ? "paused" : "running";
+
+	if (hl->vrde_port > 0)
+		sdnotify_status("VM '%s' %s; remote display on port %d",
+				hl->m->name, state, (int)hl->vrde_port);
+	else
+		sdnotify_status("VM '%s' %s; no remote display", hl->m->name,
+				state);
+	sdnotify_send("READY=1");
+}
+
 /* Everything after the VM exists.  @return exit code. */
 static int
 headless_start(struct headless *hl, int sigfd)
 {
-	char err[512];
+	char err[1024];
+	bool teleported = false;
 	int rc;
 
 	if (headless_vrde_wanted(hl)) {
@@ -365,18 +520,44 @@ headless_start(struct headless *hl, int sigfd)
 		}
 	} else {
 		log_info("VRDE is off for this run");
+		if (hl->wait_for_logon)
+			log_warn("Client/WaitForLogon is set but VRDE is off: "
+				 "the VM stays paused until resumed");
 	}
-	if (ctl_start(hl, err, sizeof(err)) < 0)
+	/* a target is "teleportingin" from its first answer on */
+	if (hl_teleport_target_wanted(hl))
+		__atomic_store_n(&hl->phase, HL_PHASE_TELEPORTING_IN,
+				 __ATOMIC_RELEASE);
+	if (hl_ctl_start(hl, err, sizeof(err)) < 0)
 		return headless_fail(HEADLESS_EXIT_FAILURE, "%s", err);
+	if (hl_state_phase(hl) == HL_PHASE_TELEPORTING_IN) {
+		/* the guest comes from elsewhere, not from a boot */
+		if (hl_teleport_target(hl, sigfd, err, sizeof(err)) < 0)
+			return headless_fail(HEADLESS_EXIT_VM, "%s", err);
+		teleported = true;
+	} else if (hl_state_restore(hl, err, sizeof(err)) < 0) {
+		return headless_fail(HEADLESS_EXIT_VM, "%s", err);
+	}
+	if (hl_serial_start(hl, err, sizeof(err)) < 0) {
+		if (teleported)
+			hl_teleport_target_started(hl, -EIO);
+		return headless_fail(HEADLESS_EXIT_VM, "%s", err);
+	}
 	rc = vmm_start(hl->vm);
+	if (teleported)
+		hl_teleport_target_started(hl, rc);
 	if (rc < 0)
 		return headless_fail(HEADLESS_EXIT_VM,
 				     "cannot start the VM: %s", strerror(-rc));
 	headless_state_changed(hl);
 	log_info("VM '%s' is %s", hl->m->name,
-		 hl->opts.start_paused ? "paused" : "running");
+		 hl->opts.start_paused ? "paused"
+		 : hl->wait_for_logon
+		     ? "paused until a viewer logs on (Client/WaitForLogon)"
+		     : "running");
 	if (hl->server && vrdehost_enable(hl) < 0)
 		log_err("VRDE server does not accept connections");
+	headless_ready(hl);
 	return headless_run(hl, sigfd);
 }
 
@@ -386,6 +567,8 @@ main(int argc, char **argv)
 	struct headless *hl = &headless_state;
 	int rc, sigfd;
 
+	/* before any thread or helper process exists (it unsets it) */
+	sdnotify_init();
 	rc = headless_parse(argc, argv, &hl->opts);
 	if (rc)
 		return rc;
@@ -396,14 +579,18 @@ main(int argc, char **argv)
 				     strerror(errno));
 	rc = headless_load(hl);
 	if (rc == 0)
+		sdnotify_status("starting VM '%s'", hl->m->name);
+	if (rc == 0)
 		rc = headless_apply_props(hl);
 	if (rc == 0)
 		rc = headless_create_vm(hl);
 	if (rc == 0)
 		rc = headless_start(hl, sigfd);
 	/* teardown: no more requests, then clients, then the VM */
-	ctl_stop(hl);
+	hl_ctl_stop(hl);
+	hl_serial_stop(hl);
 	vrdehost_stop(hl);
+	hl_usb_fini(hl); /* its proxies are freed before the VM */
 	if (hl->vm)
 		vmm_destroy(hl->vm);
 	if (hl->m)

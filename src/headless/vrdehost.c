@@ -151,17 +151,29 @@ vrdehost_go_live(struct headless *hl, uint32_t head)
 	vmm_head_unlock(hl->vm, head);
 }
 
-/* Both headers must be ours: same version, at least our size. */
+/* The module's table: a version this vireo reads (VRDE_ABI_VERSION_MIN
+ * up to its own), at least that version's size, the entry points every
+ * version has.  Sets s->usb: version 2 or more, long enough for the
+ * usb_* members, none of them NULL. */
 static int
-vrdehost_check_ep(const struct vrde_entry_points *ep, char *errbuf, size_t size)
+vrdehost_check_ep(struct headless_server *s, char *errbuf, size_t size)
 {
-	if (!ep || ep->hdr.version != VRDE_ABI_VERSION ||
-	    ep->hdr.size < sizeof(*ep)) {
+	const struct vrde_entry_points *ep = s->ep;
+	size_t need = 0;
+
+	if (ep && ep->hdr.version >= VRDE_ABI_VERSION_MIN &&
+	    ep->hdr.version <= VRDE_ABI_VERSION)
+		need = ep->hdr.version == 1 ? VRDE_ENTRY_POINTS_SIZE_V1
+					    : sizeof(*ep);
+	if (!need || ep->hdr.size < need) {
 		snprintf(errbuf, size,
 			 "VRDE module has entry points of version %u size %u; "
-			 "this vireo needs version %u size %zu",
+			 "this vireo needs version %u to %u, size %zu for "
+			 "version 1, %zu for version %u",
 			 ep ? ep->hdr.version : 0, ep ? ep->hdr.size : 0,
-			 VRDE_ABI_VERSION, sizeof(*ep));
+			 VRDE_ABI_VERSION_MIN, VRDE_ABI_VERSION,
+			 (size_t)VRDE_ENTRY_POINTS_SIZE_V1, sizeof(*ep),
+			 VRDE_ABI_VERSION);
 		return -EPROTO;
 	}
 	if (!ep->destroy || !ep->enable_connections || !ep->disconnect ||
@@ -171,7 +183,35 @@ vrdehost_check_ep(const struct vrde_entry_points *ep, char *errbuf, size_t size)
 			 "points");
 		return -EPROTO;
 	}
+	s->usb = ep->hdr.version >= 2 && s->cb_version >= 2 &&
+		 ep->hdr.size >= sizeof(*ep) && ep->usb_submit &&
+		 ep->usb_cancel && ep->usb_reset && ep->usb_release;
 	return 0;
+}
+
+/* create() with our table, and again with its version-1 part when the
+ * module refuses it with -EPROTO: a module built before remote USB. */
+static int
+vrdehost_create(struct headless_server *s, vrde_create_fn create,
+		const char *name)
+{
+	int rc;
+
+	s->cb_version = VRDE_ABI_VERSION;
+	rc = create(&headless_callbacks, s, &s->ep, &s->srv);
+	if (rc != -EPROTO)
+		return rc;
+	log_info("VRDE module '%s' refused the version %u host table; "
+		 "trying version 1",
+		 name, VRDE_ABI_VERSION);
+	/* its complaint about our version is not the reason to report */
+	pthread_mutex_lock(&s->port_lock);
+	s->first_err[0] = '\0';
+	pthread_mutex_unlock(&s->port_lock);
+	s->cb_version = 1;
+	s->ep = NULL;
+	s->srv = NULL;
+	return create(&headless_callbacks_v1, s, &s->ep, &s->srv);
 }
 
 /* "@what: <why>", why being the module's first error line, else
@@ -211,7 +251,7 @@ vrdehost_load(struct headless_server *s, const char *name, char *errbuf,
 			 VRDE_CREATE_SYMBOL);
 		return -ENOEXEC;
 	}
-	rc = create(&headless_callbacks, s, &s->ep, &s->srv);
+	rc = vrdehost_create(s, create, name);
 	if (rc < 0) {
 		char what[300];
 
@@ -222,7 +262,7 @@ vrdehost_load(struct headless_server *s, const char *name, char *errbuf,
 		s->ep = NULL;
 		return rc;
 	}
-	rc = vrdehost_check_ep(s->ep, errbuf, size);
+	rc = vrdehost_check_ep(s, errbuf, size);
 	if (rc < 0) {
 		/* nothing of a module we do not understand is called, not
 		 * even destroy: its table may not mean what we think */
@@ -230,7 +270,13 @@ vrdehost_load(struct headless_server *s, const char *name, char *errbuf,
 		s->srv = NULL;
 		return rc;
 	}
-	log_info("loaded VRDE module %s", path);
+	log_info("loaded VRDE module %s (host table version %u, entry points "
+		 "version %u)",
+		 path, s->cb_version, s->ep->hdr.version);
+	if (!s->usb)
+		log_info("remote USB is unavailable with VRDE module '%s': "
+			 "it has no USB entry points (ABI version %u)",
+			 name, s->ep->hdr.version);
 	return 0;
 }
 
@@ -275,20 +321,31 @@ int
 vrdehost_start(struct headless *hl, char *errbuf, size_t size)
 {
 	struct headless_server *s = calloc(1, sizeof(*s));
-	const char *name = hl->m->vrde.ext_pack;
+	const char *name;
 	uint32_t port;
 	int rc;
 
 	if (!s)
 		return -ENOMEM;
-	if (!name || !name[0])
-		name = "rdp";
+	/* the VM's VRDEExtPack, else setproperty vrdeextpack, else RDP;
+	 * VirtualBox's pack names ("VNC", ...) name vireo's modules */
+	name = settings_vrde_module(settings_vrde_ext_pack(
+	    hl->m, hl->reg ? settings_registry_vrde_ext_pack(hl->reg) : NULL));
+	hl->vrde_module = name;
 	s->hl = hl;
 	pthread_mutex_init(&s->port_lock, NULL);
 	pthread_cond_init(&s->port_cond, NULL);
 	hl->disable_display =
-	    machine_feature_disabled(hl, "Client/DisableDisplay");
-	hl->disable_input = machine_feature_disabled(hl, "Client/DisableInput");
+	    hl_machine_feature_disabled(hl, "Client/DisableDisplay");
+	hl->disable_input =
+	    hl_machine_feature_disabled(hl, "Client/DisableInput");
+	hl->disable_usb = hl_machine_feature_disabled(hl, "Client/DisableUSB");
+	rc = hl->usb ? 0 : hl_usb_init(hl);
+	if (rc < 0) {
+		snprintf(errbuf, size, "remote USB: %s", strerror(-rc));
+		vrdehost_free(s);
+		return rc;
+	}
 	rc = vrdehost_load(s, name, errbuf, size);
 	if (rc < 0) {
 		vrdehost_free(s);
@@ -351,6 +408,8 @@ vrdehost_stop(struct headless *hl)
 	pthread_mutex_unlock(&hl->disp_lock);
 	if (!s)
 		return;
+	/* the VM stops or the server goes: its devices go back */
+	hl_usb_server_stop(hl, s);
 	/* destroy() disconnects every client; their client_disconnect
 	 * callbacks find the server gone from hl and only update tables */
 	vrdehost_free(s);

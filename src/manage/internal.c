@@ -28,19 +28,14 @@ internal_passwordhash(int argc, char **argv)
 	bool nt = false;
 	int id, rc;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
-		if (id == MANAGE_BAD)
-			return MANAGE_SYNTAX;
-		if (id == MANAGE_POSITIONAL && pw)
-			return manage_syntax("unexpected argument: %s", s.arg);
-		if (id == MANAGE_POSITIONAL)
-			pw = s.arg;
-		else if (id == 1)
+	manage_scan_args(&s, argc, argv, &pw, 1);
+	while ((id = manage_scan_next(&s, opts)) > 0)
+		if (id == 1)
 			alg = s.arg;
 		else
 			nt = true;
-	}
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
 	if (!pw)
 		return manage_syntax("usage: internalcommands passwordhash "
 				     "[--algorithm sha256|pbkdf2] [--nt] "
@@ -66,12 +61,14 @@ internal_passwordhash(int argc, char **argv)
 #define INTERNAL_PASSWORD_MAX 1024
 
 /* VBoxManage's --passwordfile: the first line of FILE, or of stdin for
- * "-".  @return 0, or -1 after printing why. */
-static int
-internal_read_password(const char *file, char *pw, size_t size)
+ * "-" (or "stdin", as --teleporter-password-file takes it).  @return 0,
+ * or -1 after printing why. */
+int
+manage_read_password(const char *file, char *pw, size_t size)
 {
-	const char *name = strcmp(file, "-") ? file : "stdin";
-	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	bool in = !strcmp(file, "-") || !strcmp(file, "stdin");
+	const char *name = in ? "stdin" : file;
+	FILE *f = in ? stdin : fopen(file, "re");
 	bool whole;
 
 	if (!f) {
@@ -179,24 +176,20 @@ internal_setcredentials(int argc, char **argv)
 	struct manage_scan s;
 	int id, npos = 0, rc;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
-		if (id == MANAGE_BAD)
-			return MANAGE_SYNTAX;
-		if (id == MANAGE_POSITIONAL && npos == 3)
-			return manage_syntax("unexpected argument: %s", s.arg);
-		if (id == MANAGE_POSITIONAL)
-			pos[npos++] = s.arg;
-		else if (id == 1)
+	manage_scan_args(&s, argc, argv, pos, 3);
+	while ((id = manage_scan_next(&s, opts)) > 0)
+		if (id == 1)
 			file = s.arg;
 		else
 			c.nla = true;
-	}
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
+	npos = s.npos;
 	if (npos < 2 || npos != 2 + !file || !*pos[1] || strchr(pos[1], '/'))
 		return manage_syntax(
 		    "usage: internalcommands setcredentials <vm>|global <user> "
 		    "<password>|--passwordfile <file>|- [--nla]");
-	if (file && internal_read_password(file, pwbuf, sizeof(pwbuf)))
+	if (file && manage_read_password(file, pwbuf, sizeof(pwbuf)))
 		return MANAGE_FAIL;
 	pw = file ? pwbuf : pos[2];
 	rc = internal_cred_hash(&c, pos[1], pw);

@@ -36,18 +36,29 @@ static const struct manage_cmd {
     {"storageattach", cmd_storageattach},
     {"controlvm", cmd_controlvm},
     {"startvm", cmd_startvm},
+    {"discardstate", cmd_discardstate},
+    {"adoptstate", cmd_adoptstate},
+    {"console", cmd_console},
+    {"usbfilter", cmd_usbfilter},
 };
+
+/* One error line on stderr, then @tail. */
+static void __attribute__((format(printf, 2, 0)))
+manage_verror(const char *tail, const char *fmt, va_list ap)
+{
+	fputs("vireo-manage: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(tail, stderr);
+}
 
 void
 manage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("vireo-manage: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	manage_verror("\n", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int
@@ -55,11 +66,9 @@ manage_syntax(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("vireo-manage: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	manage_verror("\nSee 'man vireo-manage' for the syntax.\n", fmt, ap);
 	va_end(ap);
-	fputs("\nSee 'man vireo-manage' for the syntax.\n", stderr);
 	return MANAGE_SYNTAX;
 }
 
@@ -71,6 +80,18 @@ manage_scan_init(struct manage_scan *s, int argc, char **argv)
 	s->i = 0;
 	s->index = 0;
 	s->arg = NULL;
+	s->pos = NULL;
+	s->max_pos = -1;
+	s->npos = 0;
+}
+
+void
+manage_scan_args(struct manage_scan *s, int argc, char **argv, const char **pos,
+		 int max)
+{
+	manage_scan_init(s, argc, argv);
+	s->pos = pos;
+	s->max_pos = max;
 }
 
 /* Does @word (up to @len) spell @name, with digits after it when the
@@ -103,9 +124,17 @@ manage_scan_next(struct manage_scan *s, const struct manage_opt *opts)
 	if (s->i >= s->argc)
 		return MANAGE_END;
 	w = s->argv[s->i++];
-	if (w[0] != '-' || w[1] == '\0') {
+	if ((w[0] != '-' || w[1] == '\0') && s->max_pos < 0) {
 		s->arg = w;
 		return MANAGE_POSITIONAL;
+	}
+	if (w[0] != '-' || w[1] == '\0') {
+		if (s->npos == s->max_pos) {
+			manage_syntax("unexpected argument: %s", w);
+			return MANAGE_BAD;
+		}
+		s->pos[s->npos++] = w;
+		return manage_scan_next(s, opts);
 	}
 	eq = strchr(w, '=');
 	len = eq ? (size_t)(eq - w) : strlen(w);
@@ -179,6 +208,16 @@ manage_check_ports(const char *s, const char **normalised)
 	return 0;
 }
 
+/* A settings call's result @rc as an exit code; its message on stderr. */
+static int
+manage_settings_result(int rc, const struct settings_error *err)
+{
+	if (!rc)
+		return MANAGE_OK;
+	manage_error("%s", err->msg);
+	return MANAGE_FAIL;
+}
+
 int
 manage_open_registry(bool locked, struct settings_registry **r)
 {
@@ -186,11 +225,7 @@ manage_open_registry(bool locked, struct settings_registry **r)
 	int rc = locked ? settings_registry_open_locked(r, &err)
 			: settings_registry_open(r, &err);
 
-	if (rc) {
-		manage_error("%s", err.msg);
-		return MANAGE_FAIL;
-	}
-	return MANAGE_OK;
+	return manage_settings_result(rc, &err);
 }
 
 int
@@ -198,11 +233,7 @@ manage_save_registry(struct settings_registry *r)
 {
 	struct settings_error err = {{0}};
 
-	if (settings_registry_save(r, &err)) {
-		manage_error("%s", err.msg);
-		return MANAGE_FAIL;
-	}
-	return MANAGE_OK;
+	return manage_settings_result(settings_registry_save(r, &err), &err);
 }
 
 int
@@ -230,11 +261,7 @@ manage_open_vm(const char *vm, bool locked, struct settings_machine **m)
 	rc = locked ? settings_machine_load_locked(path, m, &err)
 		    : settings_machine_load(path, m, &err);
 	free(path);
-	if (rc) {
-		manage_error("%s", err.msg);
-		return MANAGE_FAIL;
-	}
-	return MANAGE_OK;
+	return manage_settings_result(rc, &err);
 }
 
 int
@@ -242,11 +269,7 @@ manage_save_vm(struct settings_machine *m)
 {
 	struct settings_error err = {{0}};
 
-	if (settings_machine_save(m, &err)) {
-		manage_error("%s", err.msg);
-		return MANAGE_FAIL;
-	}
-	return MANAGE_OK;
+	return manage_settings_result(settings_machine_save(m, &err), &err);
 }
 
 static void

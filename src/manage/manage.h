@@ -36,6 +36,9 @@ struct manage_scan {
 	int i;
 	int index;	 /* the number of a numbered option */
 	const char *arg; /* the option's argument, or the positional */
+	/* with manage_scan_args(): where positional arguments go */
+	const char **pos;
+	int max_pos, npos;
 };
 
 #define MANAGE_POSITIONAL 0
@@ -43,6 +46,12 @@ struct manage_scan {
 #define MANAGE_BAD	  (-2)
 
 void manage_scan_init(struct manage_scan *s, int argc, char **argv);
+/** Like manage_scan_init(), for a verb taking up to @max positional
+ * arguments: manage_scan_next() stores them in @pos (s->npos counts
+ * them) and refuses one more as MANAGE_BAD, so it returns an option id
+ * (> 0), MANAGE_END or MANAGE_BAD only. */
+void manage_scan_args(struct manage_scan *s, int argc, char **argv,
+		      const char **pos, int max);
 /** Next option id, MANAGE_POSITIONAL (s->arg holds it), MANAGE_END, or
  * MANAGE_BAD after printing the error. */
 int manage_scan_next(struct manage_scan *s, const struct manage_opt *opts);
@@ -73,6 +82,12 @@ int manage_ctl_request(const struct settings_machine *m, const char *const *f,
 		       size_t n, void (*cb)(const char *line, void *ctx),
 		       void *ctx);
 bool manage_vm_running(const struct settings_machine *m);
+/** The running VM's VMState ("running", "paused", "restoring", ...).
+ * @return 0, or -ENOENT when it is not running. */
+int manage_vm_state(const struct settings_machine *m, char *buf, size_t size);
+/** Connect to the unix socket @name in @m's folder.  @return the fd or
+ * -errno (-ENOENT, -ECONNREFUSED: the VM is not running). */
+int manage_connect_socket(const struct settings_machine *m, const char *name);
 
 /* ---- commands ------------------------------------------------------- */
 
@@ -91,11 +106,23 @@ int cmd_storagectl(int argc, char **argv);
 int cmd_storageattach(int argc, char **argv);
 int cmd_controlvm(int argc, char **argv);
 int cmd_startvm(int argc, char **argv);
+int cmd_discardstate(int argc, char **argv);
+int cmd_adoptstate(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_usbfilter(int argc, char **argv);
+/** Print the browser console's one-time address of running @vm (HOST:
+ * @address, else TCP/Address, else localhost).  @return MANAGE_*. */
+int manage_console_web(const char *vm, const char *address);
 
 /** SHA-256 fingerprint ("SHA256:AA:..") of the certificate @m's RDP
  * server presents, read from its file.  @return 0, or -1 when there is
  * no readable certificate yet. */
 int manage_cert_fingerprint(const struct settings_machine *m, char *buf,
 			    size_t size);
+
+/* internal.c */
+/** The first line of the password file @file ("-" or "stdin": standard
+ * input).  @return 0, or -1 after printing why. */
+int manage_read_password(const char *file, char *pw, size_t size);
 
 #endif /* VIREO_MANAGE_H */

@@ -42,6 +42,19 @@ enum {
 	MV_KERNEL,
 	MV_INITRD,
 	MV_CMDLINE,
+	MV_UART,
+	MV_UARTMODE,
+	MV_UARTTYPE,
+	MV_USBOHCI,
+	MV_USBEHCI,
+	MV_USBXHCI,
+	MV_MOUSE,
+	MV_TELEPORTER,
+	MV_TPPORT,
+	MV_TPADDRESS,
+	MV_TPPASSWORD,
+	MV_TPPASSFILE,
+	MV_AUTOSTOP,
 };
 
 static const struct manage_opt modifyvm_opts[] = {
@@ -72,6 +85,20 @@ static const struct manage_opt modifyvm_opts[] = {
     {MV_KERNEL, "--kernel", NULL, true},
     {MV_INITRD, "--initrd", NULL, true},
     {MV_CMDLINE, "--cmdline", NULL, true},
+    {MV_UART, "--uart", NULL, true, true},
+    {MV_UARTMODE, "--uartmode", "--uart-mode", true, true},
+    {MV_UARTTYPE, "--uarttype", "--uart-type", true, true},
+    {MV_USBOHCI, "--usbohci", "--usb-ohci", true},
+    {MV_USBEHCI, "--usbehci", "--usb-ehci", true},
+    {MV_USBXHCI, "--usbxhci", "--usb-xhci", true},
+    {MV_MOUSE, "--mouse", NULL, true},
+    {MV_TELEPORTER, "--teleporter", NULL, true},
+    {MV_TPPORT, "--teleporterport", "--teleporter-port", true},
+    {MV_TPADDRESS, "--teleporteraddress", "--teleporter-address", true},
+    {MV_TPPASSWORD, "--teleporterpassword", "--teleporter-password", true},
+    {MV_TPPASSFILE, "--teleporterpasswordfile", "--teleporter-password-file",
+     true},
+    {MV_AUTOSTOP, "--autostop-type", "--autostoptype", true},
     {0},
 };
 
@@ -335,6 +362,263 @@ mv_vireo(struct settings_machine *m, int id, const char *v)
 		   : MANAGE_OK;
 }
 
+/* The port of slot @n - 1 as the file has it, else VirtualBox's
+ * defaults for that slot (disabled). */
+static struct settings_uart
+mv_uart_current(struct settings_machine *m, int n)
+{
+	static const uint32_t bases[] = {0x3f8, 0x2f8};
+	static const uint32_t irqs[] = {4, 3};
+	const struct settings_uart *u = settings_machine_uart(m, n - 1);
+	struct settings_uart d = {.slot = (uint32_t)(n - 1),
+				  .io_base = bases[n - 1],
+				  .irq = irqs[n - 1],
+				  .path = ""};
+
+	return u ? *u : d;
+}
+
+/* "--uart1 off", "--uart1 0x3f8 4" (also "0x3f8,4"). */
+static int
+mv_uart(struct settings_machine *m, struct manage_scan *s)
+{
+	struct settings_uart u;
+	unsigned long irq;
+	char *end;
+	const char *irqs;
+	unsigned long base;
+	int n = s->index;
+
+	if (n < 1 || n > 2)
+		return manage_syntax("--uart%d: vireo has 2 serial ports "
+				     "(--uart1, --uart2)",
+				     n);
+	u = mv_uart_current(m, n);
+	if (!strcasecmp(s->arg, "off")) {
+		u.enabled = false;
+		return settings_machine_set_uart(m, &u);
+	}
+	errno = 0;
+	base = strtoul(s->arg, &end, 0);
+	if (*end == ',')
+		irqs = end + 1;
+	else if (*end == '\0' && s->i < s->argc)
+		irqs = s->argv[s->i++];
+	else
+		return mv_bad("--uart<n>", s->arg, "off or <I/O base> <IRQ>");
+	if (errno || end == s->arg || base == 0 || base > 0xfff8)
+		return mv_bad("--uart<n>", s->arg,
+			      "an I/O base such as 0x3f8 (up to 0xfff8)");
+	if (manage_parse_uint(irqs, 1, 15, &irq) || irq == 1 || irq == 2 ||
+	    irq == 8 || irq == 12)
+		return mv_bad("--uart<n> IRQ", irqs,
+			      "3..7, 9..11 or 13..15 (1, 2, 8 and 12 are "
+			      "taken)");
+	u.enabled = true;
+	u.io_base = (uint32_t)base;
+	u.irq = (uint32_t)irq;
+	return settings_machine_set_uart(m, &u);
+}
+
+/* "[ADDR:]PORT" or, for a client, "HOST:PORT": the port part 1..65535. */
+static bool
+mv_tcp_ok(const char *v, bool need_host)
+{
+	const char *colon = strrchr(v, ':');
+	unsigned long port;
+
+	if (need_host && (!colon || colon == v))
+		return false;
+	return manage_parse_uint(colon ? colon + 1 : v, 1, 65535, &port) == 0;
+}
+
+/* "disconnected", "server|client PIPE", "tcpserver [ADDR:]PORT",
+ * "tcpclient HOST:PORT", "file FILE". */
+static int
+mv_uartmode(struct settings_machine *m, struct manage_scan *s)
+{
+	static const struct {
+		const char *word;
+		enum settings_uart_mode mode;
+		bool server;
+	} modes[] = {
+	    {"server", SETTINGS_UART_PIPE, true},
+	    {"client", SETTINGS_UART_PIPE, false},
+	    {"tcpserver", SETTINGS_UART_TCP, true},
+	    {"tcpclient", SETTINGS_UART_TCP, false},
+	    {"file", SETTINGS_UART_FILE, false},
+	};
+	const char *want = "disconnected|server PIPE|client PIPE|tcpserver "
+			   "PORT|tcpclient HOST:PORT|file FILE";
+	struct settings_uart u;
+	const char *arg;
+	int n = s->index;
+
+	if (n < 1 || n > 2)
+		return manage_syntax("--uart-mode%d: vireo has 2 serial ports",
+				     n);
+	u = mv_uart_current(m, n);
+	if (!strcasecmp(s->arg, "disconnected")) {
+		u.mode = SETTINGS_UART_DISCONNECTED;
+		u.server = false;
+		return settings_machine_set_uart(m, &u);
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+		if (strcasecmp(s->arg, modes[i].word))
+			continue;
+		if (s->i >= s->argc)
+			return manage_syntax("--uart-mode%d %s needs a value",
+					     n, modes[i].word);
+		arg = s->argv[s->i++];
+		if (modes[i].mode == SETTINGS_UART_TCP
+			? !mv_tcp_ok(arg, !modes[i].server)
+			: (arg[0] != '/' || strlen(arg) > 107))
+			return mv_bad("--uart-mode<n>", arg,
+				      modes[i].mode == SETTINGS_UART_TCP
+					  ? (modes[i].server ? "[ADDR:]PORT"
+							     : "HOST:PORT")
+					  : "an absolute path (at most 107 "
+					    "bytes)");
+		u.mode = modes[i].mode;
+		u.server = modes[i].server;
+		u.path = (char *)arg; /* copied into the tree */
+		return settings_machine_set_uart(m, &u);
+	}
+	if (s->arg[0] == '/')
+		return manage_syntax("--uart-mode%d %s: vireo does not pass "
+				     "host serial devices through",
+				     n, s->arg);
+	return mv_bad("--uart-mode<n>", s->arg, want);
+}
+
+static int
+mv_uarttype(struct settings_machine *m, struct manage_scan *s)
+{
+	static const enum settings_uart_type types[] = {
+	    SETTINGS_UART_16550A, SETTINGS_UART_16450, SETTINGS_UART_16750};
+	struct settings_uart u;
+	int n = s->index;
+
+	if (n < 1 || n > 2)
+		return manage_syntax("--uart-type%d: vireo has 2 serial ports",
+				     n);
+	u = mv_uart_current(m, n);
+	for (size_t i = 0; i < 3; i++)
+		if (!strcasecmp(s->arg, settings_uart_type_name(types[i]))) {
+			u.type = types[i];
+			return settings_machine_set_uart(m, &u);
+		}
+	return mv_bad("--uart-type<n>", s->arg, "16450|16550A|16750");
+}
+
+/* --autostop-type disabled|savestate|poweroff|acpishutdown: what a
+ * host stop (vireo@.service, vireo-headless --graceful-stop) does. */
+static int
+mv_autostop(struct settings_machine *m, const char *v)
+{
+	for (enum settings_autostop a = SETTINGS_AUTOSTOP_DISABLED;
+	     settings_autostop_name(a); a++)
+		if (!strcasecmp(v, settings_autostop_name(a)))
+			return settings_machine_set_autostop(m, a) ? MANAGE_FAIL
+								   : MANAGE_OK;
+	return mv_bad("--autostop-type", v,
+		      "disabled|savestate|poweroff|acpishutdown");
+}
+
+/* --usbohci on|off; EHCI and xHCI only off (vireo's VMM has OHCI only). */
+static int
+mv_usb(struct settings_machine *m, int id, const char *v)
+{
+	static const char *const opt[] = {"--usbohci", "--usbehci",
+					  "--usbxhci"};
+	static const char *const type[] = {"OHCI", "EHCI", "XHCI"};
+	int i = id - MV_USBOHCI, rc;
+	bool on;
+
+	if ((rc = mv_onoff(opt[i], v, &on)))
+		return rc;
+	if (on && i > 0)
+		return manage_syntax("%s on: not implemented (vireo emulates "
+				     "an OHCI (USB 1.1) controller only; use "
+				     "--usbohci on)",
+				     opt[i]);
+	rc = settings_machine_set_usb_controller(m, type[i], on);
+	return rc ? MANAGE_FAIL : MANAGE_OK;
+}
+
+/* --mouse ps2|usbtablet (VBoxManage's names; the other kinds are not
+ * emulated). */
+static int
+mv_mouse(struct settings_machine *m, const char *v)
+{
+	static const char *const other[] = {"usb", "usbmultitouch",
+					    "usbmtscreenpluspad", "none"};
+
+	if (!strcasecmp(v, "ps2"))
+		return settings_machine_set_pointing(
+		    m, SETTINGS_POINTING_PS2MOUSE);
+	if (!strcasecmp(v, "usbtablet"))
+		return settings_machine_set_pointing(
+		    m, SETTINGS_POINTING_USBTABLET);
+	for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++)
+		if (!strcasecmp(v, other[i]))
+			return manage_syntax("--mouse %s: not implemented "
+					     "(vireo emulates ps2 and "
+					     "usbtablet)",
+					     v);
+	return mv_bad("--mouse", v, "ps2|usbtablet");
+}
+
+/* --teleporter*: read, change one field, write back (the password only
+ * ever as its hash; "" clears it, as VBoxManage's empty password). */
+static int
+mv_teleporter(struct settings_machine *m, int id, const char *v)
+{
+	struct settings_teleporter t;
+	char pw[1024];
+	int rc = settings_machine_teleporter(m, &t);
+
+	if (rc)
+		return rc;
+	switch (id) {
+	case MV_TELEPORTER:
+		rc = mv_onoff("--teleporter", v, &t.enabled);
+		break;
+	case MV_TPPORT:
+		rc = mv_number("--teleporter-port", v, 0, 65535, &t.port);
+		break;
+	case MV_TPADDRESS:
+		free(t.address);
+		t.address = strdup(v);
+		rc = t.address ? MANAGE_OK : -ENOMEM;
+		break;
+	case MV_TPPASSWORD:
+	case MV_TPPASSFILE:
+		if (id == MV_TPPASSFILE &&
+		    manage_read_password(v, pw, sizeof(pw))) {
+			rc = MANAGE_FAIL;
+			break;
+		}
+		if (id == MV_TPPASSWORD)
+			snprintf(pw, sizeof(pw), "%s", v);
+		if (settings_teleporter_is_hashed(pw))
+			rc = manage_syntax("the teleporter password looks "
+					   "like a stored hash; give the "
+					   "password itself");
+		else if (!pw[0])
+			t.password[0] = '\0';
+		else if (settings_teleporter_hash(pw, t.password,
+						  sizeof(t.password)))
+			rc = MANAGE_FAIL;
+		memset(pw, 0, sizeof(pw));
+		break;
+	}
+	if (!rc)
+		rc = settings_machine_set_teleporter(m, &t);
+	settings_teleporter_free(&t);
+	return rc;
+}
+
 static int
 mv_apply(struct settings_machine *m, int id, struct manage_scan *s)
 {
@@ -365,11 +649,31 @@ mv_apply(struct settings_machine *m, int id, struct manage_scan *s)
 		return mv_nic(m, s->index, v);
 	case MV_NATPF:
 		return mv_natpf(m, s);
+	case MV_UART:
+		return mv_uart(m, s);
+	case MV_UARTMODE:
+		return mv_uartmode(m, s);
+	case MV_UARTTYPE:
+		return mv_uarttype(m, s);
+	case MV_USBOHCI:
+	case MV_USBEHCI:
+	case MV_USBXHCI:
+		return mv_usb(m, id, v);
+	case MV_MOUSE:
+		return mv_mouse(m, v);
 	case MV_BOOTSOURCE:
 	case MV_KERNEL:
 	case MV_INITRD:
 	case MV_CMDLINE:
 		return mv_vireo(m, id, v);
+	case MV_TELEPORTER:
+	case MV_TPPORT:
+	case MV_TPADDRESS:
+	case MV_TPPASSWORD:
+	case MV_TPPASSFILE:
+		return mv_teleporter(m, id, v);
+	case MV_AUTOSTOP:
+		return mv_autostop(m, v);
 	default:
 		return mv_vrde(m, id, v);
 	}
@@ -394,13 +698,11 @@ cmd_modifyvm(int argc, char **argv)
 		settings_machine_free(m);
 		return MANAGE_FAIL;
 	}
-	manage_scan_init(&s, argc - 1, argv + 1);
+	manage_scan_args(&s, argc - 1, argv + 1, NULL, 0);
 	while (!rc &&
 	       (id = manage_scan_next(&s, modifyvm_opts)) != MANAGE_END) {
 		if (id == MANAGE_BAD)
 			rc = MANAGE_SYNTAX;
-		else if (id == MANAGE_POSITIONAL)
-			rc = manage_syntax("unexpected argument: %s", s.arg);
 		else
 			rc = mv_apply(m, id, &s);
 		/* settings_* setters return -errno; report them as failures */

@@ -47,6 +47,21 @@ kv_add(struct kvlist *l, const char *key, bool quoted, const char *fmt, ...)
 }
 
 static void
+kv_set(struct kvlist *l, const char *key, bool quoted, const char *value)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key)) {
+			free(l->v[i].value);
+			l->v[i].value = strdup(value);
+			l->v[i].quoted = quoted;
+			if (!l->v[i].value)
+				abort();
+			return;
+		}
+	kv_add(l, key, quoted, "%s", value);
+}
+
+static void
 kv_free(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -86,7 +101,7 @@ kv_add_line(const char *line, void *ctx)
 	}
 }
 
-static const char *const vrde_supported[] = {
+static const char *const mg_info_vrde_keys[] = {
     "TCP/Ports",
     "TCP/Address",
     "VideoChannel/Enabled",
@@ -115,7 +130,7 @@ onoff(bool b)
 }
 
 static void
-info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
+mg_info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
 {
 	static const char *const auth[] = {"null", "external", "guest"};
 	const struct settings_vrde *v = &m->vrde;
@@ -125,9 +140,22 @@ info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
 	const char *q = settings_vrde_get_property(m, "VideoChannel/Quality");
 	bool vc_on = vc && (!strcmp(vc, "true") || !strcmp(vc, "1"));
 
+	struct settings_registry *r = NULL;
+	const char *pack, *mod;
+
 	kv_add(l, "vrde", true, "%s", onoff(v->enabled));
 	if (!v->enabled)
 		return;
+	/* which module serves: the VM's pack, else the global one */
+	if (manage_open_registry(false, &r))
+		r = NULL;
+	pack = settings_vrde_ext_pack(m, r ? settings_registry_vrde_ext_pack(r)
+					   : NULL);
+	mod = settings_vrde_module(pack);
+	kv_add(l, "vrdeextpack", true, "%s", pack);
+	kv_add(l, "vireo-vrde-module", true, "vireo-vrde-%s.so", mod);
+	if (r)
+		settings_registry_free(r);
 	if (!running) {
 		char fp[128];
 
@@ -137,7 +165,9 @@ info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
 			kv_add(l, "VRDECertFingerprint", true, "%s", fp);
 	}
 	kv_add(l, "vrdeports", true, "%s",
-	       ports && strcmp(ports, "0") ? ports : "3389");
+	       ports && strcmp(ports, "0") && strcmp(ports, "default") ? ports
+	       : strcmp(mod, "vnc")				       ? "3389"
+				    : "5900");
 	kv_add(l, "vrdeaddress", true, "%s", addr ? addr : "");
 	kv_add(l, "vrdeauthtype", true, "%s", auth[v->auth_type % 3]);
 	kv_add(l, "vrdemulticon", true, "%s", onoff(v->allow_multi_connection));
@@ -146,14 +176,14 @@ info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
 	kv_add(l, "vrdevideochannel", true, "%s", onoff(vc_on));
 	if (vc_on)
 		kv_add(l, "vrdevideochannelquality", true, "%s", q ? q : "75");
-	for (size_t i = 0; i < sizeof(vrde_supported) / sizeof(*vrde_supported);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(mg_info_vrde_keys) / sizeof(*mg_info_vrde_keys); i++) {
 		const char *p =
-		    settings_vrde_get_property(m, vrde_supported[i]);
+		    settings_vrde_get_property(m, mg_info_vrde_keys[i]);
 		char key[80];
 
 		snprintf(key, sizeof(key), "vrdeproperty[%s]",
-			 vrde_supported[i]);
+			 mg_info_vrde_keys[i]);
 		if (p)
 			kv_add(l, key, true, "%s", p);
 		else
@@ -162,7 +192,7 @@ info_vrde(struct kvlist *l, const struct settings_machine *m, bool running)
 }
 
 static void
-info_boot_net(struct kvlist *l, const struct settings_machine *m)
+mg_info_boot_net(struct kvlist *l, const struct settings_machine *m)
 {
 	static const char *const boot[] = {"none", "floppy", "dvd", "disk",
 					   "net"};
@@ -206,7 +236,7 @@ info_boot_net(struct kvlist *l, const struct settings_machine *m)
 }
 
 static void
-info_storage(struct kvlist *l, const struct settings_machine *m)
+mg_info_storage(struct kvlist *l, const struct settings_machine *m)
 {
 	const struct settings_controller *c;
 	const struct settings_attachment *a;
@@ -239,8 +269,20 @@ info_storage(struct kvlist *l, const struct settings_machine *m)
 	}
 }
 
+/* VBoxManage's hidpointing values */
+static const char *
+mg_hid_name(const struct settings_machine *m)
+{
+	static const char *const names[] = {
+	    "none",	  "ps2mouse",	   "usbmouse",		"usbtablet",
+	    "combomouse", "usbmultitouch", "usbmtscreenpluspad"};
+	unsigned t = (unsigned)settings_machine_pointing(m);
+
+	return t < sizeof(names) / sizeof(*names) ? names[t] : "ps2mouse";
+}
+
 static void
-info_usb(struct kvlist *l, const struct settings_machine *m)
+mg_info_usb(struct kvlist *l, const struct settings_machine *m)
 {
 	const struct settings_usb_controller *c;
 	const struct settings_usb_filter *f;
@@ -254,6 +296,7 @@ info_usb(struct kvlist *l, const struct settings_machine *m)
 		ehci |= !strcmp(c[i].type, "EHCI");
 		xhci |= !strcmp(c[i].type, "XHCI");
 	}
+	kv_add(l, "hidpointing", true, "%s", mg_hid_name(m));
 	kv_add(l, "usb", true, "%s", onoff(ohci));
 	kv_add(l, "ehci", true, "%s", onoff(ehci));
 	kv_add(l, "xhci", true, "%s", onoff(xhci));
@@ -281,8 +324,86 @@ info_usb(struct kvlist *l, const struct settings_machine *m)
 	}
 }
 
+/* A VM that is not running but has a state file is "saved". */
+static bool
+mg_info_saved(const struct settings_machine *m)
+{
+	char *f = settings_machine_state_file(m);
+	bool saved = f != NULL;
+
+	free(f);
+	return saved;
+}
+
+/* VBoxManage's keys: uart1="0x03f8,4" or "off", uartmode1="disconnected",
+ * "file,PATH", "server,PATH", "client,PATH", "tcpserver,PORT",
+ * "tcpclient,HOST:PORT" or the device path, uarttype1="16550A". */
 static void
-info_collect(struct kvlist *l, const struct settings_machine *m, bool running)
+mg_info_uart(struct kvlist *l, const struct settings_machine *m)
+{
+	char key[32];
+
+	for (uint32_t slot = 0; slot < 2; slot++) {
+		const struct settings_uart *u = settings_machine_uart(m, slot);
+		unsigned n = slot + 1;
+
+		snprintf(key, sizeof(key), "uart%u", n);
+		if (!u || !u->enabled) {
+			kv_add(l, key, true, "off");
+			continue;
+		}
+		kv_add(l, key, true, "%#06x,%u", u->io_base, u->irq);
+		snprintf(key, sizeof(key), "uartmode%u", n);
+		switch (u->mode) {
+		case SETTINGS_UART_FILE:
+			kv_add(l, key, true, "file,%s", u->path);
+			break;
+		case SETTINGS_UART_PIPE:
+			kv_add(l, key, true, "%s,%s",
+			       u->server ? "server" : "client", u->path);
+			break;
+		case SETTINGS_UART_TCP:
+			kv_add(l, key, true, "%s,%s",
+			       u->server ? "tcpserver" : "tcpclient", u->path);
+			break;
+		case SETTINGS_UART_DEVICE:
+			kv_add(l, key, true, "%s", u->path);
+			break;
+		default:
+			kv_add(l, key, true, "disconnected");
+			break;
+		}
+		snprintf(key, sizeof(key), "uarttype%u", n);
+		kv_add(l, key, true, "%s", settings_uart_type_name(u->type));
+	}
+}
+
+/* VBoxManage's keys, the password as its stored hash (as VBoxManage
+ * shows it); vireo adds the fingerprint of the certificate the target
+ * presents (the VM's, shared with its RDP server) for the source's
+ * --fingerprint.  A running VM reports the one it serves. */
+static void
+mg_info_teleporter(struct kvlist *l, const struct settings_machine *m,
+		   bool running)
+{
+	struct settings_teleporter t;
+	char fp[128];
+
+	if (settings_machine_teleporter(m, &t))
+		return;
+	kv_add(l, "teleporterenabled", true, "%s", onoff(t.enabled));
+	kv_add(l, "teleporterport", false, "%u", t.port);
+	kv_add(l, "teleporteraddress", true, "%s", t.address);
+	kv_add(l, "teleporterpassword", true, "%s", t.password);
+	if (!running && t.enabled &&
+	    manage_cert_fingerprint(m, fp, sizeof(fp)) == 0)
+		kv_add(l, "teleporterfingerprint", true, "%s", fp);
+	settings_teleporter_free(&t);
+}
+
+static void
+mg_info_collect(struct kvlist *l, const struct settings_machine *m,
+		bool running)
 {
 	kv_add(l, "name", true, "%s", m->name);
 	kv_add(l, "ostype", true, "%s", m->ostype ? m->ostype : "Other");
@@ -294,12 +415,15 @@ info_collect(struct kvlist *l, const struct settings_machine *m, bool running)
 	kv_add(l, "hwvirtex", true, "%s", onoff(settings_machine_hwvirtex(m)));
 	kv_add(l, "monitorcount", false, "%u", m->monitor_count);
 	kv_add(l, "graphicscontroller", true, "%s", m->graphics_controller);
-	info_boot_net(l, m);
-	info_storage(l, m);
-	info_usb(l, m);
+	mg_info_boot_net(l, m);
+	mg_info_storage(l, m);
+	mg_info_usb(l, m);
+	mg_info_uart(l, m);
 	if (!running)
-		kv_add(l, "VMState", true, "poweroff");
-	info_vrde(l, m, running);
+		kv_add(l, "VMState", true, "%s",
+		       mg_info_saved(m) ? "saved" : "poweroff");
+	mg_info_vrde(l, m, running);
+	mg_info_teleporter(l, m, running);
 	kv_add(l, "vireo-boot-source", true, "%s",
 	       settings_machine_boot_kind(m) == SETTINGS_BOOT_LINUX
 		   ? "linux"
@@ -394,6 +518,95 @@ kv_get(const struct kvlist *l, const char *key)
 	return NULL;
 }
 
+/* A running VM's remote USB devices (the control socket's USBAttach*
+ * keys), under VBoxManage's heading. */
+static void
+print_human_usb_attached(const struct kvlist *l)
+{
+	static const struct {
+		const char *label, *key;
+	} fk[] = {
+	    {"VendorId:", "USBAttachVendorId"},
+	    {"ProductId:", "USBAttachProductId"},
+	    {"Revision:", "USBAttachRevision"},
+	    {"Manufacturer:", "USBAttachManufacturer"},
+	    {"Product:", "USBAttachProduct"},
+	    {"SerialNumber:", "USBAttachSerialNumber"},
+	    {"Remote:", "USBAttachRemote"},
+	};
+	char key[64];
+	size_t n;
+
+	snprintf(key, sizeof(key), "USBAttachVendorId1");
+	if (!kv_get(l, key))
+		return;
+	printf("Currently attached USB devices:\n\n");
+	for (n = 1;; n++) {
+		snprintf(key, sizeof(key), "USBAttachVendorId%zu", n);
+		if (!kv_get(l, key))
+			break;
+		for (size_t k = 0; k < sizeof(fk) / sizeof(*fk); k++) {
+			const char *v;
+
+			snprintf(key, sizeof(key), "%s%zu", fk[k].key, n);
+			v = kv_get(l, key);
+			printf("%-24s%s\n", fk[k].label, v ? v : "");
+		}
+		putchar('\n');
+	}
+}
+
+/* As VBoxManage prints them: the pointing device, the three controller
+ * kinds, then each filter as "Label: value" lines. */
+static void
+print_human_usb(const struct kvlist *l, const struct settings_machine *m)
+{
+	static const char *const ptr[] = {"None",
+					  "PS/2 Mouse",
+					  "USB Mouse",
+					  "USB Tablet",
+					  "PS/2 and USB Mouse",
+					  "USB Multi-Touch",
+					  "USB Multi-Touch Screen + Touchpad"};
+	static const struct {
+		const char *label, *key;
+	} fk[] = {
+	    {"Name:", "USBFilterName"},
+	    {"VendorId:", "USBFilterVendorId"},
+	    {"ProductId:", "USBFilterProductId"},
+	    {"Revision:", "USBFilterRevision"},
+	    {"Manufacturer:", "USBFilterManufacturer"},
+	    {"Product:", "USBFilterProduct"},
+	    {"Remote:", "USBFilterRemote"},
+	    {"Serial Number:", "USBFilterSerialNumber"},
+	};
+	const struct settings_usb_filter *f;
+	size_t nf = settings_machine_usb_filters(m, &f);
+	unsigned t = (unsigned)settings_machine_pointing(m);
+	char key[64];
+
+	printf("%-24s%s\n", "Pointing Device:", ptr[t % 7]);
+	printf("%-24s%s\n", "OHCI USB:",
+	       !strcmp(kv_get(l, "usb"), "on") ? "enabled" : "disabled");
+	printf("%-24s%s\n", "EHCI USB:",
+	       !strcmp(kv_get(l, "ehci"), "on") ? "enabled" : "disabled");
+	printf("%-24s%s\n", "xHCI USB:",
+	       !strcmp(kv_get(l, "xhci"), "on") ? "enabled" : "disabled");
+	printf("\nUSB Device Filters:\n\n");
+	if (!nf)
+		printf("<none>\n\n");
+	for (size_t i = 0; i < nf; i++) {
+		printf("%-24s%zu\n", "Index:", i);
+		printf("%-24s%s\n", "Active:", f[i].active ? "yes" : "no");
+		for (size_t k = 0; k < sizeof(fk) / sizeof(*fk); k++) {
+			snprintf(key, sizeof(key), "%s%zu", fk[k].key, i + 1);
+			printf("%-24s%s\n", fk[k].label, kv_get(l, key));
+		}
+		putchar('\n');
+	}
+	print_human_usb_attached(l);
+}
+
 static void
 print_human(const struct kvlist *l, const struct settings_machine *m)
 {
@@ -424,6 +637,43 @@ print_human(const struct kvlist *l, const struct settings_machine *m)
 		       kv_get(l, "vrdereusecon"), kv_get(l, "vrdeauthtype"));
 	else
 		printf("%-24sdisabled\n", "VRDE:");
+	for (unsigned n = 1; n <= 2; n++) {
+		char key[32], label[16];
+		const char *v, *mode, *type;
+
+		snprintf(key, sizeof(key), "uart%u", n);
+		snprintf(label, sizeof(label), "UART %u:", n);
+		v = kv_get(l, key);
+		if (!v || !strcmp(v, "off")) {
+			printf("%-24sdisabled\n", label);
+			continue;
+		}
+		snprintf(key, sizeof(key), "uartmode%u", n);
+		mode = kv_get(l, key);
+		snprintf(key, sizeof(key), "uarttype%u", n);
+		type = kv_get(l, key);
+		printf("%-24sI/O base: %.*s, IRQ: %s, %s, %s\n", label,
+		       (int)strcspn(v, ","), v, strchr(v, ',') + 1,
+		       mode ? mode : "", type ? type : "");
+	}
+	print_human_usb(l, m);
+	printf("%-24s%s\n", "Teleporter Enabled:",
+	       kv_get(l, "teleporterenabled") ? kv_get(l, "teleporterenabled")
+					      : "off");
+	printf("%-24s%s\n", "Teleporter Port:",
+	       kv_get(l, "teleporterport") ? kv_get(l, "teleporterport") : "0");
+	printf("%-24s%s\n", "Teleporter Address:",
+	       kv_get(l, "teleporteraddress") ? kv_get(l, "teleporteraddress")
+					      : "");
+	printf("%-24s%s\n", "Teleporter Password:",
+	       kv_get(l, "teleporterpassword") ? kv_get(l, "teleporterpassword")
+					       : "");
+	if (kv_get(l, "teleporterfingerprint"))
+		printf("%-24s%s\n", "Teleporter Fingerprint:",
+		       kv_get(l, "teleporterfingerprint"));
+	if (m->vrde.enabled && kv_get(l, "vrdeextpack"))
+		printf("%-24s%s\n",
+		       "VRDE Extension Pack:", kv_get(l, "vrdeextpack"));
 	for (size_t i = 0; i < l->n; i++) { /* the rest, as key: value */
 		const char *k = l->v[i].key;
 		char label[300];
@@ -439,32 +689,31 @@ print_human(const struct kvlist *l, const struct settings_machine *m)
 	}
 }
 
+/* showvminfo's options; SI_HUMAN (no option) is the default form */
+enum { SI_HUMAN = 0, SI_MACHINEREADABLE, SI_JSON, SI_DETAILS };
+
 int
 cmd_showvminfo(int argc, char **argv)
 {
 	static const struct manage_opt opts[] = {
-	    {1, "--machinereadable", "--machine-readable", false},
-	    {2, "--json", NULL, false},
-	    {3, "--details", NULL, false},
+	    {SI_MACHINEREADABLE, "--machinereadable", "--machine-readable",
+	     false},
+	    {SI_JSON, "--json", NULL, false},
+	    {SI_DETAILS, "--details", NULL, false},
 	    {0},
 	};
 	struct kvlist l = {0};
 	struct settings_machine *m;
 	struct manage_scan s;
 	const char *vm = NULL, *req[] = {"info"};
-	int id, form = 0, rc;
+	int id, form = SI_HUMAN, rc;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
-		if (id == MANAGE_BAD)
-			return MANAGE_SYNTAX;
-		if (id == MANAGE_POSITIONAL && vm)
-			return manage_syntax("unexpected argument: %s", s.arg);
-		if (id == MANAGE_POSITIONAL)
-			vm = s.arg;
-		else if (id != 3)
+	manage_scan_args(&s, argc, argv, &vm, 1);
+	while ((id = manage_scan_next(&s, opts)) > 0)
+		if (id != SI_DETAILS) /* accepted, no extra detail */
 			form = id;
-	}
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
 	if (!vm)
 		return manage_syntax("usage: showvminfo <vm> "
 				     "[--machinereadable|--json]");
@@ -474,13 +723,15 @@ cmd_showvminfo(int argc, char **argv)
 
 	/* run-time keys come from the server; no answer = powered off */
 	rc = manage_ctl_request(m, req, 1, kv_add_line, &run);
-	info_collect(&l, m, rc == 0);
+	mg_info_collect(&l, m, rc == 0);
+	/* a run-time value replaces the setting's (teleporterport: the port
+	 * a target listens on when the settings say 0, any free one) */
 	for (size_t i = 0; rc == 0 && i < run.n; i++)
-		kv_add(&l, run.v[i].key, run.v[i].quoted, "%s", run.v[i].value);
+		kv_set(&l, run.v[i].key, run.v[i].quoted, run.v[i].value);
 	kv_free(&run);
-	if (form == 1)
+	if (form == SI_MACHINEREADABLE)
 		print_machine(&l);
-	else if (form == 2)
+	else if (form == SI_JSON)
 		print_json(&l);
 	else
 		print_human(&l, m);

@@ -18,7 +18,7 @@
 #include "manage.h"
 
 static char *
-storage_abs(const char *p)
+mg_storage_abs(const char *p)
 {
 	char cwd[PATH_MAX], *s;
 
@@ -30,7 +30,7 @@ storage_abs(const char *p)
 }
 
 static int
-storage_create_file(const char *path, unsigned long mb)
+mg_storage_create_file(const char *path, unsigned long mb)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	int rc = 0;
@@ -97,13 +97,13 @@ cmd_createmedium(int argc, char **argv)
 	if (strcasecmp(format, "RAW"))
 		return manage_syntax("vireo only creates RAW images, not '%s'",
 				     format);
-	path = storage_abs(file);
+	path = mg_storage_abs(file);
 	if (!path || manage_open_registry(true, &r)) {
 		free(path);
 		return MANAGE_FAIL;
 	}
 	settings_uuid_generate(uuid);
-	rc = storage_create_file(path, mb);
+	rc = mg_storage_create_file(path, mb);
 	if (rc) {
 		manage_error("cannot create '%s': %s", path, strerror(-rc));
 		rc = MANAGE_FAIL;
@@ -154,12 +154,8 @@ storagectl_parse(int argc, char **argv, struct storagectl_args *a)
 	bool b;
 	int id;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
-		if (id == MANAGE_BAD)
-			return MANAGE_SYNTAX;
-		if (id == MANAGE_POSITIONAL)
-			return manage_syntax("unexpected argument: %s", s.arg);
+	manage_scan_args(&s, argc, argv, NULL, 0);
+	while ((id = manage_scan_next(&s, opts)) > 0) {
 		if (id == SC_NAME)
 			a->name = s.arg;
 		else if (id == SC_ADD)
@@ -176,6 +172,8 @@ storagectl_parse(int argc, char **argv, struct storagectl_args *a)
 		else if (id == SC_REMOVE)
 			a->remove = true;
 	}
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
 	if (!a->name)
 		return manage_syntax("storagectl needs --name");
 	return MANAGE_OK;
@@ -227,17 +225,18 @@ cmd_storagectl(int argc, char **argv)
 	else
 		rc = settings_machine_set_controller(
 		    m, a.name, bus, a.controller, (uint32_t)a.ports);
-	if (rc == -EINVAL)
+	if (rc == -EINVAL) {
 		rc = manage_syntax("invalid bus/controller '%s'/'%s'",
 				   bus ? bus : "",
 				   a.controller ? a.controller : "");
-	else if (rc == -ENOENT) {
+	} else if (rc == -ENOENT) {
 		manage_error("no storage controller named '%s'", a.name);
 		rc = MANAGE_FAIL;
-	} else if (!rc)
+	} else if (!rc) {
 		rc = manage_save_vm(m);
-	else
+	} else {
 		rc = MANAGE_FAIL;
+	}
 	settings_machine_free(m);
 	return rc;
 }
@@ -265,22 +264,18 @@ attach_parse(int argc, char **argv, struct attach_args *a)
 	struct manage_scan s;
 	int id;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
-		if (id == MANAGE_BAD)
-			return MANAGE_SYNTAX;
-		if (id == MANAGE_POSITIONAL)
-			return manage_syntax("unexpected argument: %s", s.arg);
-		if (id == SA_CTL)
+	manage_scan_args(&s, argc, argv, NULL, 0);
+	while ((id = manage_scan_next(&s, opts)) > 0) {
+		if (id == SA_CTL) {
 			a->ctl = s.arg;
-		else if (id == SA_MEDIUM)
+		} else if (id == SA_MEDIUM) {
 			a->medium = s.arg;
-		else if ((id == SA_PORT || id == SA_DEVICE) &&
-			 manage_parse_uint(s.arg, 0, 29,
-					   id == SA_PORT ? &a->port
-							 : &a->device))
+		} else if ((id == SA_PORT || id == SA_DEVICE) &&
+			   manage_parse_uint(s.arg, 0, 29,
+					     id == SA_PORT ? &a->port
+							   : &a->device)) {
 			return manage_syntax("invalid port/device '%s'", s.arg);
-		else if (id == SA_TYPE) {
+		} else if (id == SA_TYPE) {
 			a->type = NULL;
 			for (size_t i = 0; i < 3; i++)
 				if (!strcmp(s.arg, types[i][0]))
@@ -291,6 +286,8 @@ attach_parse(int argc, char **argv, struct attach_args *a)
 						     s.arg);
 		}
 	}
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
 	if (!a->ctl || !a->medium)
 		return manage_syntax("storageattach needs --storagectl and "
 				     "--medium");
@@ -312,7 +309,7 @@ attach_resolve(const char *medium, char uuid[SETTINGS_UUID_LEN + 1],
 		return MANAGE_FAIL;
 	rc = settings_registry_find_hard_disk(r, medium, uuid, path, format);
 	if (rc && settings_uuid_normalize(medium, uuid) != 0) {
-		abs = storage_abs(medium);
+		abs = mg_storage_abs(medium);
 		rc = abs ? settings_registry_find_hard_disk(r, abs, uuid, path,
 							    format)
 			 : -ENOMEM;

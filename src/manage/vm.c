@@ -77,13 +77,9 @@ createvm_parse(int argc, char **argv, struct createvm_args *a)
 	struct manage_scan s;
 	int id;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, createvm_opts)) != MANAGE_END) {
+	manage_scan_args(&s, argc, argv, NULL, 0);
+	while ((id = manage_scan_next(&s, createvm_opts)) > 0) {
 		switch (id) {
-		case MANAGE_BAD:
-			return MANAGE_SYNTAX;
-		case MANAGE_POSITIONAL:
-			return manage_syntax("unexpected argument: %s", s.arg);
 		case CV_NAME:
 			a->name = s.arg;
 			break;
@@ -103,6 +99,8 @@ createvm_parse(int argc, char **argv, struct createvm_args *a)
 			break;
 		}
 	}
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
 	if (!a->name || !*a->name || strchr(a->name, '/'))
 		return manage_syntax("createvm needs --name <name> (no '/')");
 	if (a->uuid) {
@@ -281,17 +279,11 @@ cmd_unregistervm(int argc, char **argv)
 	bool del = false;
 	int id, rc;
 
-	manage_scan_init(&s, argc, argv);
-	while ((id = manage_scan_next(&s, opts)) != MANAGE_END) {
-		if (id == MANAGE_BAD)
-			return MANAGE_SYNTAX;
-		if (id == MANAGE_POSITIONAL && vm)
-			return manage_syntax("unexpected argument: %s", s.arg);
-		if (id == MANAGE_POSITIONAL)
-			vm = s.arg;
-		else
-			del = true;
-	}
+	manage_scan_args(&s, argc, argv, &vm, 1);
+	while ((id = manage_scan_next(&s, opts)) > 0)
+		del = true;
+	if (id == MANAGE_BAD)
+		return MANAGE_SYNTAX;
 	if (!vm)
 		return manage_syntax("usage: unregistervm <vm> [--delete]");
 	if (manage_open_vm(vm, false, &m))
@@ -304,9 +296,9 @@ cmd_unregistervm(int argc, char **argv)
 	}
 	rc = manage_open_registry(true, &r);
 	if (!rc) {
-		if (settings_registry_remove_machine(r, m->uuid) == 0)
+		if (settings_registry_remove_machine(r, m->uuid) == 0) {
 			rc = manage_save_registry(r);
-		else if (!del) {
+		} else if (!del) {
 			manage_error("machine '%s' is not registered", m->name);
 			rc = MANAGE_FAIL;
 		}

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 void
 props_free(struct settings_property *p, size_t n)

@@ -14,11 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
 
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 #define LOG_TAG "settings"
 #include "log.h"
@@ -137,7 +138,7 @@ machine_snapshot(struct settings_machine *m)
 	free(o->name);
 	free(o->ostype);
 	free(o->graphics_controller);
-	vrde_free(&o->vrde);
+	machine_vrde_free(&o->vrde);
 	o->name = settings_strdup(m->name);
 	o->ostype = settings_strdup(m->ostype);
 	o->graphics_controller = settings_strdup(m->graphics_controller);
@@ -145,7 +146,7 @@ machine_snapshot(struct settings_machine *m)
 	o->ram_mb = m->ram_mb;
 	o->vram_mb = m->vram_mb;
 	o->monitor_count = m->monitor_count;
-	return vrde_copy(&o->vrde, &m->vrde);
+	return machine_vrde_copy(&o->vrde, &m->vrde);
 }
 
 static int
@@ -191,7 +192,7 @@ machine_from_doc(xmlDocPtr doc, unsigned minor, const char *path,
 	if (!m->name)
 		sx_fail(&c, p->machine, -EINVAL, "<Machine> has no name");
 	if (!c.rc)
-		vrde_parse(m, &c);
+		machine_vrde_parse(m, &c);
 	if (!c.rc)
 		machine_reparse(m, &c);
 	if (!c.rc && machine_snapshot(m) < 0)
@@ -352,7 +353,7 @@ machine_write_scalars(struct settings_machine *m)
 		sx_set_u32(sx_ensure(machine_hardware(m, true), "Memory"),
 			   "RAMSize", m->ram_mb);
 	machine_write_display(m, o);
-	vrde_write(m);
+	machine_vrde_write(m);
 }
 
 int
@@ -398,7 +399,7 @@ settings_machine_free(struct settings_machine *m)
 		free(p->orig.name);
 		free(p->orig.ostype);
 		free(p->orig.graphics_controller);
-		vrde_free(&p->orig.vrde);
+		machine_vrde_free(&p->orig.vrde);
 		free(p->version);
 		xmlFreeDoc(p->doc);
 		free(p);
@@ -408,7 +409,7 @@ settings_machine_free(struct settings_machine *m)
 	free(m->path);
 	free(m->folder);
 	free(m->graphics_controller);
-	vrde_free(&m->vrde);
+	machine_vrde_free(&m->vrde);
 	free(m);
 }
 
@@ -456,6 +457,71 @@ settings_machine_set_extradata(struct settings_machine *m, const char *key,
 		return rc;
 	props_free(p->extradata, p->n_extradata);
 	return extradata_parse(p->machine, &p->extradata, &p->n_extradata);
+}
+
+char *
+settings_machine_state_file(const struct settings_machine *m)
+{
+	char *v = sx_attr(machine_priv(m)->machine, "stateFile");
+
+	if (v && !*v) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+int
+settings_machine_set_state_file(struct settings_machine *m, const char *path)
+{
+	sx_set(machine_priv(m)->machine, "stateFile", path);
+	return 0;
+}
+
+static const char *const machine_autostop_names[] = {
+    "Disabled", "SaveState", "PowerOff", "AcpiShutdown"};
+
+const char *
+settings_autostop_name(enum settings_autostop a)
+{
+	return (unsigned)a < 4 ? machine_autostop_names[a] : NULL;
+}
+
+int
+settings_machine_autostop(const struct settings_machine *m,
+			  enum settings_autostop *out, char **raw)
+{
+	xmlNodePtr as = sx_child(machine_priv(m)->machine, "Autostart");
+	char *v = as ? sx_attr(as, "autostop") : NULL;
+	int rc = -EINVAL;
+
+	*out = SETTINGS_AUTOSTOP_DISABLED;
+	if (!v || !*v)
+		rc = 0;
+	for (unsigned i = 0; rc && i < 4; i++) {
+		if (!strcasecmp(v, machine_autostop_names[i])) {
+			*out = (enum settings_autostop)i;
+			rc = 0;
+		}
+	}
+	if (raw)
+		*raw = v;
+	else
+		free(v);
+	return rc;
+}
+
+int
+settings_machine_set_autostop(struct settings_machine *m,
+			      enum settings_autostop a)
+{
+	const char *name = settings_autostop_name(a);
+
+	if (!name)
+		return -EINVAL;
+	sx_set(sx_ensure(machine_priv(m)->machine, "Autostart"), "autostop",
+	       name);
+	return 0;
 }
 
 bool

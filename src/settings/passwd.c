@@ -18,7 +18,7 @@
 #include <openssl/sha.h>
 
 #include "auth/vireo-auth.h"
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 static void
 passwd_hex(const uint8_t *b, size_t n, char *out)

@@ -17,7 +17,7 @@
 
 #include <libxml/parser.h>
 
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 struct settings_registry {
 	char *path;
@@ -29,6 +29,7 @@ struct settings_registry {
 	struct settings_property *extradata;
 	size_t n_extradata;
 	char *auth_library;
+	char *vrde_ext_pack;
 	char *machine_folder;
 };
 
@@ -71,10 +72,11 @@ registry_free_views(struct settings_registry *r)
 	free(r->machines);
 	props_free(r->extradata, r->n_extradata);
 	free(r->auth_library);
+	free(r->vrde_ext_pack);
 	free(r->machine_folder);
 	r->machines = NULL;
 	r->extradata = NULL;
-	r->auth_library = r->machine_folder = NULL;
+	r->auth_library = r->machine_folder = r->vrde_ext_pack = NULL;
 	r->n_machines = r->n_extradata = 0;
 }
 
@@ -123,6 +125,7 @@ registry_parse(struct settings_registry *r, struct sx_ctx *c)
 		free(src);
 	}
 	r->auth_library = sx_attr(sp, "VRDEAuthLibrary");
+	r->vrde_ext_pack = sx_attr(sp, "defaultVRDEExtPack");
 	r->machine_folder = sx_attr(sp, "defaultMachineFolder");
 	if (!r->machine_folder &&
 	    asprintf(&r->machine_folder, "%s/vireo VMs", home ? home : "") < 0)
@@ -405,6 +408,12 @@ settings_registry_auth_library(const struct settings_registry *r)
 }
 
 const char *
+settings_registry_vrde_ext_pack(const struct settings_registry *r)
+{
+	return r->vrde_ext_pack;
+}
+
+const char *
 settings_registry_machine_folder(const struct settings_registry *r)
 {
 	return r->machine_folder;
@@ -423,6 +432,13 @@ settings_registry_set_auth_library(struct settings_registry *r,
 				   const char *value)
 {
 	return registry_set_prop(r, "VRDEAuthLibrary", value);
+}
+
+int
+settings_registry_set_vrde_ext_pack(struct settings_registry *r,
+				    const char *value)
+{
+	return registry_set_prop(r, "defaultVRDEExtPack", value);
 }
 
 int

@@ -16,9 +16,8 @@
  * every group and other bit, and so does its -prev copy when either the
  * old or the new contents hold them: old hashes stay secret too.
  *
- * Test hook: VIREO_TEST_SAVE_ABORT_AT=<step> makes the writer _exit(99)
- * at that step (tmp-partial, tmp-written, prev-linked, renamed), which is
- * how the test suite simulates a crash between steps.
+ * testsuite/settings/save-crash.sh stops a writer between these steps
+ * (an LD_PRELOAD library that _exits in its system calls).
  */
 #include "config.h"
 
@@ -36,7 +35,7 @@
 
 #include <libxml/xmlsave.h>
 
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 #define SAVE_SECRET_MARK "VBoxAuthSimple/users/"
 
@@ -63,15 +62,6 @@ save_file_has_secret(const char *path, off_t size)
 		munmap(p, (size_t)size);
 	}
 	return secret;
-}
-
-static void
-save_test_hook(const char *step)
-{
-	const char *at = getenv("VIREO_TEST_SAVE_ABORT_AT");
-
-	if (at && strcmp(at, step) == 0)
-		_exit(99);
 }
 
 static int
@@ -144,13 +134,7 @@ save_tmp(const char *tmp, const char *buf, size_t len, mode_t mode)
 		close(fd);
 		return rc;
 	}
-	if (getenv("VIREO_TEST_SAVE_ABORT_AT")) {
-		rc = save_write_all(fd, buf, len / 2);
-		save_test_hook("tmp-partial");
-		rc = rc ? rc : save_write_all(fd, buf + len / 2, len - len / 2);
-	} else {
-		rc = save_write_all(fd, buf, len);
-	}
+	rc = save_write_all(fd, buf, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
 	if (!rc && flock(fd, LOCK_EX) < 0)
@@ -206,9 +190,7 @@ save_steps(const char *path, const char *buf, size_t len, const char *dir)
 		unlink(tmp);
 		return fd;
 	}
-	save_test_hook("tmp-written");
 	rc = save_keep_prev(path, prev, secret);
-	save_test_hook("prev-linked");
 	if (!rc && rename(tmp, path) < 0)
 		rc = -errno;
 	if (rc) {
@@ -216,7 +198,6 @@ save_steps(const char *path, const char *buf, size_t len, const char *dir)
 		close(fd);
 		return rc;
 	}
-	save_test_hook("renamed");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rc = dfd < 0 || fsync(dfd) < 0 ? -errno : 0;
 	if (dfd >= 0)

@@ -9,9 +9,9 @@
  * Errors: 0 or a negative errno; loaders also fill struct settings_error
  * with a message naming the file and line.
  *
- * NOTE for implementers: this is the agreed API surface that
- * vireo-headless and vireo-manage are written against; extend it, do not
- * rename or remove.
+ * Contents, by topic: common types and uuids; the machine file (load,
+ * save, the struct); a machine's ExtraData, VRDE server, boot, CPU,
+ * network, storage and USB; the global registry; password hashes.
  */
 #ifndef VIREO_SETTINGS_H
 #define VIREO_SETTINGS_H
@@ -20,21 +20,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- common types and uuids ----------------------------------------- */
+
 #define SETTINGS_UUID_LEN 38 /* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" */
 
 struct settings_error {
 	char msg[512]; /**< "FILE:LINE: what is wrong" */
 };
 
+struct settings_property {
+	char *name;
+	char *value;
+};
+
+/* uuids: "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}", lower case. */
+void settings_uuid_generate(char out[SETTINGS_UUID_LEN + 1]);
+/** Accept with or without braces, any case. @return 0 or -EINVAL. */
+int settings_uuid_normalize(const char *in, char out[SETTINGS_UUID_LEN + 1]);
+
+/* ---- the machine file ----------------------------------------------- */
+
+/* The VRDE server (Hardware/RemoteDisplay); its properties below. */
 enum settings_auth_type {
 	SETTINGS_AUTH_NULL = 0,
 	SETTINGS_AUTH_EXTERNAL = 1,
 	SETTINGS_AUTH_GUEST = 2,
-};
-
-struct settings_property {
-	char *name;
-	char *value;
 };
 
 struct settings_vrde {
@@ -69,11 +79,9 @@ struct settings_machine {
 	char *graphics_controller; /* default "VBoxVGA" */
 	struct settings_vrde vrde;
 	/* more typed sections (boot order, network, storage, USB) live in
-	 * settings_machine_priv; see the accessors in the implementation. */
+	 * settings_machine_priv, read and written by the accessors below */
 	void *priv;
 };
-
-/* ---- machine files ---------------------------------------------------- */
 
 int settings_machine_load(const char *path, struct settings_machine **out,
 			  struct settings_error *err);
@@ -81,49 +89,6 @@ int settings_machine_load(const char *path, struct settings_machine **out,
 int settings_machine_save(struct settings_machine *m,
 			  struct settings_error *err);
 void settings_machine_free(struct settings_machine *m);
-
-/** @return the value or NULL (pointer owned by @m). */
-const char *settings_machine_get_extradata(const struct settings_machine *m,
-					   const char *key);
-/** The line of @m's file that sets ExtraData @key, for "FILE:LINE:"
- * messages; 0 when unknown (not set, or set in memory only). */
-long settings_machine_extradata_line(const struct settings_machine *m,
-				     const char *key);
-/** @value NULL deletes. */
-int settings_machine_set_extradata(struct settings_machine *m, const char *key,
-				   const char *value);
-/** VRDE property value or NULL. */
-const char *settings_vrde_get_property(const struct settings_machine *m,
-				       const char *name);
-/** @value NULL or "" deletes. */
-int settings_vrde_set_property(struct settings_machine *m, const char *name,
-			       const char *value);
-
-/* ---- the global registry (VirtualBox.xml equivalent) ------------------ */
-
-struct settings_registry;
-
-/** Path of the registry file: $VIREO_HOME/vireo.xml, else
- * $XDG_CONFIG_HOME/vireo/vireo.xml, else ~/.config/vireo/vireo.xml. */
-int settings_registry_path(char *buf, size_t size);
-/** Load (an absent file is an empty registry). */
-int settings_registry_open(struct settings_registry **out,
-			   struct settings_error *err);
-int settings_registry_save(struct settings_registry *r,
-			   struct settings_error *err);
-void settings_registry_free(struct settings_registry *r);
-/** Find a machine by name or "{uuid}"/"uuid"; *@path malloc'd.
- * @return 0 or -ENOENT. */
-int settings_registry_find(const struct settings_registry *r,
-			   const char *name_or_uuid, char **path);
-/** SystemProperties/@VRDEAuthLibrary or NULL. */
-const char *settings_registry_auth_library(const struct settings_registry *r);
-/** SystemProperties/@defaultMachineFolder (default "~/vireo VMs"). */
-const char *settings_registry_machine_folder(const struct settings_registry *r);
-const char *settings_registry_get_extradata(const struct settings_registry *r,
-					    const char *key);
-
-/* ---- extensions (added by the settings area) ------------------------- */
 
 /** Load and keep an exclusive lock on the machine's directory until
  * settings_machine_free(), so a load-modify-save cannot interleave with
@@ -147,9 +112,95 @@ int settings_machine_serialize(struct settings_machine *m, char **buf,
 /** "1.16-linux" as found in the file. */
 const char *settings_machine_version(const struct settings_machine *m);
 
+/* ---- a machine's ExtraData ------------------------------------------ */
+
+/** @return the value or NULL (pointer owned by @m). */
+const char *settings_machine_get_extradata(const struct settings_machine *m,
+					   const char *key);
+/** The line of @m's file that sets ExtraData @key, for "FILE:LINE:"
+ * messages; 0 when unknown (not set, or set in memory only). */
+long settings_machine_extradata_line(const struct settings_machine *m,
+				     const char *key);
+/** @value NULL deletes. */
+int settings_machine_set_extradata(struct settings_machine *m, const char *key,
+				   const char *value);
 /** All ExtraData items in file order (array owned by @m). */
 size_t settings_machine_extradata(const struct settings_machine *m,
 				  const struct settings_property **items);
+
+/** Machine/@stateFile: the saved state the VM resumes from on its next
+ * start (VirtualBox's "saved" state), as written: relative to the machine
+ * folder or absolute.  malloc'd, or NULL when the VM has none. */
+char *settings_machine_state_file(const struct settings_machine *m);
+/** Set it (@path NULL removes it); written by the next save.
+ * @return 0. */
+int settings_machine_set_state_file(struct settings_machine *m,
+				    const char *path);
+
+/** What a host stop does to the running VM: Machine/Autostart/@autostop,
+ * VirtualBox's names (VBoxManage modifyvm --autostop-type). */
+enum settings_autostop {
+	SETTINGS_AUTOSTOP_DISABLED,	/* "Disabled": the power button */
+	SETTINGS_AUTOSTOP_SAVESTATE,	/* "SaveState" */
+	SETTINGS_AUTOSTOP_POWEROFF,	/* "PowerOff" */
+	SETTINGS_AUTOSTOP_ACPISHUTDOWN, /* "AcpiShutdown": the power button */
+};
+/** Its name in the file ("SaveState"...), NULL for a bad value. */
+const char *settings_autostop_name(enum settings_autostop a);
+/** Read it (Disabled when absent).  @return 0, or -EINVAL for a value
+ * that is none of the four (@raw, when not NULL, gets it, malloc'd). */
+int settings_machine_autostop(const struct settings_machine *m,
+			      enum settings_autostop *out, char **raw);
+/** Set it.  @return 0 or -EINVAL. */
+int settings_machine_set_autostop(struct settings_machine *m,
+				  enum settings_autostop a);
+
+/* ---- a machine's teleporter (vireo-teleport(7)) --------------------- */
+
+/* <Machine><Teleporter>: the VM, when started, waits for a teleported
+ * one instead of booting.  The password is only ever held in
+ * VirtualBox's "#SHA-512##<hex>" form. */
+#define SETTINGS_TP_HASH_LEN (10 + 128)
+struct settings_teleporter {
+	bool enabled;
+	uint32_t port;				 /* 0: any free one */
+	char *address;				 /* "" or NULL: every address */
+	char password[SETTINGS_TP_HASH_LEN + 1]; /* "" none, else hashed */
+};
+
+/** The settings (old Machine attributes are read too).  @return 0, or
+ * -EINVAL for a value that is not a number/boolean. */
+int settings_machine_teleporter(const struct settings_machine *m,
+				struct settings_teleporter *out);
+void settings_teleporter_free(struct settings_teleporter *t);
+/** Write them as the <Teleporter> element (the old attributes go);
+ * @t->password must be "" or hashed.  @return 0 or -EINVAL. */
+int settings_machine_set_teleporter(struct settings_machine *m,
+				    const struct settings_teleporter *t);
+/** VirtualBox's stored form of @plain: "#SHA-512##" and the lower-case
+ * hex SHA-512.  @return 0, -ENOSPC. */
+int settings_teleporter_hash(const char *plain, char *out, size_t size);
+/** Is @v in that form? */
+bool settings_teleporter_is_hashed(const char *v);
+
+/* ---- a machine's VRDE server ---------------------------------------- */
+
+/** The VRDE "extension pack" that serves @m: its own VRDEExtPack, else
+ * @global (setproperty vrdeextpack), else "RDP".  Never NULL. */
+const char *settings_vrde_ext_pack(const struct settings_machine *m,
+				   const char *global);
+/** The module a VRDE extension pack name loads (vireo-vrde-NAME.so):
+ * "rdp" for RDP and VirtualBox's own pack names, "vnc" for VNC (any
+ * case), else @name itself. */
+const char *settings_vrde_module(const char *name);
+/** VRDE property value or NULL. */
+const char *settings_vrde_get_property(const struct settings_machine *m,
+				       const char *name);
+/** @value NULL or "" deletes. */
+int settings_vrde_set_property(struct settings_machine *m, const char *name,
+			       const char *value);
+
+/* ---- a machine's boot source and order, CPU ------------------------- */
 
 /* Boot order (Hardware/Boot/Order); default Floppy, DVD, HardDisk, None. */
 enum settings_boot_device {
@@ -183,6 +234,8 @@ bool settings_machine_hwvirtex(const struct settings_machine *m);
 /** Set it; a file without the element gets one only for false.
  * @return 0 or -ENOMEM. */
 int settings_machine_set_hwvirtex(struct settings_machine *m, bool on);
+
+/* ---- a machine's network adapters ----------------------------------- */
 
 /* Network adapters (Hardware/Network/Adapter). */
 enum settings_nic_attachment {
@@ -224,6 +277,8 @@ int settings_machine_set_port_forward(struct settings_machine *m, uint32_t slot,
 				      const struct settings_port_forward *pf,
 				      bool remove);
 
+/* ---- a machine's storage -------------------------------------------- */
+
 /* Storage (StorageControllers, resolved through the MediaRegistry). */
 struct settings_controller {
 	char *name;
@@ -261,6 +316,8 @@ int settings_machine_attach(struct settings_machine *m, const char *controller,
 			    const char *medium_path, const char *medium_uuid,
 			    const char *format);
 
+/* ---- a machine's USB ------------------------------------------------ */
+
 /* USB (Hardware/USB). */
 struct settings_usb_controller {
 	char *name;
@@ -279,19 +336,121 @@ settings_machine_usb_controllers(const struct settings_machine *m,
 				 const struct settings_usb_controller **out);
 size_t settings_machine_usb_filters(const struct settings_machine *m,
 				    const struct settings_usb_filter **out);
+/** Is a controller of @type ("OHCI", "EHCI", "XHCI"; any case) there? */
+bool settings_machine_usb_controller(const struct settings_machine *m,
+				     const char *type);
+/** Add (@on) or remove the controller of @type, named as VirtualBox
+ * names it ("OHCI", "EHCI", "xHCI").  @return 0, -EINVAL (unknown type),
+ * -ENOTSUP (xHCI in a pre-1.14 <USBController> file). */
+int settings_machine_set_usb_controller(struct settings_machine *m,
+					const char *type, bool on);
+/* A filter edit: NULL leaves a field, "" removes it (any value matches);
+ * @active -1 leaves it. */
+struct settings_usb_filter_edit {
+	const char *name, *vendor_id, *product_id, *revision;
+	const char *manufacturer, *product, *serial_number;
+	const char *remote; /* "yes", "no", "" (any) */
+	int active;
+};
+/** @insert: a new filter at @index (0..count; @e->name required), the
+ * ones from @index on move down; else change filter @index.
+ * @return 0, -ENOENT (no such index), -EINVAL. */
+int settings_machine_usb_filter_edit(struct settings_machine *m, size_t index,
+				     bool insert,
+				     const struct settings_usb_filter_edit *e);
+/** @return 0 or -ENOENT. */
+int settings_machine_usb_filter_remove(struct settings_machine *m,
+				       size_t index);
 
-/* uuids: "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}", lower case. */
-void settings_uuid_generate(char out[SETTINGS_UUID_LEN + 1]);
-/** Accept with or without braces, any case. @return 0 or -EINVAL. */
-int settings_uuid_normalize(const char *in, char out[SETTINGS_UUID_LEN + 1]);
+/* The pointing device (Hardware/HID/@Pointing, VirtualBox's
+ * PointingHIDType); default PS2Mouse.  vireo runs PS2Mouse and USBTablet. */
+enum settings_pointing {
+	SETTINGS_POINTING_NONE = 0,
+	SETTINGS_POINTING_PS2MOUSE,
+	SETTINGS_POINTING_USBMOUSE,
+	SETTINGS_POINTING_USBTABLET,
+	SETTINGS_POINTING_COMBOMOUSE,
+	SETTINGS_POINTING_USBMULTITOUCH,
+	SETTINGS_POINTING_USBMTSCREENPLUSPAD,
+};
+enum settings_pointing
+settings_machine_pointing(const struct settings_machine *m);
+/** "PS2Mouse", "USBTablet", ... as the file spells them. */
+const char *settings_pointing_name(enum settings_pointing t);
+int settings_machine_set_pointing(struct settings_machine *m,
+				  enum settings_pointing t);
 
-/* Registry extensions. */
+/* Serial ports (Hardware/UART/Port).  VirtualBox has 4 slots; vireo's
+ * VMM runs slots 0 and 1 (COM1, COM2). */
+#define SETTINGS_MAX_UARTS 4
+enum settings_uart_mode {
+	SETTINGS_UART_DISCONNECTED = 0,
+	SETTINGS_UART_FILE,   /* RawFile: path is the file */
+	SETTINGS_UART_PIPE,   /* HostPipe: a unix socket; server or client */
+	SETTINGS_UART_DEVICE, /* HostDevice: kept, not run by vireo */
+	SETTINGS_UART_TCP,    /* TCP: server: path is [ADDR:]PORT; client:
+			       * HOST:PORT */
+};
+enum settings_uart_type {
+	SETTINGS_UART_16550A = 0,
+	SETTINGS_UART_16450,
+	SETTINGS_UART_16750,
+};
+struct settings_uart {
+	uint32_t slot; /* 0-based: 0 is COM1 */
+	bool enabled;
+	uint32_t io_base; /* IOBase, or IOAddress from 1.20; 0 if absent */
+	uint32_t irq;
+	enum settings_uart_mode mode;
+	char *path; /* "" when absent */
+	bool server;
+	enum settings_uart_type type;
+};
+/** Ports present in the file (array owned by @m). */
+size_t settings_machine_uarts(const struct settings_machine *m,
+			      const struct settings_uart **out);
+/** The port of @slot, or NULL when the file has none. */
+const struct settings_uart *
+settings_machine_uart(const struct settings_machine *m, uint32_t slot);
+/** Write @u's element (created if missing).  @return 0 or -EINVAL. */
+int settings_machine_set_uart(struct settings_machine *m,
+			      const struct settings_uart *u);
+/** "Disconnected", "RawFile", "HostPipe", "HostDevice", "TCP". */
+const char *settings_uart_mode_name(enum settings_uart_mode mode);
+/** "16550A", "16450", "16750". */
+const char *settings_uart_type_name(enum settings_uart_type type);
+
+/* ---- the global registry (VirtualBox.xml equivalent) ---------------- */
+
+struct settings_registry;
+
+/** Path of the registry file: $VIREO_HOME/vireo.xml, else
+ * $XDG_CONFIG_HOME/vireo/vireo.xml, else ~/.config/vireo/vireo.xml. */
+int settings_registry_path(char *buf, size_t size);
+/** Load (an absent file is an empty registry). */
+int settings_registry_open(struct settings_registry **out,
+			   struct settings_error *err);
+int settings_registry_open_locked(struct settings_registry **out,
+				  struct settings_error *err);
+/** A registry from @len bytes of @buf read from @path (which only names
+ * it in errors; nothing is written there unless saved).  For tests. */
+int settings_registry_load_buffer(const char *buf, size_t len, const char *path,
+				  struct settings_registry **out,
+				  struct settings_error *err);
+int settings_registry_save(struct settings_registry *r,
+			   struct settings_error *err);
+void settings_registry_free(struct settings_registry *r);
+const char *settings_registry_file(const struct settings_registry *r);
+
+/* Registered machines */
 struct settings_registry_entry {
 	char uuid[SETTINGS_UUID_LEN + 1];
 	char *path; /* absolute */
 };
-int settings_registry_open_locked(struct settings_registry **out,
-				  struct settings_error *err);
+/** Find a machine by name or "{uuid}"/"uuid"; *@path malloc'd.
+ * @return 0 or -ENOENT. */
+int settings_registry_find(const struct settings_registry *r,
+			   const char *name_or_uuid, char **path);
 size_t settings_registry_machines(const struct settings_registry *r,
 				  const struct settings_registry_entry **out);
 /** @return 0 or -EEXIST (uuid or path already registered). */
@@ -300,15 +459,31 @@ int settings_registry_add_machine(struct settings_registry *r, const char *uuid,
 /** @return 0 or -ENOENT. */
 int settings_registry_remove_machine(struct settings_registry *r,
 				     const char *uuid);
+
+/* SystemProperties */
+/** SystemProperties/@VRDEAuthLibrary or NULL. */
+const char *settings_registry_auth_library(const struct settings_registry *r);
+/** SystemProperties/@defaultVRDEExtPack (setproperty vrdeextpack) or NULL:
+ * the VRDE module of VMs that name none. */
+const char *settings_registry_vrde_ext_pack(const struct settings_registry *r);
 /** @value NULL: back to the default. */
+int settings_registry_set_vrde_ext_pack(struct settings_registry *r,
+					const char *value);
 int settings_registry_set_auth_library(struct settings_registry *r,
 				       const char *value);
+/** SystemProperties/@defaultMachineFolder (default "~/vireo VMs"). */
+const char *settings_registry_machine_folder(const struct settings_registry *r);
 int settings_registry_set_machine_folder(struct settings_registry *r,
 					 const char *value);
+
+/* Global ExtraData */
+const char *settings_registry_get_extradata(const struct settings_registry *r,
+					    const char *key);
 int settings_registry_set_extradata(struct settings_registry *r,
 				    const char *key, const char *value);
 size_t settings_registry_extradata(const struct settings_registry *r,
 				   const struct settings_property **items);
+
 /** Global MediaRegistry/HardDisks: add an image; find by "{uuid}" or path.
  * @return 0, -EEXIST / -ENOENT. */
 int settings_registry_add_hard_disk(struct settings_registry *r,
@@ -318,12 +493,8 @@ int settings_registry_find_hard_disk(const struct settings_registry *r,
 				     const char *uuid_or_path,
 				     char uuid[SETTINGS_UUID_LEN + 1],
 				     char **location, char **format);
-const char *settings_registry_file(const struct settings_registry *r);
-/** A registry from @len bytes of @buf read from @path (which only names
- * it in errors; nothing is written there unless saved).  For tests. */
-int settings_registry_load_buffer(const char *buf, size_t len, const char *path,
-				  struct settings_registry **out,
-				  struct settings_error *err);
+
+/* ---- password hashes ------------------------------------------------ */
 
 /* Password hashes (vireo's conventions.md). @out must hold 200 bytes.
  * pbkdf2 refuses fewer than VIREO_AUTH_PBKDF2_MIN_ITERATIONS (-EINVAL). */

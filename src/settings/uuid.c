@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 void
 settings_random_bytes(void *buf, size_t len)

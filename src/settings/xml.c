@@ -18,7 +18,7 @@
 
 #include <libxml/parser.h>
 
-#include "settings-priv.h"
+#include "settings_priv.h"
 
 char *
 settings_strdup(const char *s)
@@ -64,24 +64,25 @@ sx_is(xmlNodePtr n, const char *name)
 	       strcmp((const char *)n->name, name) == 0;
 }
 
+/* @n or the first sibling after it named @name. */
+static xmlNodePtr
+sx_from(xmlNodePtr n, const char *name)
+{
+	while (n && !sx_is(n, name))
+		n = n->next;
+	return n;
+}
+
 xmlNodePtr
 sx_child(xmlNodePtr parent, const char *name)
 {
-	if (!parent)
-		return NULL;
-	for (xmlNodePtr n = parent->children; n; n = n->next)
-		if (sx_is(n, name))
-			return n;
-	return NULL;
+	return parent ? sx_from(parent->children, name) : NULL;
 }
 
 xmlNodePtr
 sx_next(xmlNodePtr node, const char *name)
 {
-	for (xmlNodePtr n = node->next; n; n = n->next)
-		if (sx_is(n, name))
-			return n;
-	return NULL;
+	return sx_from(node->next, name);
 }
 
 xmlNodePtr
@@ -159,6 +160,23 @@ sx_add(xmlNodePtr parent, const char *name)
 
 	if (n)
 		sx_insert_last(parent, n);
+	return n;
+}
+
+xmlNodePtr
+sx_insert_before(xmlNodePtr sibling, const char *name)
+{
+	xmlNodePtr root = xmlDocGetRootElement(sibling->doc);
+	xmlNodePtr n = xmlNewDocNode(sibling->doc, root ? root->ns : NULL,
+				     BAD_CAST name, NULL);
+	char buf[256];
+
+	if (!n)
+		return NULL;
+	/* [ws][sibling] -> [ws][n][ws'][sibling] */
+	snprintf(buf, sizeof(buf), "\n%s", sx_indent_of(sibling));
+	xmlAddPrevSibling(sibling, n);
+	xmlAddPrevSibling(sibling, xmlNewDocText(sibling->doc, BAD_CAST buf));
 	return n;
 }
 

@@ -19,7 +19,7 @@
 #include <x86intrin.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 static const struct {
 	const char *name;

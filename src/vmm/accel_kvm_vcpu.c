@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 #define MSR_IA32_SYSENTER_CS  0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
@@ -344,11 +344,10 @@ kvm_vcpu_exit(struct vmm_vcpu *c)
 		vmm_request_stop(c->vm, VMM_EXIT_TRIPLE_FAULT);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
-		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
 			vmm_request_reset(c->vm);
-		} else {
+		else
 			vmm_request_stop(c->vm, VMM_EXIT_POWEROFF);
-		}
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		kvm_vcpu_internal_error(c, "KVM internal error");

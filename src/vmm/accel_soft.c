@@ -14,7 +14,14 @@
  * operating system cannot run; the testcard polls, has no IDT, and treats
  * any exception as the triple fault KVM would report.  One engine is one
  * vCPU, with no atomicity between engines, so a VM gets exactly one.  It
- * keeps no dirty log: the display compares VRAM with its copy instead.
+ * keeps no dirty log for the display, which compares VRAM with its copy
+ * instead; a teleport's pre-copy gets one from a write hook
+ * (soft_mig_track), added only while a teleport runs: every guest store
+ * takes Unicorn's slow path anyway, so the hook costs about a tenth more
+ * on a store-bound loop (../shared/reference/teleport-facts.md, 3).  The
+ * hook sees guest-virtual addresses; the guests this CPU runs stay on the
+ * identity map of the first 4 GiB that boot.c builds (vmm_mig_mark
+ * ignores anything outside RAM and VRAM).
  *
  * Stopping for a kick happens only at the start of a translation block,
  * from a block hook that sees vcpu->kicked.  Unicorn 2.0 does not bring
@@ -34,7 +41,7 @@
 #include <unicorn/unicorn.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 #define SOFT_HOLE_END	    (1ull << 32)
 #define SOFT_IDLE_AFTER_HLT 10000 /* us: nothing can wake a halted CPU */
@@ -56,6 +63,8 @@ struct soft_cpu {
 	struct soft_piece hole[2];
 	uint32_t exception; /* vector, or SOFT_NO_EXCEPTION */
 	uc_hook h_in, h_out, h_intr, h_block;
+	uc_hook h_dirty; /* teleport pre-copy, when dirty_on */
+	bool dirty_on;
 };
 
 /* VM-wide: where VRAM should be, for an engine created after a move. */
@@ -481,6 +490,12 @@ soft_vcpu_run(struct vmm_vcpu *c)
 	return true;
 }
 
+struct uc_struct *
+vmm_soft_engine(struct vmm_vcpu *c)
+{
+	return ((struct soft_cpu *)c->soft)->uc;
+}
+
 static int
 soft_irq_line(struct vmm *vm, uint32_t irq, int level)
 {
@@ -488,6 +503,42 @@ soft_irq_line(struct vmm *vm, uint32_t irq, int level)
 	(void)vm;
 	(void)irq;
 	(void)level;
+	return 0;
+}
+
+static void
+soft_mig_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+	       int64_t value, void *opaque)
+{
+	struct soft_cpu *sc = opaque;
+
+	(void)uc;
+	(void)type;
+	(void)value;
+	vmm_mig_mark(sc->c->vm, addr, size > 0 ? (uint64_t)size : 1);
+}
+
+/* With the VM paused (the engine is not inside uc_emu_start).  Unicorn
+ * 2.0 looks the memory hooks up at run time, in the store helper every
+ * guest store goes through, so blocks translated before see the hook
+ * without a flush (a flush of the translation cache here took seconds;
+ * teleport.sh's CRC check shows no write is missed). */
+static int
+soft_mig_track(struct vmm *vm, bool on)
+{
+	struct soft_cpu *sc = vm->vcpus[0].soft;
+
+	if (!sc)
+		return -ENODEV;
+	if (on && !sc->dirty_on) {
+		if (uc_hook_add(sc->uc, &sc->h_dirty, UC_HOOK_MEM_WRITE,
+				soft_mig_write, sc, 1, 0) != UC_ERR_OK)
+			return -ENOMEM;
+		sc->dirty_on = true;
+	} else if (!on && sc->dirty_on) {
+		uc_hook_del(sc->uc, sc->h_dirty);
+		sc->dirty_on = false;
+	}
 	return 0;
 }
 
@@ -514,4 +565,9 @@ const struct vmm_accel_ops vmm_accel_soft = {
     .irq_line = soft_irq_line,
     .map_vram = soft_map_vram,
     .dirty_log = soft_dirty_log,
+    .vcpu_tag = "UCPU",
+    .vcpu_version = 1,
+    .vcpu_save = vmm_soft_vcpu_save,
+    .vcpu_load = vmm_soft_vcpu_load,
+    .mig_track = soft_mig_track,
 };

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 static void
 boot_put64(void *p, uint64_t v)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 int
 vmm_bus_add(struct vmm_bus *bus, uint64_t base, uint64_t len,

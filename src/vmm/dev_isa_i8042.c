@@ -14,11 +14,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 #define KBD_QUEUE     1024
 #define KBD_IRQ	      1
@@ -233,30 +234,26 @@ kbd_ctrl_cmd(struct kbd_softc *sc, uint8_t v)
 	case 0xd4:
 		sc->pending = v;
 		break;
-	case 0xa7:
-		sc->cmd |= CMD_AUX_OFF;
+	case 0xa7: /* aux port off */
+	case 0xa8: /* on */
+		sc->cmd =
+		    v == 0xa7 ? sc->cmd | CMD_AUX_OFF : sc->cmd & ~CMD_AUX_OFF;
 		break;
-	case 0xa8:
-		sc->cmd &= ~CMD_AUX_OFF;
+	case 0xad: /* keyboard port off */
+	case 0xae: /* on */
+		sc->cmd =
+		    v == 0xad ? sc->cmd | CMD_KBD_OFF : sc->cmd & ~CMD_KBD_OFF;
 		break;
-	case 0xa9:
+	case 0xa9: /* interface tests: passed */
 	case 0xab:
-		kbd_push(sc, 0x00, false); /* interface test passed */
+	case 0xc0: /* input port: all low */
+		kbd_push(sc, 0x00, false);
 		break;
 	case 0xaa:
 		kbd_push(sc, 0x55, false); /* self test passed */
 		break;
-	case 0xad:
-		sc->cmd |= CMD_KBD_OFF;
-		break;
-	case 0xae:
-		sc->cmd &= ~CMD_KBD_OFF;
-		break;
-	case 0xc0:
-		kbd_push(sc, 0x00, false);
-		break;
 	case 0xd0:
-		kbd_push(sc, 0x01, false);
+		kbd_push(sc, 0x01, false); /* output port: not in reset */
 		break;
 	default:
 		/* 0xf0-0xff pulse output lines; bit 0 low = CPU reset */
@@ -317,6 +314,30 @@ static const struct vmm_io_ops kbd_io = {
     .write = kbd_write,
 };
 
+/* Whether set-1 key @code reaches the guest: as is when the controller
+ * translates, else when set 2 has it. */
+static bool
+kbd_key_known(const struct kbd_softc *sc, uint8_t code)
+{
+	return (sc->cmd & CMD_TRANSLATE) ||
+	       (code < sizeof(kbd_set1_to_set2) && kbd_set1_to_set2[code]);
+}
+
+/* Set-1 key @code (no prefix) in the set the guest reads. */
+static void
+kbd_push_key(struct kbd_softc *sc, uint8_t code, bool release)
+{
+	if (!kbd_key_known(sc, code))
+		return;
+	if (sc->cmd & CMD_TRANSLATE) {
+		kbd_push(sc, code | (release ? 0x80 : 0), false);
+		return;
+	}
+	if (release)
+		kbd_push(sc, 0xf0, false);
+	kbd_push(sc, kbd_set1_to_set2[code], false);
+}
+
 int
 vmm_i8042_key(void *kbd, uint8_t code, bool e0, bool release)
 {
@@ -325,19 +346,10 @@ vmm_i8042_key(void *kbd, uint8_t code, bool e0, bool release)
 	if (!sc || code == 0 || code > 0x7f)
 		return -EINVAL;
 	pthread_mutex_lock(&sc->lock);
-	if (sc->kbd_scan) {
-		if (sc->cmd & CMD_TRANSLATE) {
-			if (e0)
-				kbd_push(sc, 0xe0, false);
-			kbd_push(sc, code | (release ? 0x80 : 0), false);
-		} else if (code < sizeof(kbd_set1_to_set2) &&
-			   kbd_set1_to_set2[code]) {
-			if (e0)
-				kbd_push(sc, 0xe0, false);
-			if (release)
-				kbd_push(sc, 0xf0, false);
-			kbd_push(sc, kbd_set1_to_set2[code], false);
-		}
+	if (sc->kbd_scan && kbd_key_known(sc, code)) {
+		if (e0)
+			kbd_push(sc, 0xe0, false);
+		kbd_push_key(sc, code, release);
 	}
 	kbd_update_irq(sc);
 	pthread_mutex_unlock(&sc->lock);
@@ -356,16 +368,12 @@ vmm_i8042_scancodes(void *kbd, const uint8_t *codes, size_t n)
 		return -EINVAL;
 	pthread_mutex_lock(&sc->lock);
 	for (size_t i = 0; i < n && sc->kbd_scan; i++) {
-		uint8_t b = codes[i], code = b & 0x7f;
+		uint8_t b = codes[i];
 
-		if (b == 0xe0 || b == 0xe1 || (sc->cmd & CMD_TRANSLATE)) {
+		if (b == 0xe0 || b == 0xe1 || (sc->cmd & CMD_TRANSLATE))
 			kbd_push(sc, b, false);
-		} else if (code < sizeof(kbd_set1_to_set2) &&
-			   kbd_set1_to_set2[code]) {
-			if (b & 0x80)
-				kbd_push(sc, 0xf0, false);
-			kbd_push(sc, kbd_set1_to_set2[code], false);
-		}
+		else
+			kbd_push_key(sc, b & 0x7f, b & 0x80);
 	}
 	kbd_update_irq(sc);
 	pthread_mutex_unlock(&sc->lock);
@@ -446,10 +454,80 @@ kbd_destroy(void *state)
 	free(state);
 }
 
+/* Saved state, version 1: the controller and both devices' settings,
+ * and the bytes queued for the guest (keys typed, mouse packets, command
+ * answers), oldest first, each with the device it came from. */
+#define KBD_STATE_VERSION 1
+
+static void
+kbd_save(void *state, struct vmm_sw *w)
+{
+	struct kbd_softc *sc = state;
+
+	pthread_mutex_lock(&sc->lock);
+	vmm_sw_u8(w, sc->cmd);
+	vmm_sw_u8(w, sc->pending);
+	vmm_sw_u8(w, sc->kbd_param);
+	vmm_sw_u8(w, sc->aux_param);
+	vmm_sw_u8(w, sc->kbd_scan);
+	vmm_sw_u8(w, sc->aux_report);
+	vmm_sw_u8(w, sc->aux_rate);
+	vmm_sw_u8(w, sc->aux_res);
+	vmm_sw_u8(w, sc->aux_scaling);
+	vmm_sw_u8(w, (uint8_t)sc->irq1);
+	vmm_sw_u8(w, (uint8_t)sc->irq12);
+	vmm_sw_u32(w, sc->count);
+	for (uint32_t i = 0; i < sc->count; i++) {
+		uint32_t k = (sc->head + i) % KBD_QUEUE;
+
+		vmm_sw_u8(w, sc->q[k]);
+		vmm_sw_u8(w, sc->q_aux[k]);
+	}
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static int
+kbd_load(void *state, struct vmm_sr *r, char *err, size_t errlen)
+{
+	struct kbd_softc *sc = state;
+	int rc = 0;
+
+	pthread_mutex_lock(&sc->lock);
+	sc->cmd = vmm_sr_u8(r);
+	sc->pending = vmm_sr_u8(r);
+	sc->kbd_param = vmm_sr_u8(r);
+	sc->aux_param = vmm_sr_u8(r);
+	sc->kbd_scan = vmm_sr_u8(r) != 0;
+	sc->aux_report = vmm_sr_u8(r) != 0;
+	sc->aux_rate = vmm_sr_u8(r);
+	sc->aux_res = vmm_sr_u8(r);
+	sc->aux_scaling = vmm_sr_u8(r) != 0;
+	sc->irq1 = vmm_sr_u8(r) != 0;
+	sc->irq12 = vmm_sr_u8(r) != 0;
+	sc->head = 0;
+	sc->count = vmm_sr_u32(r);
+	if (sc->count > KBD_QUEUE) {
+		snprintf(err, errlen, "%u queued bytes (at most %d)", sc->count,
+			 KBD_QUEUE);
+		sc->count = 0;
+		rc = -EPROTO;
+	}
+	for (uint32_t i = 0; i < sc->count; i++) {
+		sc->q[i] = vmm_sr_u8(r);
+		sc->q_aux[i] = vmm_sr_u8(r) != 0;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	return rc ? rc : r->err;
+}
+
 const struct vmm_device_ops i8042_dev = {
     .name = "i8042",
     .phase = VMM_PHASE_DEV,
     .init = kbd_init,
     .reset = kbd_reset,
     .destroy = kbd_destroy,
+    .tag = "KBD ",
+    .version = KBD_STATE_VERSION,
+    .save = kbd_save,
+    .load = kbd_load,
 };

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 #define IDLE_MAX_USEC 100000u
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 static void
 poweroff_write(void *dev, uint64_t addr, const uint8_t *data, uint32_t len)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 struct reset_softc {
 	struct vmm *vm;
@@ -70,10 +70,30 @@ reset_destroy(void *state)
 	free(state);
 }
 
+/* Saved state, version 1: the sticky bits of the register. */
+static void
+reset_save(void *state, struct vmm_sw *w)
+{
+	vmm_sw_u8(w, ((struct reset_softc *)state)->value);
+}
+
+static int
+reset_load(void *state, struct vmm_sr *r, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	((struct reset_softc *)state)->value = vmm_sr_u8(r) & 0x0a;
+	return r->err;
+}
+
 const struct vmm_device_ops reset_dev = {
     .name = "reset-cf9",
     .phase = VMM_PHASE_DEV,
     .init = reset_init,
     .reset = reset_reset,
     .destroy = reset_destroy,
+    .tag = "RST ",
+    .version = 1,
+    .save = reset_save,
+    .load = reset_load,
 };

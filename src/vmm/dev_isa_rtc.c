@@ -11,12 +11,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 struct rtc_softc {
 	struct vmm *vm;
@@ -86,13 +87,12 @@ rtc_write(void *dev, uint64_t addr, const uint8_t *data, uint32_t len)
 	struct rtc_softc *sc = dev;
 
 	pthread_mutex_lock(&sc->lock);
-	if (addr == 0) {
+	/* a write to the clock itself is dropped (it follows the host);
+	 * registers A, B and the RAM stick */
+	if (addr == 0)
 		sc->index = data[0] & 0x7f;
-	} else if (sc->index >= 0x0a && sc->index != 0x0c &&
-		   sc->index != 0x0d) {
-		/* the clock itself follows the host; A, B and RAM stick */
+	else if (sc->index >= 0x0a && sc->index != 0x0c && sc->index != 0x0d)
 		sc->cmos[sc->index] = data[0];
-	}
 	pthread_mutex_unlock(&sc->lock);
 }
 
@@ -153,10 +153,47 @@ rtc_destroy(void *state)
 	free(state);
 }
 
+/* Saved state, version 1: the index and the 128 CMOS bytes.  The time
+ * registers are not state: they follow the host's clock, also after a
+ * restore. */
+#define RTC_STATE_VERSION 1
+
+static void
+rtc_save(void *state, struct vmm_sw *w)
+{
+	struct rtc_softc *sc = state;
+
+	pthread_mutex_lock(&sc->lock);
+	vmm_sw_u8(w, sc->index);
+	vmm_sw_bytes(w, sc->cmos, sizeof(sc->cmos));
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static int
+rtc_load(void *state, struct vmm_sr *r, char *err, size_t errlen)
+{
+	struct rtc_softc *sc = state;
+	uint8_t index = vmm_sr_u8(r);
+
+	if (index > 0x7f) {
+		snprintf(err, errlen, "CMOS index 0x%02x out of range", index);
+		return -EPROTO;
+	}
+	pthread_mutex_lock(&sc->lock);
+	sc->index = index;
+	vmm_sr_bytes(r, sc->cmos, sizeof(sc->cmos));
+	pthread_mutex_unlock(&sc->lock);
+	return r->err;
+}
+
 const struct vmm_device_ops rtc_dev = {
     .name = "cmos-rtc",
     .phase = VMM_PHASE_DEV,
     .init = rtc_init,
     .reset = rtc_reset,
     .destroy = rtc_destroy,
+    .tag = "RTC ",
+    .version = RTC_STATE_VERSION,
+    .save = rtc_save,
+    .load = rtc_load,
 };

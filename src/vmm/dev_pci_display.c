@@ -1,7 +1,7 @@
 /*
  * dev_pci_display.c - vireo's multi-head display device (PCI 1234:7669 at
  * 00:02.0): monitorCount linear XRGB8888 framebuffers in BAR2, a register
- * block in BAR0 (vireo-hw.h) with per-head geometry, the host's mode
+ * block in BAR0 (vireo_hw.h) with per-head geometry, the host's mode
  * hints, an explicit flush-rect register and an absolute pointer queue.
  *
  * The device only keeps registers; the pixels are read by the display
@@ -14,12 +14,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 #define DISP_PTR_QUEUE 256
 
@@ -203,6 +204,11 @@ disp_mmio_write(void *dev, uint64_t addr, const uint8_t *data, uint32_t len)
 	uint32_t v = 0;
 
 	memcpy(&v, data, len < 4 ? len : 4);
+	/* outside the device lock: the kick takes the VM's */
+	if (((uint32_t)addr & ~3u) == VIREO_DISP_REG_PRESENT) {
+		vmm_display_kick(sc->vm);
+		return;
+	}
 	pthread_mutex_lock(&sc->lock);
 	disp_reg_write(sc, (uint32_t)addr & ~3u, v);
 	pthread_mutex_unlock(&sc->lock);
@@ -237,8 +243,10 @@ vmm_display_pointer(void *disp, uint32_t head, int32_t x, int32_t y,
 		sc->ps2_y = y;
 	}
 	pthread_mutex_unlock(&sc->lock);
-	/* the PS/2 mouse gets relative motion on head 0 */
-	if (head == 0)
+	/* the PS/2 mouse gets relative motion on head 0, unless the USB
+	 * tablet is the pointing device: a guest driving both would see
+	 * every move twice (VirtualBox feeds only the absolute device) */
+	if (head == 0 && !sc->vm->tablet)
 		vmm_i8042_mouse(sc->vm->kbd, dx, dy, buttons, wheel);
 	vmm_guest_event(sc->vm);
 	return 0;
@@ -378,10 +386,204 @@ disp_destroy(void *state)
 	free(state);
 }
 
+/* ---- saved state --------------------------------------------------------
+ * Version 1: the writable config bytes (command, BAR0, BAR2/3), per head
+ * the registers and the display model's mode, the pointer queue in order,
+ * the latched event, the flush rectangle, the last PS/2 position. */
+#define DISP_STATE_VERSION 1
+
+static void
+disp_save_ev(struct vmm_sw *w, const struct disp_ptr_ev *e)
+{
+	vmm_sw_u32(w, (uint32_t)e->x);
+	vmm_sw_u32(w, (uint32_t)e->y);
+	vmm_sw_u32(w, e->buttons);
+	vmm_sw_u32(w, e->head);
+	vmm_sw_u32(w, (uint32_t)e->wheel);
+	vmm_sw_u32(w, (uint32_t)e->hwheel);
+}
+
+static void
+disp_save(void *state, struct vmm_sw *w)
+{
+	struct disp_softc *sc = state;
+	struct vmm *vm = sc->vm;
+	struct {
+		bool en;
+		uint32_t w, h, stride;
+	} mode[VMM_MAX_HEADS];
+
+	/* the model's modes first: its locks are not taken under sc->lock
+	 * anywhere else */
+	for (uint32_t i = 0; i < vm->heads; i++)
+		vmm_display_get_mode(vm, i, &mode[i].en, &mode[i].w, &mode[i].h,
+				     &mode[i].stride);
+	pthread_mutex_lock(&sc->lock);
+	vmm_sw_u16(w, sc->pci.cfg[0x04] | sc->pci.cfg[0x05] << 8);
+	vmm_sw_bytes(w, &sc->pci.cfg[0x10], 4);
+	vmm_sw_bytes(w, &sc->pci.cfg[0x18], 8);
+	for (uint32_t i = 0; i < vm->heads; i++) {
+		struct disp_head_regs *h = &sc->h[i];
+
+		vmm_sw_u32(w, h->width);
+		vmm_sw_u32(w, h->height);
+		vmm_sw_u32(w, h->stride);
+		vmm_sw_u32(w, h->enable);
+		vmm_sw_u32(w, h->req_width);
+		vmm_sw_u32(w, h->req_height);
+		vmm_sw_u32(w, h->req_seq);
+		vmm_sw_u32(w, h->ack_seq);
+		vmm_sw_u8(w, mode[i].en);
+		vmm_sw_u32(w, mode[i].w);
+		vmm_sw_u32(w, mode[i].h);
+		vmm_sw_u32(w, mode[i].stride);
+	}
+	vmm_sw_u32(w, sc->q_count);
+	for (uint32_t i = 0; i < sc->q_count; i++)
+		disp_save_ev(w, &sc->q[(sc->q_head + i) % DISP_PTR_QUEUE]);
+	disp_save_ev(w, &sc->latch);
+	for (int i = 0; i < 4; i++)
+		vmm_sw_u32(w, sc->flush[i]);
+	vmm_sw_u32(w, (uint32_t)sc->ps2_x);
+	vmm_sw_u32(w, (uint32_t)sc->ps2_y);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static void
+disp_load_ev(struct vmm_sr *r, struct disp_ptr_ev *e)
+{
+	e->x = (int32_t)vmm_sr_u32(r);
+	e->y = (int32_t)vmm_sr_u32(r);
+	e->buttons = vmm_sr_u32(r) & 7;
+	e->head = vmm_sr_u32(r);
+	e->wheel = (int32_t)vmm_sr_u32(r);
+	e->hwheel = (int32_t)vmm_sr_u32(r);
+}
+
+/* A mode the model accepts: what disp_commit() lets through. */
+static bool
+disp_mode_ok(struct disp_softc *sc, bool en, uint32_t w, uint32_t h,
+	     uint32_t stride)
+{
+	return !en ||
+	       (w && h && w <= 16384 && h <= 16384 && stride >= w * 4 &&
+		!(stride & 3) && (uint64_t)stride * h <= sc->vm->vram_per_head);
+}
+
+static int
+disp_load_heads(struct disp_softc *sc, struct vmm_sr *r, char *err,
+		size_t errlen)
+{
+	for (uint32_t i = 0; i < sc->vm->heads; i++) {
+		struct disp_head_regs *h = &sc->h[i];
+		uint32_t mw, mh, ms;
+		bool me;
+
+		h->width = vmm_sr_u32(r);
+		h->height = vmm_sr_u32(r);
+		h->stride = vmm_sr_u32(r);
+		h->enable = vmm_sr_u32(r) & 1;
+		h->req_width = vmm_sr_u32(r);
+		h->req_height = vmm_sr_u32(r);
+		h->req_seq = vmm_sr_u32(r);
+		h->ack_seq = vmm_sr_u32(r);
+		me = vmm_sr_u8(r) != 0;
+		mw = vmm_sr_u32(r);
+		mh = vmm_sr_u32(r);
+		ms = vmm_sr_u32(r);
+		if (!disp_mode_ok(sc, me, mw, mh, ms)) {
+			snprintf(err, errlen,
+				 "head %u: mode %ux%u stride %u does not fit",
+				 i, mw, mh, ms);
+			return -EPROTO;
+		}
+		vmm_display_set_mode(sc->vm, i, me, mw, mh, ms);
+	}
+	return 0;
+}
+
+static int
+disp_load_queue(struct disp_softc *sc, struct vmm_sr *r, char *err,
+		size_t errlen)
+{
+	uint32_t n = vmm_sr_u32(r);
+
+	if (n > DISP_PTR_QUEUE) {
+		snprintf(err, errlen, "%u queued pointer events (at most %d)",
+			 n, DISP_PTR_QUEUE);
+		return -EPROTO;
+	}
+	sc->q_head = 0;
+	sc->q_count = n;
+	for (uint32_t i = 0; i < n; i++) {
+		disp_load_ev(r, &sc->q[i]);
+		if (sc->q[i].head >= sc->vm->heads) {
+			snprintf(err, errlen, "pointer event on head %u",
+				 sc->q[i].head);
+			return -EPROTO;
+		}
+	}
+	disp_load_ev(r, &sc->latch);
+	for (int i = 0; i < 4; i++)
+		sc->flush[i] = vmm_sr_u32(r);
+	sc->ps2_x = (int32_t)vmm_sr_u32(r);
+	sc->ps2_y = (int32_t)vmm_sr_u32(r);
+	return 0;
+}
+
+/* BAR values go through the size masks, as a guest's writes do; then
+ * the registers and VRAM move to where the guest had them. */
+static void
+disp_load_bars(struct disp_softc *sc, uint16_t cmd, const uint8_t *bar0,
+	       const uint8_t *bar2)
+{
+	struct vmm_pci_dev *d = &sc->pci;
+	uint32_t v[3];
+
+	memcpy(&v[0], bar0, 4);
+	memcpy(&v[1], bar2, 8);
+	for (int i = 0; i < 3; i++) {
+		int bar = i ? i + 1 : 0;
+		uint32_t old;
+
+		memcpy(&old, &d->cfg[0x10 + 4 * bar], 4);
+		v[i] = (v[i] & d->bar_mask[bar]) | (old & ~d->bar_mask[bar]);
+		memcpy(&d->cfg[0x10 + 4 * bar], &v[i], 4);
+	}
+	d->cfg[0x04] = (uint8_t)cmd;
+	d->cfg[0x05] = (uint8_t)(cmd >> 8);
+	disp_remap(d);
+}
+
+static int
+disp_load(void *state, struct vmm_sr *r, char *err, size_t errlen)
+{
+	struct disp_softc *sc = state;
+	uint16_t cmd = vmm_sr_u16(r);
+	uint8_t bar0[4], bar2[8];
+	int rc;
+
+	vmm_sr_bytes(r, bar0, sizeof(bar0));
+	vmm_sr_bytes(r, bar2, sizeof(bar2));
+	pthread_mutex_lock(&sc->lock);
+	rc = disp_load_heads(sc, r, err, errlen);
+	if (!rc)
+		rc = disp_load_queue(sc, r, err, errlen);
+	pthread_mutex_unlock(&sc->lock);
+	if (rc || r->err)
+		return rc ? rc : -EPROTO;
+	disp_load_bars(sc, cmd, bar0, bar2);
+	return 0;
+}
+
 const struct vmm_device_ops display_dev = {
     .name = "display",
     .phase = VMM_PHASE_DEV,
     .init = disp_init,
     .reset = disp_reset,
     .destroy = disp_destroy,
+    .tag = "DISP",
+    .version = DISP_STATE_VERSION,
+    .save = disp_save,
+    .load = disp_load,
 };

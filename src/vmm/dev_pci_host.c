@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 struct pci_host_softc {
 	struct vmm *vm;
@@ -25,16 +25,23 @@ struct pci_host_softc {
 	struct vmm_pci_dev bridge;
 };
 
+/* The device whose configuration space an access of @len bytes at
+ * @addr of the data window reaches, as 0xcf8 selected it, and the
+ * offset in it; NULL when there is none or the access runs past it.
+ * Called with sc->lock held. */
 static struct vmm_pci_dev *
-pci_host_target(struct pci_host_softc *sc, uint32_t *reg)
+pci_host_target(struct pci_host_softc *sc, uint64_t addr, uint32_t len,
+		uint32_t *reg)
 {
 	uint32_t a = sc->addr;
+	struct vmm_pci_dev *d;
 
 	if (!(a & 0x80000000u) || ((a >> 16) & 0xff) != 0 ||
 	    ((a >> 8) & 7) != 0)
 		return NULL;
-	*reg = a & 0xfc;
-	return sc->vm->pci[(a >> 11) & 0x1f];
+	*reg = (a & 0xfc) + (uint32_t)addr;
+	d = sc->vm->pci[(a >> 11) & 0x1f];
+	return d && *reg + len <= 256 ? d : NULL;
 }
 
 static void
@@ -73,16 +80,23 @@ pci_host_cfg_write(struct vmm_pci_dev *d, uint32_t off, const uint8_t *data,
 		d->remap(d);
 }
 
+/* A read of @len bytes from @src; all ones where nothing answers. */
+static void
+pci_host_copy(uint8_t *data, const void *src, uint32_t len)
+{
+	if (src)
+		memcpy(data, src, len);
+	else
+		memset(data, 0xff, len);
+}
+
 static void
 pci_host_addr_read(void *dev, uint64_t addr, uint8_t *data, uint32_t len)
 {
 	struct pci_host_softc *sc = dev;
 
 	pthread_mutex_lock(&sc->lock);
-	if (len == 4)
-		memcpy(data, &sc->addr, 4);
-	else
-		memset(data, 0xff, len);
+	pci_host_copy(data, len == 4 ? &sc->addr : NULL, len);
 	pthread_mutex_unlock(&sc->lock);
 }
 
@@ -105,12 +119,8 @@ pci_host_data_read(void *dev, uint64_t addr, uint8_t *data, uint32_t len)
 	uint32_t reg;
 
 	pthread_mutex_lock(&sc->lock);
-	d = pci_host_target(sc, &reg);
-	reg += (uint32_t)addr;
-	if (d && reg + len <= 256)
-		memcpy(data, &d->cfg[reg], len);
-	else
-		memset(data, 0xff, len);
+	d = pci_host_target(sc, addr, len, &reg);
+	pci_host_copy(data, d ? &d->cfg[reg] : NULL, len);
 	pthread_mutex_unlock(&sc->lock);
 }
 
@@ -122,9 +132,8 @@ pci_host_data_write(void *dev, uint64_t addr, const uint8_t *data, uint32_t len)
 	uint32_t reg;
 
 	pthread_mutex_lock(&sc->lock);
-	d = pci_host_target(sc, &reg);
-	reg += (uint32_t)addr;
-	if (d && reg + len <= 256)
+	d = pci_host_target(sc, addr, len, &reg);
+	if (d)
 		pci_host_cfg_write(d, reg, data, len);
 	pthread_mutex_unlock(&sc->lock);
 }
@@ -170,9 +179,44 @@ pci_host_destroy(void *state)
 	free(state);
 }
 
+/* Saved state, version 1: the address register and the bridge's
+ * writable config bytes (command, cache line, latency, interrupt line). */
+static const uint8_t pci_host_writable[] = {0x04, 0x05, 0x0c, 0x0d, 0x3c};
+
+static void
+pci_host_save(void *state, struct vmm_sw *w)
+{
+	struct pci_host_softc *sc = state;
+
+	pthread_mutex_lock(&sc->lock);
+	vmm_sw_u32(w, sc->addr);
+	for (size_t i = 0; i < sizeof(pci_host_writable); i++)
+		vmm_sw_u8(w, sc->bridge.cfg[pci_host_writable[i]]);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static int
+pci_host_load(void *state, struct vmm_sr *r, char *err, size_t errlen)
+{
+	struct pci_host_softc *sc = state;
+
+	(void)err;
+	(void)errlen;
+	pthread_mutex_lock(&sc->lock);
+	sc->addr = vmm_sr_u32(r);
+	for (size_t i = 0; i < sizeof(pci_host_writable); i++)
+		sc->bridge.cfg[pci_host_writable[i]] = vmm_sr_u8(r);
+	pthread_mutex_unlock(&sc->lock);
+	return r->err;
+}
+
 const struct vmm_device_ops pci_host_dev = {
     .name = "pci-host",
     .phase = VMM_PHASE_BUS,
     .init = pci_host_init,
     .destroy = pci_host_destroy,
+    .tag = "PCIH",
+    .version = 1,
+    .save = pci_host_save,
+    .load = pci_host_load,
 };

@@ -11,21 +11,23 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 extern const struct vmm_device_ops pci_host_dev;
-extern const struct vmm_device_ops uart_dev;
+extern const struct vmm_device_ops uart_com1_dev;
+extern const struct vmm_device_ops uart_com2_dev;
 extern const struct vmm_device_ops i8042_dev;
 extern const struct vmm_device_ops rtc_dev;
 extern const struct vmm_device_ops reset_dev;
 extern const struct vmm_device_ops poweroff_dev;
 extern const struct vmm_device_ops idle_dev;
 extern const struct vmm_device_ops display_dev;
+extern const struct vmm_device_ops ohci_dev;
 
 static const struct vmm_device_ops *const vmm_device_table[] = {
     &pci_host_dev, /* VMM_PHASE_BUS */
-    &uart_dev,	   &i8042_dev, &rtc_dev,     &reset_dev,
-    &poweroff_dev, &idle_dev,  &display_dev,
+    &uart_com1_dev, &uart_com2_dev, &i8042_dev,	  &rtc_dev,  &reset_dev,
+    &poweroff_dev,  &idle_dev,	    &display_dev, &ohci_dev,
 };
 
 int

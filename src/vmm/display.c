@@ -2,7 +2,11 @@
  * display.c - the display model: N heads of XRGB8888 with damage, and
  * the display thread that hands them to the front end.
  *
- * The guest draws straight into VRAM.  Up to 60 times a second the thread
+ * The guest draws straight into VRAM.  60 times a second, or instead
+ * soon after a guest says it has drawn something (the PRESENT register,
+ * at most once per VIREO_DISP_PRESENT_MIN_US: an input echo then reaches
+ * the viewer without waiting up to a tick, and no tick shows a frame half
+ * drawn; ticks resume 500 ms after a guest's last present), the thread
  * fetches the accelerator's dirty-page bitmap (KVM's dirty log; the
  * software CPU keeps none, so all of VRAM counts as dirty), compares the dirty
  * pages of each head with its shadow copy (the frame the host last saw) to find
@@ -20,11 +24,15 @@
 #include <time.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 #include "guest/testcard.h"
 
-#define DISPLAY_HZ	  60
-#define DISPLAY_MAX_RECTS 64
+#define DISPLAY_HZ		60
+/* After a guest's last present, ticks wait this long before they look at
+ * VRAM again: a presenting guest is shown as it presents (whole frames),
+ * one that stops presenting is still shown by the ticks. */
+#define DISPLAY_PRESENT_HOLD_NS 500000000LL
+#define DISPLAY_MAX_RECTS	64
 
 struct display_damage {
 	int32_t *lo, *hi; /* per row: pixel span [lo, hi) to look at */
@@ -110,6 +118,18 @@ display_shadow_row(struct vmm_head *hd, uint32_t y)
 	return (uint32_t *)(hd->shadow + (uint64_t)y * hd->width * 4);
 }
 
+/* Widen @r to cover columns [x0, x1) and make it end with row @y. */
+static void
+display_grow(struct vmm_rect *r, uint32_t y, int32_t x0, int32_t x1)
+{
+	int32_t nx0 = r->x < x0 ? r->x : x0;
+	int32_t nx1 = r->x + (int32_t)r->w > x1 ? r->x + (int32_t)r->w : x1;
+
+	r->x = nx0;
+	r->w = (uint32_t)(nx1 - nx0);
+	r->h = y + 1 - (uint32_t)r->y;
+}
+
 /* Add row @y, span [x0, x1), to the rectangle list. */
 static void
 display_add_span(struct display_damage *d, uint32_t y, int32_t x0, int32_t x1)
@@ -118,24 +138,12 @@ display_add_span(struct display_damage *d, uint32_t y, int32_t x0, int32_t x1)
 
 	if (last && (uint32_t)last->y + last->h == y &&
 	    x0 < last->x + (int32_t)last->w && last->x < x1) {
-		int32_t nx0 = last->x < x0 ? last->x : x0;
-		int32_t nx1 = last->x + (int32_t)last->w > x1
-				  ? last->x + (int32_t)last->w
-				  : x1;
-		last->x = nx0;
-		last->w = (uint32_t)(nx1 - nx0);
-		last->h++;
+		display_grow(last, y, x0, x1);
 		return;
 	}
 	if (d->n == DISPLAY_MAX_RECTS) {
 		/* too fragmented: grow the last rectangle instead */
-		int32_t nx0 = last->x < x0 ? last->x : x0;
-		int32_t nx1 = last->x + (int32_t)last->w > x1
-				  ? last->x + (int32_t)last->w
-				  : x1;
-		last->x = nx0;
-		last->w = (uint32_t)(nx1 - nx0);
-		last->h = y + 1 - (uint32_t)last->y;
+		display_grow(last, y, x0, x1);
 		return;
 	}
 	d->r[d->n++] =
@@ -327,6 +335,105 @@ display_fetch_dirty(struct vmm *vm)
 	return r;
 }
 
+/* Tell vmm_display_sync() callers up to @seq that their refresh is done
+ * (UINT64_MAX: the thread stops, nobody need wait any more). */
+static void
+display_sync_done(struct vmm *vm, uint64_t seq)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (seq > vm->disp_sync_done) {
+		vm->disp_sync_done =
+		    seq == UINT64_MAX ? vm->disp_sync_req : seq;
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void
+vmm_display_sync(struct vmm *vm)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&vm->lock);
+	seq = ++vm->disp_sync_req;
+	pthread_cond_broadcast(&vm->cond);
+	while (vm->disp_started && vm->disp_sync_done < seq)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void
+vmm_display_get_mode(struct vmm *vm, uint32_t head, bool *enabled, uint32_t *w,
+		     uint32_t *h, uint32_t *stride)
+{
+	struct vmm_head *hd = &vm->head[head];
+
+	pthread_mutex_lock(&vm->disp_lock);
+	if (hd->mode_pending) {
+		*enabled = hd->p_enabled;
+		*w = hd->p_width;
+		*h = hd->p_height;
+		*stride = hd->p_stride;
+		pthread_mutex_unlock(&vm->disp_lock);
+		return;
+	}
+	pthread_mutex_unlock(&vm->disp_lock);
+	pthread_mutex_lock(&hd->lock);
+	*enabled = hd->enabled;
+	*w = hd->width;
+	*h = hd->height;
+	*stride = hd->stride;
+	pthread_mutex_unlock(&hd->lock);
+}
+
+uint64_t
+vmm_display_presents(struct vmm *vm)
+{
+	return __atomic_load_n(&vm->disp_presents, __ATOMIC_RELAXED);
+}
+
+/* The guest's present waits for its refresh, as a flip waits for the
+ * vertical blank: the guest cannot start the next frame while the display
+ * copies this one, so no viewer sees parts of two frames. */
+void
+vmm_display_kick(struct vmm *vm)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&vm->lock);
+	seq = ++vm->disp_sync_req;
+	vm->disp_kick = true;
+	pthread_cond_broadcast(&vm->cond);
+	while (vm->disp_started && vm->disp_sync_done < seq)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static int64_t
+display_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* A kick within VIREO_DISP_PRESENT_MIN_US of the last refresh waits for
+ * the rest of it, so a guest presenting in a loop costs at most that
+ * rate of refreshes. */
+static void
+display_kick_pace(int64_t last_ns)
+{
+	int64_t wait =
+	    last_ns + VIREO_DISP_PRESENT_MIN_US * 1000LL - display_now_ns();
+
+	if (wait > 0) {
+		struct timespec ts = {0, (long)wait};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void *
 display_thread(void *arg)
 {
@@ -334,6 +441,7 @@ display_thread(void *arg)
 	struct display_damage d;
 	struct timespec next;
 	uint32_t max_h = 16384;
+	int64_t last_ns = 0, present_ns = 0;
 
 	d.lo = malloc(max_h * sizeof(int32_t));
 	d.hi = malloc(max_h * sizeof(int32_t));
@@ -345,29 +453,50 @@ display_thread(void *arg)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
-		bool run;
+		uint64_t sync;
+		bool run, kick, tick = false;
 
-		next.tv_nsec += 1000000000 / DISPLAY_HZ;
-		if (next.tv_nsec >= 1000000000) {
-			next.tv_nsec -= 1000000000;
-			next.tv_sec++;
-		}
 		pthread_mutex_lock(&vm->lock);
-		while ((run = vm->disp_started) &&
-		       pthread_cond_timedwait(&vm->cond, &vm->lock, &next) !=
-			   ETIMEDOUT)
-			;
+		while ((run = vm->disp_started) && !tick &&
+		       vm->disp_sync_done == vm->disp_sync_req &&
+		       !vm->disp_kick)
+			tick = pthread_cond_timedwait(&vm->cond, &vm->lock,
+						      &next) == ETIMEDOUT;
+		sync = vm->disp_sync_req;
+		kick = vm->disp_kick;
+		vm->disp_kick = false;
 		pthread_mutex_unlock(&vm->lock);
 		if (!run)
 			break;
-		if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) !=
-		    VMM_STATE_RUNNING)
+		if (tick) {
+			next.tv_nsec += 1000000000 / DISPLAY_HZ;
+			if (next.tv_nsec >= 1000000000) {
+				next.tv_nsec -= 1000000000;
+				next.tv_sec++;
+			}
+		}
+		if (kick) {
+			display_kick_pace(last_ns);
+			__atomic_add_fetch(&vm->disp_presents, 1,
+					   __ATOMIC_RELAXED);
+			present_ns = display_now_ns();
+		} else if (tick && sync == vm->disp_sync_done && present_ns &&
+			   display_now_ns() - present_ns <
+			       DISPLAY_PRESENT_HOLD_NS) {
+			/* between two presents the guest may be mid-frame */
 			continue;
-		if (display_fetch_dirty(vm))
-			continue; /* VM being rebuilt by a reset */
-		for (uint32_t h = 0; h < vm->heads; h++)
-			display_refresh_head(vm, h, &d);
+		}
+		last_ns = display_now_ns();
+		/* a paused VM is refreshed only when a sync asks for it */
+		if ((sync != vm->disp_sync_done ||
+		     __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) ==
+			 VMM_STATE_RUNNING) &&
+		    !display_fetch_dirty(vm))
+			for (uint32_t h = 0; h < vm->heads; h++)
+				display_refresh_head(vm, h, &d);
+		display_sync_done(vm, sync);
 	}
+	display_sync_done(vm, UINT64_MAX);
 	free(d.lo);
 	free(d.hi);
 	return NULL;
@@ -376,6 +505,11 @@ display_thread(void *arg)
 int
 vmm_display_start(struct vmm *vm)
 {
+	/* one refresh at once, also for a VM started paused: a restored
+	 * VM shows its screen before it runs */
+	pthread_mutex_lock(&vm->lock);
+	vm->disp_sync_req++;
+	pthread_mutex_unlock(&vm->lock);
 	vm->disp_started = true;
 	if (pthread_create(&vm->disp_thread, NULL, display_thread, vm)) {
 		vm->disp_started = false;

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 int
 vmm_loop_add_fd(struct vmm *vm, int fd, void (*cb)(struct vmm *vm))

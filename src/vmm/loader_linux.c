@@ -25,7 +25,7 @@
 
 #include "loader.h"
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 #define LINUX_ZERO_PAGE	    0x10000ull
 #define LINUX_CMDLINE	    0x20000ull

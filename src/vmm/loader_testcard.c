@@ -20,7 +20,7 @@
 
 #include "loader.h"
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 int
 vmm_read_file(const char *path, uint8_t **out, size_t *len, char *err,

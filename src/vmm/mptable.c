@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 static uint8_t
 mp_checksum(const uint8_t *p, size_t n)
@@ -71,6 +71,15 @@ vmm_mptable_build(struct vmm *vm)
 		uint8_t pin = irq;
 
 		p = mp_put(p, (uint8_t[8]){3, 0, 0, 0, 1, irq, ioapic_id, pin},
+			   8);
+		entries++;
+	}
+	/* the OHCI controller's INTA: PCI bus 0, (slot << 2 | pin A) ->
+	 * its own IOAPIC pin, level-triggered, active low as PCI is */
+	if (vm->cfg.usb_ohci) {
+		p = mp_put(p,
+			   (uint8_t[8]){3, 0, 0x0f, 0, 0, VIREO_OHCI_SLOT << 2,
+					ioapic_id, VIREO_OHCI_IRQ},
 			   8);
 		entries++;
 	}

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "vmm_internal.h"
 
 static void
 vmm_vcpu_sigusr1(int sig)

@@ -21,7 +21,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "vmm-internal.h"
+#include "usb.h"
+#include "vmm_internal.h"
 
 #define VMM_MIB (1ull << 20)
 
@@ -32,6 +33,49 @@ vmm_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* IRQs the VMM's other devices use (timer, keyboard, cascade, RTC,
+ * mouse) cannot be shared with a UART: the lines are not shared. */
+static bool
+vmm_uart_irq_ok(uint8_t irq)
+{
+	return irq == 0 ||
+	       (irq < 16 && irq != 1 && irq != 2 && irq != 8 && irq != 12);
+}
+
+static int
+vmm_check_uarts(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	const struct vmm_uart_config *u = cfg->uart;
+	uint16_t b0 = u[0].io_base ? u[0].io_base : VIREO_PORT_COM1;
+	uint16_t b1 = u[1].io_base ? u[1].io_base : VIREO_PORT_COM2;
+	uint8_t i0 = u[0].irq ? u[0].irq : 4, i1 = u[1].irq ? u[1].irq : 3;
+
+	for (int i = 0; i < VMM_MAX_UARTS; i++) {
+		if (!vmm_uart_irq_ok(u[i].irq)) {
+			snprintf(err, errlen,
+				 "COM%d: IRQ %u is not free (use 3, 4, 5, "
+				 "6, 7, 9, 10, 11, 13, 14 or 15)",
+				 i + 1, u[i].irq);
+			return -EINVAL;
+		}
+		if (u[i].io_base > 0xfff8 || (unsigned)u[i].type > 2) {
+			snprintf(err, errlen, "COM%d: bad I/O base or type",
+				 i + 1);
+			return -EINVAL;
+		}
+	}
+	if (u[1].enabled && (b0 + 8 > b1 && b1 + 8 > b0)) {
+		snprintf(err, errlen, "COM1 (0x%x) and COM2 (0x%x) overlap", b0,
+			 b1);
+		return -EINVAL;
+	}
+	if (u[1].enabled && i0 == i1) {
+		snprintf(err, errlen, "COM1 and COM2 both use IRQ %u", i0);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int
@@ -57,7 +101,7 @@ vmm_check_config(const struct vmm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "no guest image given");
 		return -EINVAL;
 	}
-	return 0;
+	return vmm_check_uarts(cfg, err, errlen);
 }
 
 static char *
@@ -183,6 +227,7 @@ vmm_create(const struct vmm_config *cfg, const struct vmm_display_ops *ops,
 	pthread_cond_init(&vm->ev_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&vm->serial_lock, NULL);
+	pthread_mutex_init(&vm->kvm_log_lock, NULL);
 	vm->state = VMM_STATE_CREATED;
 
 	if (vm->serial_log_path) {
@@ -213,9 +258,9 @@ vmm_start(struct vmm *vm)
 	int r;
 
 	pthread_mutex_lock(&vm->lock);
-	if (vm->state != VMM_STATE_CREATED) {
+	if (vm->state != VMM_STATE_CREATED || vm->restore_failed) {
 		pthread_mutex_unlock(&vm->lock);
-		return -EBUSY;
+		return vm->restore_failed ? -EINVAL : -EBUSY;
 	}
 	__atomic_store_n(&vm->pause_req, vm->cfg.start_paused,
 			 __ATOMIC_RELEASE);
@@ -426,6 +471,10 @@ vmm_destroy(struct vmm *vm)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->vram)
 		munmap(vm->vram, vm->vram_size);
+	free(vm->mig_ram_buf);
+	free(vm->mig_vram_buf);
+	free(vm->kvm_vram_pending);
+	free(vm->kvm_log_buf);
 	free(vm->cpuid);
 	free(vm->accel_fallback);
 	free(vm->kernel);
@@ -507,6 +556,12 @@ vmm_head_query(struct vmm *vm, uint32_t head, struct vmm_head_info *out)
 	return 0;
 }
 
+void
+vmm_display_refresh(struct vmm *vm)
+{
+	vmm_display_sync(vm);
+}
+
 int
 vmm_head_mode_hint(struct vmm *vm, uint32_t head, uint32_t w, uint32_t h)
 {
@@ -529,8 +584,70 @@ int
 vmm_input_pointer(struct vmm *vm, uint32_t head, int32_t x, int32_t y,
 		  uint32_t buttons, int32_t wheel, int32_t hwheel)
 {
-	return vmm_display_pointer(vm->disp, head, x, y, buttons, wheel,
-				   hwheel);
+	int r =
+	    vmm_display_pointer(vm->disp, head, x, y, buttons, wheel, hwheel);
+
+	if (!r && vm->tablet)
+		vmm_tablet_pointer(vm, head, x, y, buttons, wheel);
+	return r;
+}
+
+/* The heads side by side make the tablet's desktop (vireo_hw.h). */
+void
+vmm_tablet_pointer(struct vmm *vm, uint32_t head, int32_t x, int32_t y,
+		   uint32_t buttons, int32_t wheel)
+{
+	uint32_t x0 = 0, total_w = 0, max_h = 0;
+	uint64_t tx, ty;
+
+	for (uint32_t i = 0; i < vm->heads; i++) {
+		bool en;
+		uint32_t w, h, stride;
+
+		vmm_display_get_mode(vm, i, &en, &w, &h, &stride);
+		if (!en)
+			w = h = 0;
+		if (i < head)
+			x0 += w;
+		total_w += w;
+		max_h = h > max_h ? h : max_h;
+	}
+	x = x < 0 ? 0 : x;
+	y = y < 0 ? 0 : y;
+	tx = total_w > 1 ? ((uint64_t)x0 + (uint32_t)x) * VIREO_TABLET_MAX /
+			       (total_w - 1)
+			 : 0;
+	ty = max_h > 1 ? (uint64_t)(uint32_t)y * VIREO_TABLET_MAX / (max_h - 1)
+		       : 0;
+	usb_tablet_event(
+	    vm->tablet,
+	    (uint32_t)(tx > VIREO_TABLET_MAX ? VIREO_TABLET_MAX : tx),
+	    (uint32_t)(ty > VIREO_TABLET_MAX ? VIREO_TABLET_MAX : ty), buttons,
+	    wheel);
+}
+
+void
+vmm_set_uart_host(struct vmm *vm, const struct vmm_uart_host_ops *ops,
+		  void *ctx)
+{
+	pthread_mutex_lock(&vm->serial_lock);
+	vm->uart_host = ops;
+	vm->uart_host_ctx = ctx;
+	pthread_mutex_unlock(&vm->serial_lock);
+}
+
+bool
+vmm_uart_present(const struct vmm *vm, uint32_t port)
+{
+	return port < VMM_MAX_UARTS && vm->uart[port];
+}
+
+int
+vmm_uart_receive(struct vmm *vm, uint32_t port, const uint8_t *buf, size_t len)
+{
+	if (!vmm_uart_present(vm, port))
+		return -ENODEV;
+	return vmm_uart_rx(vm->uart[port], buf, len);
 }
 
 void

@@ -19,6 +19,15 @@
  *
  * Errors: functions returning int use 0 (or a non-negative length) for
  * success and a negative errno for failure.
+ *
+ * Versions: version 2 added remote USB (the usb_* members at the end of
+ * both tables).  A reader accepts versions VRDE_ABI_VERSION_MIN up to its
+ * own, requires the size of that version's table (VRDE_HOST_CB_SIZE_V1,
+ * VRDE_ENTRY_POINTS_SIZE_V1 for version 1) and never touches a member
+ * the table's version and size do not cover.  A module built before
+ * version 2 refuses a version-2 host table with -EPROTO; the host then
+ * calls it again with the version-1 part of its table, so old modules
+ * still load (without USB).
  */
 #ifndef VIREO_VRDE_H
 #define VIREO_VRDE_H
@@ -31,8 +40,10 @@
 extern "C" {
 #endif
 
-/** The ABI version this header describes. */
-#define VRDE_ABI_VERSION 1u
+/** The ABI version this header describes, and the oldest one a reader
+ * of this header still accepts. */
+#define VRDE_ABI_VERSION     2u
+#define VRDE_ABI_VERSION_MIN 1u
 
 /** The one symbol a module exports, and its type. */
 #define VRDE_CREATE_SYMBOL "vireo_vrde_create"
@@ -41,6 +52,15 @@ extern "C" {
 struct vrde_header {
 	uint32_t version; /**< VRDE_ABI_VERSION */
 	uint32_t size;	  /**< sizeof the whole table, in bytes */
+};
+
+/** Levels of the host's log() callback, most severe first; the host drops
+ * or keeps a line by its own threshold. */
+enum vrde_log_level {
+	VRDE_LOG_ERR = 0,
+	VRDE_LOG_WARN = 1,
+	VRDE_LOG_INFO = 2,
+	VRDE_LOG_DEBUG = 3,
 };
 
 /** A rectangle on one screen, in pixels, origin top-left. */
@@ -128,7 +148,8 @@ struct vrde_logon {
 	const char *domain;   /**< "@n" suffix already removed */
 	const char *address;  /**< client IP as text */
 	uint32_t screen;      /**< 0-based screen the client selected */
-	const char *security; /**< "NLA", "TLS" or "RDP" */
+	const char *security; /**< "NLA", "TLS" or "RDP"; VNC module: "None",
+				"VNC", "X509None", "X509Vnc", "X509Plain" */
 };
 
 /* Host property names the module may ask for besides the VRDE properties
@@ -144,6 +165,88 @@ struct vrde_logon {
 #define VRDE_HOST_PROP_GRANTS_ALL     "Host/AuthGrantsAll"
 #define VRDE_HOST_PROP_SCREEN_COUNT   "Host/ScreenCount"
 
+/* ---- Remote USB (version 2) ----
+ *
+ * A client's USB device, as the module reports it.  The host matches it
+ * against the VM's USB device filters and, if it takes it, attaches a
+ * proxy of it to the VM's USB controller; the guest's transfers then go
+ * to the module as URBs and come back as completions.  The host answers
+ * SET_ADDRESS itself and never sends it; it does send the guest's
+ * SET_CONFIGURATION, SET_INTERFACE and CLEAR_FEATURE(ENDPOINT_HALT) as
+ * control URBs, which the module maps to its protocol's own requests
+ * (MS-RDPEUSB: SELECT_CONFIGURATION, SELECT_INTERFACE, reset pipe). */
+
+enum vrde_usb_speed {
+	VRDE_USB_SPEED_UNKNOWN = 0,
+	VRDE_USB_SPEED_LOW = 1,	  /**< 1.5 Mbit/s */
+	VRDE_USB_SPEED_FULL = 2,  /**< 12 Mbit/s */
+	VRDE_USB_SPEED_HIGH = 3,  /**< 480 Mbit/s */
+	VRDE_USB_SPEED_SUPER = 4, /**< 5 Gbit/s and up */
+};
+
+/** A client's device.  Strings are UTF-8 or NULL (the device has none);
+ * all pointers are valid only during the call they are passed to. */
+struct vrde_usb_device_desc {
+	uint32_t client_id;
+	uint32_t device_id; /**< the module's; unique per server, never 0 */
+	uint16_t bcd_usb;
+	uint16_t vendor_id;
+	uint16_t product_id;
+	uint16_t bcd_device;
+	uint8_t dev_class;
+	uint8_t dev_subclass;
+	uint8_t dev_protocol;
+	uint8_t speed; /**< enum vrde_usb_speed */
+	const char *manufacturer;
+	const char *product;
+	const char *serial;
+	const char *location; /**< where it sits on the client, for logs */
+};
+
+enum vrde_usb_xfer {
+	VRDE_USB_XFER_CONTROL = 0, /**< default pipe, with a setup packet */
+	VRDE_USB_XFER_ISOC = 1,	   /**< not supported yet: -ENOTSUP */
+	VRDE_USB_XFER_BULK = 2,
+	VRDE_USB_XFER_INTERRUPT = 3,
+};
+
+/** How a URB ended. */
+enum vrde_usb_status {
+	VRDE_USB_OK = 0,	/**< actual bytes moved */
+	VRDE_USB_STALL = 1,	/**< the endpoint halted or refused */
+	VRDE_USB_NODEV = 2,	/**< the device is gone (no response) */
+	VRDE_USB_BABBLE = 3,	/**< more data than the buffer holds */
+	VRDE_USB_SHORT = 4,	/**< short IN where short_ok was 0 */
+	VRDE_USB_CANCELLED = 5, /**< usb_cancel() took it back */
+	VRDE_USB_ERROR = 6,	/**< any other failure on the way */
+};
+
+/** One transfer the host submits. */
+struct vrde_usb_urb {
+	uint64_t handle;    /**< the host's, never 0; unique while queued */
+	uint32_t device_id; /**< from vrde_usb_device_desc */
+	uint8_t type;	    /**< enum vrde_usb_xfer */
+	/** bEndpointAddress: number | 0x80 for IN; 0 (or 0x80) for control,
+	 * whose direction is bit 7 of setup[0]. */
+	uint8_t endpoint;
+	uint8_t short_ok; /**< 1: a short IN is not an error */
+	uint8_t pad;
+	uint8_t setup[8]; /**< control only: the setup packet as sent */
+	/** IN: the most bytes wanted; OUT: bytes in @data.  Control: the
+	 * setup's wLength. */
+	uint32_t length;
+	const uint8_t *data; /**< OUT data, valid during usb_submit() */
+};
+
+/** A URB's end, reported by the module. */
+struct vrde_usb_completion {
+	uint64_t handle; /**< the URB's */
+	uint32_t device_id;
+	uint32_t status;     /**< enum vrde_usb_status */
+	uint32_t actual;     /**< bytes moved (IN: bytes in @data) */
+	const uint8_t *data; /**< IN data, valid during usb_complete() */
+};
+
 /** Callbacks the host implements. */
 struct vrde_host_callbacks {
 	struct vrde_header hdr;
@@ -151,7 +254,10 @@ struct vrde_host_callbacks {
 	 * @return its length, -ENOENT when unset, -ENOSPC if @size is short. */
 	int (*get_property)(void *ctx, const char *name, char *buf,
 			    size_t size);
-	/** Authenticate and apply the connection policy.
+	/** Authenticate and apply the connection policy.  Security "VNC"
+	 * with password NULL: the module verified a VNC authentication
+	 * response, judged by nla_begin()/nla_result() with the same
+	 * security, and only the policy is applied.
 	 * @return 0 to grant; -EACCES bad credentials; -EBUSY another client
 	 * holds the VM (single-connection policy); -ERANGE bad screen. */
 	int (*client_logon)(void *ctx, const struct vrde_logon *logon);
@@ -177,7 +283,7 @@ struct vrde_host_callbacks {
 			   uint8_t hash[16]);
 	/** The module bound @port (0: it failed to start listening). */
 	void (*listening)(void *ctx, uint32_t port);
-	/** A log line from the module, at a log_level of util/log.h. */
+	/** A log line from the module, at an enum vrde_log_level. */
 	void (*log)(void *ctx, int level, const char *msg);
 	/** NLA: the client's NTLM response names @logon->user (password
 	 * NULL).  The host judges the attempt like a client_logon() before
@@ -193,7 +299,34 @@ struct vrde_host_callbacks {
 	 * known.  The host counts a failure like a denied client_logon(). */
 	void (*nla_result)(void *ctx, const struct vrde_logon *logon,
 			   int result);
+
+	/* Version 2: remote USB.  The module calls these only when the
+	 * table's version is 2 or more and Client/DisableUSB is not "1".
+	 * vireo-headless queues their work for a thread of its own: they
+	 * may be called from any module thread, with the module's locks
+	 * held, even from inside usb_submit/usb_cancel/usb_reset. */
+	/** A client plugged @dev in (or had it at logon).  The host decides
+	 * at once: 0 it takes the device (URBs may follow at once); -EACCES
+	 * no active filter with Remote or Any matches, or USB is disabled;
+	 * -ENOSPC no free port; -ENODEV the VM has no USB controller.  On
+	 * any refusal the module tells the client (MS-RDPEUSB:
+	 * RETRACT_DEVICE) and forgets the device. */
+	int (*usb_device_added)(void *ctx,
+				const struct vrde_usb_device_desc *dev);
+	/** A device the host took is gone (unplugged, its channel closed or
+	 * its client disconnected).  Every URB still queued on it was
+	 * completed (VRDE_USB_NODEV) before this call; usb_submit() for it
+	 * now fails with -ENODEV. */
+	void (*usb_device_removed)(void *ctx, uint32_t device_id);
+	/** A URB ended.  Called once per URB accepted by usb_submit(), from
+	 * any module thread, possibly before usb_submit() has returned.  The
+	 * host may call usb_submit() and usb_cancel() from inside it. */
+	void (*usb_complete)(void *ctx, const struct vrde_usb_completion *c);
 };
+
+/** Sizes of the version-1 tables (before the usb_* members). */
+#define VRDE_HOST_CB_SIZE_V1                                                   \
+	offsetof(struct vrde_host_callbacks, usb_device_added)
 
 /* Codes for query_info().  Per-client codes take a client id; the others
  * ignore it.  Numbers are u32/u64/i64 in host byte order, strings UTF-8. */
@@ -243,7 +376,32 @@ struct vrde_entry_points {
 	 * 0 when there is no such information, or a negative errno. */
 	int (*query_info)(struct vrde_server *srv, uint32_t client_id,
 			  uint32_t code, void *buf, size_t size);
+
+	/* Version 2: remote USB, for devices the host took.  vireo-headless
+	 * calls usb_submit, usb_cancel and usb_reset from the VMM's USB
+	 * frame thread with the device's lock held: they must not block
+	 * (queue and return); usb_release from its USB thread. */
+	/** Queue @urb (copied; OUT data too).  Its completion comes later
+	 * through usb_complete(), exactly once.  @return 0; -ENODEV the
+	 * device is gone; -EINVAL a bad type, endpoint or length; -ENOTSUP
+	 * isochronous; -ENOMEM; -EBUSY too many URBs queued on the device
+	 * (the module's limit, at least 32). */
+	int (*usb_submit)(struct vrde_server *srv,
+			  const struct vrde_usb_urb *urb);
+	/** Take back a queued URB: it completes with VRDE_USB_CANCELLED (or
+	 * its real result if that arrived first).  @return 0 or -ENOENT. */
+	int (*usb_cancel)(struct vrde_server *srv, uint32_t device_id,
+			  uint64_t handle);
+	/** Reset the device on the client (the guest reset its port).
+	 * Queued URBs complete as cancelled first.  @return 0 or -ENODEV. */
+	int (*usb_reset)(struct vrde_server *srv, uint32_t device_id);
+	/** The host lets the device go (the VM stops, or a port could not be
+	 * kept): URBs complete as cancelled, the client is told the device is
+	 * no longer used, usb_device_removed() is not called. */
+	void (*usb_release)(struct vrde_server *srv, uint32_t device_id);
 };
+
+#define VRDE_ENTRY_POINTS_SIZE_V1 offsetof(struct vrde_entry_points, usb_submit)
 
 /**
  * Create a server.  Nothing is accepted until enable_connections(true).

@@ -35,7 +35,7 @@ fuzz_host_side(int sock)
 	int result = 0;
 	uint8_t hash[16];
 
-	authcall_converse(sock, authcall_now_ms() + 2000, fuzz_lookup, NULL,
+	authcall_converse(sock, authproto_now_ms() + 2000, fuzz_lookup, NULL,
 			  &result, hash);
 }
 

@@ -37,12 +37,22 @@ vrdehost_stop(struct headless *hl)
 }
 
 int
-machine_set_property(struct headless *hl, const char *name, const char *value)
+hl_machine_set_property(struct headless *hl, const char *name,
+			const char *value)
 {
 	FUZZ_ASSERT(name[0] && !strpbrk(name, "=\t\n"));
 	FUZZ_ASSERT(!strpbrk(value, "\t\n"));
 	if (!strcmp(name, "TCP/Ports"))
 		FUZZ_ASSERT(portlist_valid(value));
+	return 0;
+}
+
+int
+logon_console_token(struct headless *hl, char *out, size_t size)
+{
+	FUZZ_ASSERT(size > LOGON_TOKEN_LEN);
+	memset(out, 'a', LOGON_TOKEN_LEN);
+	out[LOGON_TOKEN_LEN] = '\0';
 	return 0;
 }
 
@@ -63,13 +73,13 @@ vmm_head_mode_hint(struct vmm *vm, uint32_t head, uint32_t w, uint32_t h)
 int
 input_scancodes(struct headless *hl, const uint8_t *codes, int n)
 {
-	FUZZ_ASSERT(n >= 1 && n < CTL_MAX_FIELDS);
+	FUZZ_ASSERT(n >= 1 && n < CTLPROTO_MAX_FIELDS);
 	fuzz_touch(codes, (size_t)n);
 	return 0;
 }
 
 void
-ctl_info(struct headless *hl, int fd)
+hl_info_write(struct headless *hl, int fd)
 {
 	dprintf(fd, "VMState=\"running\"\n");
 }
@@ -79,10 +89,43 @@ headless_state_changed(struct headless *hl)
 {
 }
 
+/* the phase cycles with the requests, so both paths of the gate run */
+static unsigned fuzz_phase;
+
+enum hl_phase
+hl_state_phase(struct headless *hl)
+{
+	return fuzz_phase++ % 4 ? HL_PHASE_RUNNING : HL_PHASE_SAVING;
+}
+
+void
+hl_state_request(struct headless *hl, int fd)
+{
+	dprintf(fd, "ok\n");
+}
+
+void
+hl_teleport_request(struct headless *hl, int fd, char **f)
+{
+	(void)f;
+	dprintf(fd, "ok\n");
+}
+
 long
 headless_now_ms(void)
 {
 	return 0; /* no deadline passes while one input is served */
+}
+
+enum vmm_state
+vmm_get_state(const struct vmm *vm)
+{
+	return VMM_STATE_PAUSED;
+}
+
+void
+vmm_display_refresh(struct vmm *vm)
+{
 }
 
 int
@@ -148,7 +191,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static struct ctl_conn fuzz_conn;
+static struct hl_ctl_conn fuzz_conn;
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -170,7 +213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_conn.fd = sv[1];
 	fuzz_conn.len = 0;
 	while (fuzz_conn.fd >= 0)
-		ctl_conn_read(&hl, &fuzz_conn);
+		hl_ctl_conn_read(&hl, &fuzz_conn);
 	check_reply(sv[0]);
 	close(sv[0]);
 	return 0;

@@ -171,4 +171,123 @@ put("bzimage", "xz", bzimage())
 put("bzimage", "old-protocol", bzimage(version=0x020a))
 put("bzimage", "short-jump", bzimage(jump=0x20))
 put("bzimage", "minimal", bzimage()[:0x250])
+
+# ---- state: the saved-state container (src/vmm/state.h) -----------------
+import zlib
+
+
+def st_header(version=1, time=1234):
+    h = b"\x7fVIREOST" + struct.pack("<IIQI", version, 32, time, 0)
+    return h + struct.pack("<I", zlib.crc32(h))
+
+
+def st_record(tag, payload, ver=1, inst=0):
+    h = tag + struct.pack("<HHQI", ver, inst, len(payload), zlib.crc32(payload))
+    return h + struct.pack("<I", zlib.crc32(h)) + payload
+
+
+def st_stream(records):
+    body = b"".join(records)
+    end = struct.pack("<IQ", len(records), 32 + len(body))
+    return st_header() + body + st_record(b"END ", end)
+
+
+vm_rec = st_record(b"VM  ", bytes([2, 0]) + u32(1, 2) + u64(64 << 20, 32 << 20, 16 << 20) + u32(0) + bytes([0]) + u64(2000000))
+put("state", "empty", st_stream([]))
+put("state", "vm", st_stream([vm_rec]))
+put("state", "memory", st_stream([vm_rec, st_record(b"RAM ", u64(4096) + bytes(range(256)) * 16), st_record(b"VRAM", u64(0) + b"\xff" * 64)]))
+put("state", "devices", st_stream([vm_rec, st_record(b"COM1", b"\x01" + bytes(11 + 64)), st_record(b"COM2", b"\x00"), st_record(b"KBD ", bytes(11) + u32(2) + b"\x1e\x00\x9e\x00"), st_record(b"UCPU", bytes(200), inst=0)]))
+put("state", "newer", st_header(version=2) + st_record(b"END ", u32(0) + u64(32)))
+put("state", "truncated", st_stream([vm_rec])[:70])
+
+# ---- teleport: what a target reads (src/headless/tpwire.h) --------------
+def tp_msg(tag, payload=b""):
+    return tag + u32(len(payload)) + payload
+
+
+tp_conf = tp_msg(b"CONF", bytes([2]) + u32(0x02000100, 0))
+put("teleport", "whole", tp_msg(b"AUTH", bytes(32)) + tp_conf
+    + st_stream([vm_rec, st_record(b"RAM ", u64(0) + bytes(4096))])
+    + tp_msg(b"CRC ", bytes(5)) + tp_msg(b"GO  "))
+put("teleport", "nack", tp_msg(b"NACK", b"wrong teleporter password\x00\x01"))
+put("teleport", "big", tp_msg(b"AUTH", bytes(32)) + b"CONF" + u32(9000))
+
+
+# ---- vnc: records; op 0 version, 1 client messages, 2 pixfmt+tile -------
+def be16(*v):
+    return b"".join(struct.pack(">H", x) for x in v)
+
+
+def be32(*v):
+    return b"".join(struct.pack(">i", x) for x in v)
+
+
+native = bytes([32, 24, 0, 1]) + be16(255, 255, 255) + bytes([16, 8, 0, 0, 0, 0])
+rgb565 = bytes([16, 16, 1, 1]) + be16(31, 63, 31) + bytes([11, 5, 0, 0, 0, 0])
+msgs = (b"\0\0\0\0" + native
+        + b"\2\0" + be16(6) + be32(7, 16, 5, 0, -258, -308)
+        + b"\3\0" + be16(0, 0, 1024, 768)
+        + b"\4\1\0\0" + be32(0x61)
+        + b"\5\1" + be16(10, 20)
+        + b"\6\0\0\0" + be32(5) + b"hello"
+        + b"\xff\0\0\1" + be32(0x41, 0x1e)
+        + b"\xfb\0" + be16(800, 600) + b"\1\0" + bytes(16))
+put("vnc", "version", rec(0, b"RFB 003.008\n") + rec(0, b"RFB 003.889\n"))
+put("vnc", "messages", rec(1, msgs))
+put("vnc", "split", rec(1, msgs[:7]) + rec(1, msgs[7:]))
+tile = bytes(range(256)) * 64
+for i, (pf, enc) in enumerate([(native, 0), (native, 1), (native, 2),
+                                (native, 3), (rgb565, 2), (rgb565, 1)]):
+    put("vnc", "enc%d" % i, rec(2, pf + bytes([enc, 0, 63, 63]) + tile))
+put("vnc", "jpeg", rec(2, native + bytes([3, 81, 31, 15]) + tile))
+put("vnc", "http", rec(3, b"GET /novnc/core/rfb.js?x=1&token=ab12 HTTP/1.1\r\n"
+                       b"Host: localhost:5900\r\nConnection: keep-alive\r\n\r\n"))
+put("vnc", "upgrade", rec(3, b"GET /websockify?token=00ff HTTP/1.1\r\n"
+                          b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                          b"Sec-WebSocket-Version: 13\r\n"
+                          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          b"Sec-WebSocket-Protocol: binary\r\n\r\n"))
+put("vnc", "frames", rec(4, b"\x82\x85abcd" + bytes(5) + b"\x82\xfe\x01\x00abcd"
+                         + b"\x89\x80abcd" + b"\x82\xff" + bytes(7) + b"\x10abcd"))
+# ---- gfx: graphics pipeline messages from the client (MS-RDPEGFX) ------
+def gfx_pdu(cmd, body):
+    return struct.pack("<HHI", cmd, 0, 8 + len(body)) + body
+caps = struct.pack("<H", 3) + struct.pack("<III", 0x000A0701, 4, 0) \
+    + struct.pack("<III", 0x000A0100, 16, 0) + bytes(12) \
+    + struct.pack("<III", 0x00080105, 4, 0x10)
+put("gfx", "caps", gfx_pdu(0x12, caps))
+put("gfx", "ack", gfx_pdu(0x0d, struct.pack("<III", 2, 17, 17)))
+put("gfx", "two", gfx_pdu(0x0d, struct.pack("<III", 0xffffffff, 3, 3))
+    + gfx_pdu(0x16, struct.pack("<IHHH", 3, 1, 2, 3)))
+put("gfx", "short", gfx_pdu(0x12, caps)[:20])
+# ---- urbdrc: MS-RDPEUSB, first byte picks the parser (fuzz-urbdrc.c) ----
+def usb_str(s):
+    return struct.pack("<I", len(s) + 1) + (s + "\0").encode("utf-16-le")
+def usb_multisz(*v):
+    body = "".join(x + "\0" for x in v) + "\0"
+    return struct.pack("<I", len(body)) + body.encode("utf-16-le")
+add_device = u32(0x40000001, 0, 0x101, 1, 5) + usb_str("probe#5") \
+    + usb_multisz("USB\\VID_1209&PID_4C42&REV_0100", "USB\\VID_1209&PID_4C42") \
+    + usb_multisz("USB\\Class_FF&SubClass_00&Prot_00") \
+    + usb_str("{00000000-0000-0000-0000-000000000005}") \
+    + u32(28, 2, 0x600, 0x200, 0, 1, 80)
+put("urbdrc", "add-device", b"\0" + add_device)
+put("urbdrc", "caps-rsp", b"\0" + u32(0, 7, 1, 0))
+put("urbdrc", "created", b"\0" + u32(0x40000003, 1, 0x100, 1, 0, 0))
+put("urbdrc", "urb-done", b"\0" + u32(0x40000100, 8, 0x101, 0x11, 8)
+    + struct.pack("<HHI", 8, 0, 0) + u32(0, 4) + b"abcd")
+sel = u32(0x1234, 1) + struct.pack("<HBBIII", 56, 0, 0, 0xff, 0x5678, 2) \
+    + struct.pack("<HBBIIII", 64, 1, 0, 2, 0x01050001, 0x10000, 0) \
+    + struct.pack("<HBBIIII", 64, 0x81, 0, 2, 0x01050081, 0x10000, 0)
+put("urbdrc", "select-done", b"\0" + u32(0x40000100, 9, 0x102, 3, 8 + len(sel))
+    + struct.pack("<HHI", 8 + len(sel), 0, 0) + sel + u32(0, 0))
+put("urbdrc", "ioctl-done", b"\0" + u32(0x40000100, 9, 0x100, 0x63, 0, 4, 4))
+put("urbdrc", "text", b"\0" + u32(0x80000005, 6) + usb_str("USB loopback") + u32(0))
+put("urbdrc", "select-result", b"\2" + sel)
+loop_cfg = bytes([9, 2, 32, 0, 1, 1, 0, 0x80, 50, 9, 4, 0, 0, 2, 0xff, 0, 0, 0,
+                  7, 5, 1, 2, 64, 0, 0, 7, 5, 0x81, 2, 64, 0, 0])
+put("urbdrc", "config", b"\4" + loop_cfg)
+put("urbdrc", "transfer-out", b"\1" + u32(0x40000005, 9, 0x106, 16)
+    + struct.pack("<HHI", 16, 9, 0x12) + u32(0x01050001, 0, 3) + b"abc")
+put("urbdrc", "register", b"\1" + u32(0x40000005, 2, 0x101, 1, 0x100))
 sys.exit(0)

@@ -95,9 +95,7 @@ HL_SOCK="$HL_DIR/vireo.ctl"
 LOG="$HL_DIR/Logs/vireo.log"
 vireo-headless --startvm wvm $accel >"$TMPD/wvm.out" 2>"$TMPD/wvm.err" &
 HL_PID=$!
-hl_wait_file "$TMPD/wvm.out" 'VRDE server is listening on port' 60
-port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' \
-	"$TMPD/wvm.out")
+port=$(vrde_wait_port "$TMPD/wvm.out" "$HL_PID" 600)
 hl_wait_guest
 probe() { timeout 60 "$PROBE" --port "$port" --timeout 20 --no-gfx "$@" 2>/dev/null; }
 out=$(probe --sec tls --user alice --password Secret-1 --wait-pixel 8,40,ffffff)

@@ -13,6 +13,8 @@
 #   hl_wait_file FILE REGEX      wait until FILE has a matching line
 #   hl_ctl REQ...                ctl-send to the running VM's socket
 #   hl_stop [SIGNAL]             signal vireo-headless, wait; sets HL_RC
+. "$srcdir/lib/vhost.sh"
+
 HL_UUIDN=0
 
 hl_setup() {
@@ -125,7 +127,7 @@ hl_start() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	HL_PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$HL_OUT")
+	HL_PORT=$(vrde_port "$HL_OUT")
 }
 
 # A FIFO write blocks while nobody reads it: bounded by timeout.

@@ -21,8 +21,7 @@ HL_OUT="$TMPD/rvm.out"
 HL_SOCK="$HL_DIR/vireo.ctl"
 vireo-headless --startvm rvm >"$HL_OUT" 2>&1 &
 HL_PID=$!
-hl_wait_file "$HL_OUT" 'VRDE server is listening on port' 30
-port=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$HL_OUT")
+port=$(vrde_wait_port "$HL_OUT" "$HL_PID" 300)
 hl_wait_guest
 probe() { timeout 60 "$PROBE" --port "$port" --timeout 20 --no-gfx "$@" 2>/dev/null; }
 

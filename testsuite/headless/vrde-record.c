@@ -9,7 +9,19 @@
  *   Record/Commands  a FIFO; each line makes the module act like a client
  *                    (see record_command()), so tests can log on, type,
  *                    point and leave without an RDP client
- *   Record/ABI       "version" or "size": hand the host a bad table
+ *   Record/ABI       "version" or "size": hand the host a bad table;
+ *                    "v1": act as a module built for ABI version 1 (it
+ *                    refuses a version-2 host table with -EPROTO)
+ *   Record/USBBytes  bytes the loopback device's bulk IN sends in all
+ *                    (default 1 MiB)
+ * Remote USB (commands "usbadd CLIENT loop|other", "usbdel DEVICE"):
+ * synthetic devices reported through usb_device_added.  "loop" is a
+ * vendor-class device (1209:0001) with a bulk loopback pair: its bulk IN
+ * (0x81) sends Record/USBBytes bytes of a fixed pattern, its bulk OUT
+ * (0x02) checks what comes back against the same pattern; both sides'
+ * CRC-32 are recorded when all came back.  "other" (1209:0002) is a
+ * vendor device with no endpoints.  The module does not look at
+ * Client/DisableUSB, so that the host's own refusal is what a test sees.
  * Contract violations are recorded as lines starting with "VIOLATION".
  */
 #include "config.h"
@@ -31,6 +43,25 @@
 
 #define REC_MAX_CLIENTS 32
 #define REC_MAX_SCREENS 16
+#define REC_MAX_USB	8
+#define REC_USB_PARKED	64
+
+/* A synthetic remote USB device. */
+struct rec_usb {
+	bool used;
+	bool loop; /* the loopback device, else "other" */
+	uint32_t id, client;
+	uint64_t total, in_pos, out_pos;
+	uint32_t in_crc, out_crc;
+	uint64_t mismatches;
+	bool reported;
+	uint8_t config; /* bConfigurationValue set */
+	/* bulk INs waiting for data that will never come (all sent) */
+	struct {
+		bool used;
+		uint64_t handle;
+	} parked[REC_USB_PARKED];
+};
 
 struct vrde_server {
 	const struct vrde_host_callbacks *cb;
@@ -48,6 +79,11 @@ struct vrde_server {
 	int n_clients;
 	unsigned pending[REC_MAX_SCREENS]; /* updates since last NULL */
 	struct vrde_screen_info geo[REC_MAX_SCREENS];
+	bool v1;		  /* acting as a version-1 module */
+	pthread_mutex_t usb_lock; /* the table below */
+	struct rec_usb usb[REC_MAX_USB];
+	uint32_t usb_next_id;
+	uint64_t usb_bytes; /* Record/USBBytes */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -75,6 +111,8 @@ rec_prop(struct vrde_server *s, const char *name, char *buf, size_t size)
 		buf[0] = '\0';
 	return n;
 }
+
+static void rec_usb_client_gone(struct vrde_server *s, uint32_t client);
 
 /* ---- client table ---------------------------------------------------- */
 
@@ -109,6 +147,8 @@ rec_drop_client(struct vrde_server *s, uint32_t id, const char *why)
 {
 	if (!rec_client_del(s, id))
 		return;
+	if (!s->v1)
+		rec_usb_client_gone(s, id);
 	rec(s, "dropped id=%u (%s)", id, why);
 	s->cb->client_disconnect(s->ctx, id);
 }
@@ -147,6 +187,7 @@ rec_destroy(struct vrde_server *s)
 	close(s->wake[1]);
 	if (s->log)
 		fclose(s->log);
+	pthread_mutex_destroy(&s->usb_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -271,6 +312,382 @@ rec_query_info(struct vrde_server *s, uint32_t id, uint32_t code, void *buf,
 		return sizeof(v64);
 	memcpy(buf, &v64, sizeof(v64));
 	return sizeof(v64);
+}
+
+/* ---- remote USB: synthetic devices ------------------------------------ */
+
+static const uint8_t rec_usb_dev_desc[18] = {18,   1,	 0x10, 0x01, 0xff, 0,
+					     0,	   64,	 0x09, 0x12, 0x01, 0x00,
+					     0x00, 0x01, 1,    2,    3,	   1};
+static const uint8_t rec_usb_loop_cfg[32] = {
+    9, 2, 32, 0, 1,    1, 0,  0x80, 50, 9, 4, 0,    0, 2,  0xff, 0,
+    0, 0, 7,  5, 0x81, 2, 64, 0,    0,	7, 5, 0x02, 2, 64, 0,	 0};
+static const uint8_t rec_usb_other_cfg[18] = {9, 2, 18, 0, 1, 1,    0, 0x80, 50,
+					      9, 4, 0,	0, 0, 0xff, 0, 0,    0};
+
+/* The loopback stream: byte @i of it. */
+static uint8_t
+rec_pattern(uint64_t i)
+{
+	return (uint8_t)(((uint32_t)i * 0x9e3779b1u) >> 13 ^
+			 (uint32_t)(i >> 9));
+}
+
+static uint32_t
+rec_crc32(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc >> 1 ^ (0xedb88320u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+/* Caller holds usb_lock. */
+static struct rec_usb *
+rec_usb_find(struct vrde_server *s, uint32_t id)
+{
+	for (int i = 0; i < REC_MAX_USB; i++)
+		if (s->usb[i].used && s->usb[i].id == id)
+			return &s->usb[i];
+	return NULL;
+}
+
+static void
+rec_usb_done(struct vrde_server *s, const struct vrde_usb_urb *u,
+	     uint32_t status, const uint8_t *data, uint32_t actual)
+{
+	struct vrde_usb_completion c = {.handle = u->handle,
+					.device_id = u->device_id,
+					.status = status,
+					.actual = actual,
+					.data = data};
+
+	s->cb->usb_complete(s->ctx, &c);
+}
+
+/* Complete every parked IN of @d with @status (usb_lock held). */
+static void
+rec_usb_unpark(struct vrde_server *s, struct rec_usb *d, uint32_t status)
+{
+	for (int i = 0; i < REC_USB_PARKED; i++) {
+		struct vrde_usb_completion c = {.handle = d->parked[i].handle,
+						.device_id = d->id,
+						.status = status};
+
+		if (!d->parked[i].used)
+			continue;
+		d->parked[i].used = false;
+		s->cb->usb_complete(s->ctx, &c);
+	}
+}
+
+static const uint8_t *
+rec_usb_string(struct rec_usb *d, uint8_t idx, uint8_t *buf, uint32_t *len)
+{
+	static const char *const loop[] = {"vireo", "loopback", "L1"};
+	static const char *const other[] = {"vireo", "other", "O1"};
+	const char *str;
+
+	if (idx == 0) {
+		static const uint8_t langs[4] = {4, 3, 0x09, 0x04};
+
+		*len = 4;
+		return langs;
+	}
+	if (idx > 3)
+		return NULL;
+	str = (d->loop ? loop : other)[idx - 1];
+	*len = 2 + 2 * (uint32_t)strlen(str);
+	buf[0] = (uint8_t)*len;
+	buf[1] = 3;
+	for (size_t i = 0; str[i]; i++) {
+		buf[2 + 2 * i] = (uint8_t)str[i];
+		buf[3 + 2 * i] = 0;
+	}
+	return buf;
+}
+
+/* A control request on the default pipe (usb_lock held). */
+static void
+rec_usb_control(struct vrde_server *s, struct rec_usb *d,
+		const struct vrde_usb_urb *u)
+{
+	const uint8_t *st = u->setup;
+	uint16_t value = (uint16_t)(st[2] | st[3] << 8);
+	uint16_t wlen = (uint16_t)(st[6] | st[7] << 8);
+	const uint8_t *reply = NULL;
+	uint8_t buf[64] = {0};
+	uint32_t len = 0;
+	bool ok = true;
+
+	rec(s, "usb control device=%u %02x %02x %04x len=%u", d->id, st[0],
+	    st[1], value, wlen);
+	if (u->length != wlen)
+		rec(s, "VIOLATION control URB length %u, wLength %u", u->length,
+		    wlen);
+	if (st[0] == 0x80 && st[1] == 6 && value >> 8 == 1) {
+		reply = rec_usb_dev_desc;
+		len = sizeof(rec_usb_dev_desc);
+	} else if (st[0] == 0x80 && st[1] == 6 && value >> 8 == 2) {
+		reply = d->loop ? rec_usb_loop_cfg : rec_usb_other_cfg;
+		len = d->loop ? sizeof(rec_usb_loop_cfg)
+			      : sizeof(rec_usb_other_cfg);
+	} else if (st[0] == 0x80 && st[1] == 6 && value >> 8 == 3) {
+		reply = rec_usb_string(d, (uint8_t)value, buf, &len);
+		ok = reply != NULL;
+	} else if (st[0] == 0x00 && st[1] == 5) {
+		rec(s, "VIOLATION SET_ADDRESS reached the module");
+		ok = false;
+	} else if (st[0] == 0x00 && st[1] == 9) {
+		d->config = (uint8_t)value;
+	} else if (st[0] == 0x80 && (st[1] == 0 || st[1] == 8)) {
+		buf[0] = st[1] == 8 ? d->config : 0;
+		reply = buf;
+		len = st[1] == 8 ? 1 : 2;
+	} else if (!(st[0] == 0x01 && st[1] == 0x0b) &&
+		   !(st[0] == 0x02 && st[1] == 1)) {
+		ok = false; /* not SET_INTERFACE nor CLEAR_FEATURE(HALT) */
+	}
+	if (len > wlen)
+		len = wlen;
+	rec_usb_done(s, u, ok ? VRDE_USB_OK : VRDE_USB_STALL, reply,
+		     ok ? len : 0);
+}
+
+/* Bulk IN: the next piece of the pattern, or park it (all sent). */
+static int
+rec_usb_in(struct vrde_server *s, struct rec_usb *d,
+	   const struct vrde_usb_urb *u)
+{
+	uint64_t left = d->total - d->in_pos;
+	uint32_t n = u->length < left ? u->length : (uint32_t)left;
+	uint8_t *buf;
+
+	if (!n) {
+		for (int i = 0; i < REC_USB_PARKED; i++) {
+			if (d->parked[i].used)
+				continue;
+			d->parked[i].used = true;
+			d->parked[i].handle = u->handle;
+			return 0;
+		}
+		return -EBUSY;
+	}
+	buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		buf[i] = rec_pattern(d->in_pos + i);
+	d->in_crc = rec_crc32(d->in_crc, buf, n);
+	d->in_pos += n;
+	rec_usb_done(s, u, VRDE_USB_OK, buf, n);
+	free(buf);
+	return 0;
+}
+
+/* Bulk OUT: what came back, checked against what was sent. */
+static void
+rec_usb_out(struct vrde_server *s, struct rec_usb *d,
+	    const struct vrde_usb_urb *u)
+{
+	for (uint32_t i = 0; i < u->length; i++)
+		if (u->data[i] != rec_pattern(d->out_pos + i))
+			d->mismatches++;
+	d->out_crc = rec_crc32(d->out_crc, u->data, u->length);
+	d->out_pos += u->length;
+	rec_usb_done(s, u, VRDE_USB_OK, NULL, u->length);
+	if (d->out_pos >= d->total && !d->reported) {
+		d->reported = true;
+		rec(s,
+		    "usb echo device=%u in=%llu out=%llu in_crc=%08x "
+		    "out_crc=%08x mismatches=%llu",
+		    d->id, (unsigned long long)d->in_pos,
+		    (unsigned long long)d->out_pos, d->in_crc, d->out_crc,
+		    (unsigned long long)d->mismatches);
+	}
+}
+
+static int
+rec_usb_submit(struct vrde_server *s, const struct vrde_usb_urb *u)
+{
+	struct rec_usb *d;
+	int rc = 0;
+
+	if (!u || !u->handle) {
+		rec(s, "VIOLATION usb_submit without a handle");
+		return -EINVAL;
+	}
+	if (s->v1)
+		rec(s, "VIOLATION usb_submit on a version-1 module");
+	pthread_mutex_lock(&s->usb_lock);
+	d = rec_usb_find(s, u->device_id);
+	if (!d) {
+		rc = -ENODEV;
+	} else if (u->type == VRDE_USB_XFER_CONTROL) {
+		rec_usb_control(s, d, u);
+	} else if (u->type != VRDE_USB_XFER_BULK) {
+		rc = u->type == VRDE_USB_XFER_ISOC ? -ENOTSUP : -EINVAL;
+	} else if (d->loop && u->endpoint == 0x81) {
+		rc = rec_usb_in(s, d, u);
+	} else if (d->loop && u->endpoint == 0x02) {
+		if (u->length && !u->data)
+			rec(s, "VIOLATION OUT URB without data");
+		else
+			rec_usb_out(s, d, u);
+	} else {
+		rec_usb_done(s, u, VRDE_USB_STALL, NULL, 0);
+	}
+	pthread_mutex_unlock(&s->usb_lock);
+	return rc;
+}
+
+static int
+rec_usb_cancel(struct vrde_server *s, uint32_t id, uint64_t handle)
+{
+	struct rec_usb *d;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&s->usb_lock);
+	d = rec_usb_find(s, id);
+	for (int i = 0; d && i < REC_USB_PARKED; i++) {
+		struct vrde_usb_completion c = {.handle = handle,
+						.device_id = id,
+						.status = VRDE_USB_CANCELLED};
+
+		if (!d->parked[i].used || d->parked[i].handle != handle)
+			continue;
+		d->parked[i].used = false;
+		s->cb->usb_complete(s->ctx, &c);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->usb_lock);
+	rec(s, "usb_cancel device=%u rc=%d", id, rc);
+	return rc;
+}
+
+static int
+rec_usb_reset(struct vrde_server *s, uint32_t id)
+{
+	struct rec_usb *d;
+
+	pthread_mutex_lock(&s->usb_lock);
+	d = rec_usb_find(s, id);
+	if (d) {
+		rec_usb_unpark(s, d, VRDE_USB_CANCELLED);
+		d->config = 0;
+	}
+	pthread_mutex_unlock(&s->usb_lock);
+	rec(s, "usb_reset device=%u rc=%d", id, d ? 0 : -ENODEV);
+	return d ? 0 : -ENODEV;
+}
+
+static void
+rec_usb_release(struct vrde_server *s, uint32_t id)
+{
+	struct rec_usb *d;
+
+	pthread_mutex_lock(&s->usb_lock);
+	d = rec_usb_find(s, id);
+	if (d) {
+		rec_usb_unpark(s, d, VRDE_USB_CANCELLED);
+		d->used = false;
+	}
+	pthread_mutex_unlock(&s->usb_lock);
+	rec(s, "usb_release device=%u known=%d", id, d != NULL);
+}
+
+/* The device leaves: its parked URBs end, then the host is told. */
+static void
+rec_usb_remove(struct vrde_server *s, uint32_t id, const char *why)
+{
+	struct rec_usb *d;
+
+	pthread_mutex_lock(&s->usb_lock);
+	d = rec_usb_find(s, id);
+	if (d) {
+		rec_usb_unpark(s, d, VRDE_USB_NODEV);
+		d->used = false;
+	}
+	pthread_mutex_unlock(&s->usb_lock);
+	if (!d)
+		return;
+	rec(s, "usbdel device=%u (%s)", id, why);
+	s->cb->usb_device_removed(s->ctx, id);
+}
+
+static void
+rec_cmd_usbadd(struct vrde_server *s, char **a, int n)
+{
+	struct vrde_usb_device_desc desc = {0};
+	struct rec_usb *d = NULL;
+	bool loop;
+	int rc;
+
+	if (n < 3 || (strcmp(a[2], "loop") && strcmp(a[2], "other"))) {
+		rec(s, "bad command: usbadd CLIENT loop|other");
+		return;
+	}
+	if (s->v1) {
+		rec(s, "usbadd refused: a version-1 module has no USB");
+		return;
+	}
+	loop = !strcmp(a[2], "loop");
+	pthread_mutex_lock(&s->usb_lock);
+	for (int i = 0; i < REC_MAX_USB && !d; i++)
+		if (!s->usb[i].used)
+			d = &s->usb[i];
+	if (d) {
+		memset(d, 0, sizeof(*d));
+		d->used = true;
+		d->loop = loop;
+		d->id = ++s->usb_next_id;
+		d->client = (uint32_t)strtoul(a[1], NULL, 10);
+		d->total = s->usb_bytes;
+	}
+	pthread_mutex_unlock(&s->usb_lock);
+	if (!d) {
+		rec(s, "usbadd refused: table full");
+		return;
+	}
+	desc.client_id = d->client;
+	desc.device_id = d->id;
+	desc.bcd_usb = 0x0110;
+	desc.vendor_id = 0x1209;
+	desc.product_id = loop ? 0x0001 : 0x0002;
+	desc.bcd_device = 0x0100;
+	desc.dev_class = 0xff;
+	desc.speed = VRDE_USB_SPEED_FULL;
+	desc.manufacturer = "vireo";
+	desc.product = loop ? "loopback" : "other";
+	desc.serial = loop ? "L1" : "O1";
+	desc.location = loop ? "recorder-1" : "recorder-2";
+	rc = s->cb->usb_device_added(s->ctx, &desc);
+	rec(s, "usbadd device=%u client=%u kind=%s rc=%d", desc.device_id,
+	    desc.client_id, a[2], rc);
+	if (rc < 0) {
+		pthread_mutex_lock(&s->usb_lock);
+		d->used = false;
+		pthread_mutex_unlock(&s->usb_lock);
+	}
+}
+
+/* A client leaves: its devices first (vrde.h: removed, then gone). */
+static void
+rec_usb_client_gone(struct vrde_server *s, uint32_t client)
+{
+	for (int i = 0; i < REC_MAX_USB; i++) {
+		uint32_t id = 0;
+
+		pthread_mutex_lock(&s->usb_lock);
+		if (s->usb[i].used && s->usb[i].client == client)
+			id = s->usb[i].id;
+		pthread_mutex_unlock(&s->usb_lock);
+		if (id)
+			rec_usb_remove(s, id, "client left");
+	}
 }
 
 /* ---- simulated clients ----------------------------------------------- */
@@ -402,6 +819,11 @@ rec_command(struct vrde_server *s, char *line)
 		rec(s, "hint %s %sx%s", a[1], a[2], a[3]);
 	} else if (!strcmp(a[0], "pixel")) {
 		rec_cmd_pixel(s, a, n);
+	} else if (!strcmp(a[0], "usbadd")) {
+		rec_cmd_usbadd(s, a, n);
+	} else if (!strcmp(a[0], "usbdel") && n > 1) {
+		rec_usb_remove(s, (uint32_t)strtoul(a[1], NULL, 10),
+			       "unplugged");
 	} else if (!strcmp(a[0], "nthash")) {
 		rec_cmd_nthash(s, a, n);
 	} else if (!strcmp(a[0], "prop") && n > 1) {
@@ -494,6 +916,10 @@ static const struct vrde_entry_points rec_entry_points = {
     .pointer_shape = rec_pointer_shape,
     .pointer_hide = rec_pointer_hide,
     .query_info = rec_query_info,
+    .usb_submit = rec_usb_submit,
+    .usb_cancel = rec_usb_cancel,
+    .usb_reset = rec_usb_reset,
+    .usb_release = rec_usb_release,
 };
 
 static void
@@ -510,16 +936,40 @@ rec_open_files(struct vrde_server *s)
 	}
 }
 
+/* A host table of a version this module reads (vrde.h "Versions"). */
+static bool
+rec_table_ok(const struct vrde_host_callbacks *cb)
+{
+	if (!cb || cb->hdr.version < VRDE_ABI_VERSION_MIN ||
+	    cb->hdr.version > VRDE_ABI_VERSION)
+		return false;
+	return cb->hdr.size >=
+	       (cb->hdr.version == 1 ? VRDE_HOST_CB_SIZE_V1 : sizeof(*cb));
+}
+
+static void
+rec_free_early(struct vrde_server *s)
+{
+	if (s->cmd_fd >= 0)
+		close(s->cmd_fd);
+	if (s->log)
+		fclose(s->log);
+	close(s->wake[0]);
+	close(s->wake[1]);
+	pthread_mutex_destroy(&s->usb_lock);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
 int
 vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 		  const struct vrde_entry_points **ep, struct vrde_server **out)
 {
 	struct vrde_server *s;
-	char ports[256], addr[64], abi[32];
+	char ports[256], addr[64], abi[32], bytes[32];
 	int port;
 
-	if (!cb || cb->hdr.version != VRDE_ABI_VERSION ||
-	    cb->hdr.size < sizeof(*cb))
+	if (!rec_table_ok(cb))
 		return -EPROTO;
 	s = calloc(1, sizeof(*s));
 	if (!s || pipe2(s->wake, O_CLOEXEC) < 0) {
@@ -531,14 +981,31 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 	s->listen_fd = s->cmd_fd = -1;
 	s->ep = rec_entry_points;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->usb_lock, NULL);
 	rec_open_files(s);
-	rec(s, "create cbversion=%u cbsize=%u", cb->hdr.version, cb->hdr.size);
-	if (rec_prop(s, "Record/ABI", abi, sizeof(abi)) > 0) {
-		if (!strcmp(abi, "version"))
-			s->ep.hdr.version = VRDE_ABI_VERSION + 41;
-		else if (!strcmp(abi, "size"))
-			s->ep.hdr.size = 8;
+	if (rec_prop(s, "Record/ABI", abi, sizeof(abi)) <= 0)
+		abi[0] = '\0';
+	if (!strcmp(abi, "v1") && cb->hdr.version != 1) {
+		/* what a module built against version 1 does */
+		rec(s, "create refused cbversion=%u (a version-1 module)",
+		    cb->hdr.version);
+		rec_free_early(s);
+		return -EPROTO;
 	}
+	rec(s, "create cbversion=%u cbsize=%u", cb->hdr.version, cb->hdr.size);
+	/* a version-1 host table has no USB callbacks */
+	s->v1 = cb->hdr.version == 1;
+	if (!strcmp(abi, "v1")) {
+		s->ep.hdr.version = 1;
+		s->ep.hdr.size = VRDE_ENTRY_POINTS_SIZE_V1;
+	} else if (!strcmp(abi, "version")) {
+		s->ep.hdr.version = VRDE_ABI_VERSION + 41;
+	} else if (!strcmp(abi, "size")) {
+		s->ep.hdr.size = 8;
+	}
+	s->usb_bytes = 1u << 20;
+	if (rec_prop(s, "Record/USBBytes", bytes, sizeof(bytes)) > 0)
+		s->usb_bytes = strtoull(bytes, NULL, 10);
 	if (rec_prop(s, "TCP/Ports", ports, sizeof(ports)) <= 0)
 		snprintf(ports, sizeof(ports), "3389");
 	if (rec_prop(s, "TCP/Address", addr, sizeof(addr)) <= 0)

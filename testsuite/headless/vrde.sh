@@ -7,7 +7,7 @@
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 
-plan 40
+plan 48
 hl_setup
 hl_vm on
 hl_vm off 'enabled="false"'
@@ -32,8 +32,10 @@ ok "resize to testcard's 1024x768 before the first drawn refresh" \
 	test "${first_mode:-999999}" -lt "${first_rects:-0}"
 like "$(grep '^complete screen=0' "$HL_REC" | tail -1)" 'pixel8_40=ffffff$' \
 	"the module sees testcard pixels during update (white bar)"
-like "$(grep -c '^create cbversion=1 cbsize=' "$HL_REC")" '^1$' \
+like "$(grep -c '^create cbversion=2 cbsize=' "$HL_REC")" '^1$' \
 	"module created once with our table's version"
+ok "a version-2 module's USB entry points are taken" \
+	lacks "$HL_DIR/Logs/vireo.log" 'remote USB is unavailable'
 hl_cmd logon 1 alice - - 127.0.0.1
 hl_cmd logon 2 bob - - 127.0.0.1
 ok "first client logged on" hl_wait_rec '^logon id=1 user=alice rc=0$'
@@ -114,16 +116,34 @@ ok "DisableDisplay: no update reaches the module" \
 hl_stop
 
 hl_start on -e Record/ABI=version
-is "$(cat "$HL_OUT" | grep -c 'this vireo needs version 1')" 1 \
+is "$(cat "$HL_OUT" | grep -c 'entry points of version 43 size [0-9]*; this vireo needs version 1 to 2')" 1 \
 	"entry points of another version are refused"
 wait "$HL_PID"
 is "$?" 5 "bad module ABI: exit 5"
 ok "bad module ABI: nothing called after create" \
 	lacks "$HL_REC" '^(enable|resize|destroy)'
 hl_start on -e Record/ABI=size
-like "$(cat "$HL_OUT")" 'entry points of version 1 size 8' \
+like "$(cat "$HL_OUT")" 'entry points of version 2 size 8' \
 	"entry points smaller than ours are refused"
 wait "$HL_PID"
 is "$?" 5 "short table: exit 5"
 HL_PID=
+
+# --- a module built for ABI version 1 (before remote USB) ----------------
+: >"$HL_DIR/Logs/vireo.log"
+hl_start on -e Record/ABI=v1
+ok "v1 module: refuses the version-2 host table first" \
+	grep -q '^create refused cbversion=2 (a version-1 module)$' "$HL_REC"
+ok "v1 module: then loads with the version-1 table and its size" \
+	grep -Eq '^create cbversion=1 cbsize=[0-9]+$' "$HL_REC"
+ok "v1 module: the VM runs" hl_wait_guest
+ok "v1 module: the log says remote USB is unavailable" \
+	grep -q "remote USB is unavailable with VRDE module 'record'" \
+	"$HL_DIR/Logs/vireo.log"
+hl_cmd logon 1 alice - - 127.0.0.1
+ok "v1 module: clients log on as before" \
+	hl_wait_rec '^logon id=1 user=alice rc=0$'
+hl_stop
+is "$HL_RC" 0 "v1 module: exit status 0"
+ok "v1 module: no contract violations" lacks "$HL_REC" VIOLATION
 done_testing

@@ -5,12 +5,14 @@
  *   probe_fb.c        framebuffer conditions and PPM/PNG dumps
  *   probe_input.c     key and pointer sequences
  *   probe_pointer.c   records pointer shape updates
+ *   probe_urbdrc.c    MS-RDPEUSB client with synthetic USB devices
  *   probe_channels.c  dynamic channel receivers (the graphics pipeline);
  *                     further receivers register in its table
  */
 #ifndef VIREO_RDP_PROBE_H
 #define VIREO_RDP_PROBE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +47,10 @@ struct probe {
 	bool connected;
 	bool disconnected;
 	uint64_t frames; /* EndPaint calls */
+	/* The graphics pipeline resizes the GDI on FreeRDP's channel thread
+	 * (ResetGraphics) and frees the old buffer; readers of the buffer on
+	 * the main thread hold this lock. */
+	pthread_mutex_t fb_lock;
 	pBeginPaint gdi_begin_paint;
 	pEndPaint gdi_end_paint;
 	char fingerprint[160];
@@ -91,5 +97,16 @@ int probe_sync(struct probe *p, unsigned locks);
 void probe_tsmf_pre_connect(struct probe *p);
 uint64_t probe_tsmf_frames(void);
 extern const struct probe_channel probe_tsmf_channel;
+/** Our "tsmf" or FreeRDP's built-in addins (the urbdrc provider falls
+ * back to it). */
+PVIRTUALCHANNELENTRY probe_tsmf_provider(LPCSTR name, LPCSTR subsystem,
+					 LPCSTR type, DWORD flags);
+
+/* probe_urbdrc.c: MS-RDPEUSB client with synthetic devices (enabled by
+ * --freerdp /dvc:urbdrc,OPTIONS) */
+void probe_urbdrc_pre_connect(struct probe *p);
+/** A counter of its report; -1 for an unknown name. */
+int64_t probe_urbdrc_counter(const char *key);
+extern const struct probe_channel probe_urbdrc_channel;
 
 #endif /* VIREO_RDP_PROBE_H */

@@ -47,5 +47,6 @@ static const struct probe_channel probe_gfx_channel = {
 const struct probe_channel *const probe_channels[] = {
     &probe_gfx_channel,
     &probe_tsmf_channel,
+    &probe_urbdrc_channel,
     NULL,
 };

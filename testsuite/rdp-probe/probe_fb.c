@@ -18,12 +18,18 @@ probe_pixel(struct probe *p, int x, int y)
 {
 	rdpGdi *gdi = p->ctx->gdi;
 	const uint8_t *px;
+	int64_t rgb = -1;
 
-	if (!gdi || !gdi->primary_buffer || x < 0 || y < 0 || x >= gdi->width ||
-	    y >= gdi->height)
-		return -1;
-	px = gdi->primary_buffer + (size_t)y * gdi->stride + (size_t)x * 4;
-	return (int64_t)((uint32_t)px[2] << 16 | (uint32_t)px[1] << 8 | px[0]);
+	pthread_mutex_lock(&p->fb_lock);
+	if (gdi && gdi->primary_buffer && x >= 0 && y >= 0 && x < gdi->width &&
+	    y < gdi->height) {
+		px = gdi->primary_buffer + (size_t)y * gdi->stride +
+		     (size_t)x * 4;
+		rgb = (int64_t)((uint32_t)px[2] << 16 | (uint32_t)px[1] << 8 |
+				px[0]);
+	}
+	pthread_mutex_unlock(&p->fb_lock);
+	return rgb;
 }
 
 static bool
@@ -58,11 +64,14 @@ static uint32_t
 probe_fb_hash(struct probe *p)
 {
 	rdpGdi *gdi = p->ctx->gdi;
+	uint32_t h = 0;
 
-	if (!gdi || !gdi->primary_buffer)
-		return 0;
-	return (uint32_t)crc32(0, gdi->primary_buffer,
-			       (uInt)(gdi->stride * gdi->height));
+	pthread_mutex_lock(&p->fb_lock);
+	if (gdi && gdi->primary_buffer)
+		h = (uint32_t)crc32(0, gdi->primary_buffer,
+				    (uInt)(gdi->stride * gdi->height));
+	pthread_mutex_unlock(&p->fb_lock);
+	return h;
 }
 
 int
@@ -78,8 +87,9 @@ probe_wait_stable(struct probe *p, int ms)
 		if (n != h) {
 			h = n;
 			since = probe_now_ms();
-		} else if (probe_now_ms() - since >= ms && p->frames > 0)
+		} else if (probe_now_ms() - since >= ms && p->frames > 0) {
 			return (int)(probe_now_ms() - t0);
+		}
 		if (probe_now_ms() - t0 > p->timeout_ms)
 			return -1;
 	}
@@ -144,16 +154,19 @@ probe_dump(struct probe *p, const char *path)
 	int rc;
 
 	probe_pump(p, 0);
-	if (!gdi || !gdi->primary_buffer)
-		return -ENODATA;
-	f = fopen(path, "wb");
-	if (!f)
-		return -errno;
-	if (n > 4 && !strcmp(path + n - 4, ".png"))
-		rc = probe_dump_png(gdi, f);
-	else
-		rc = probe_dump_ppm(gdi, f);
-	if (fclose(f) != 0 && rc == 0)
-		rc = -EIO;
+	pthread_mutex_lock(&p->fb_lock);
+	if (!gdi || !gdi->primary_buffer) {
+		rc = -ENODATA;
+	} else if (!(f = fopen(path, "wb"))) {
+		rc = -errno;
+	} else {
+		if (n > 4 && !strcmp(path + n - 4, ".png"))
+			rc = probe_dump_png(gdi, f);
+		else
+			rc = probe_dump_ppm(gdi, f);
+		if (fclose(f) != 0 && rc == 0)
+			rc = -EIO;
+	}
+	pthread_mutex_unlock(&p->fb_lock);
 	return rc;
 }

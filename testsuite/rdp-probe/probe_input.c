@@ -159,8 +159,9 @@ probe_click(struct probe *p, const char *spec)
 	} else if (!freerdp_input_send_extended_mouse_event(
 		       in, PTR_XFLAGS_DOWN | xf, (UINT16)x, (UINT16)y) ||
 		   !freerdp_input_send_extended_mouse_event(in, xf, (UINT16)x,
-							    (UINT16)y))
+							    (UINT16)y)) {
 		return -EIO;
+	}
 	return probe_pump(p, 50) ? 0 : -EIO;
 }
 

@@ -18,6 +18,10 @@
  *   nego    no common security protocol (negotiation failure)
  *   dropped logged on, then disconnected by the server within a second
  *   (none)  any of these
+ *
+ * The report names the server's last Set Error Info code ("error_info",
+ * 0 when none came, and "error_info_name") whatever happened: a server
+ * that ends a session (--wait-disconnect) says why there.
  */
 #include "config.h"
 
@@ -134,6 +138,7 @@ probe_pre_connect(freerdp *instance)
 	PubSub_SubscribeChannelDisconnected(instance->context->pubSub,
 					    probe_channel_down);
 	probe_tsmf_pre_connect(((struct probe_ctx *)instance->context)->p);
+	probe_urbdrc_pre_connect(((struct probe_ctx *)instance->context)->p);
 	return freerdp_client_load_addins(instance->context->channels,
 					  instance->settings);
 }
@@ -142,8 +147,14 @@ probe_pre_connect(freerdp *instance)
 static BOOL
 probe_desktop_resize(rdpContext *ctx)
 {
-	return gdi_resize(ctx->gdi, ctx->settings->DesktopWidth,
-			  ctx->settings->DesktopHeight);
+	struct probe *p = ((struct probe_ctx *)ctx)->p;
+	BOOL ok;
+
+	pthread_mutex_lock(&p->fb_lock);
+	ok = gdi_resize(ctx->gdi, ctx->settings->DesktopWidth,
+			ctx->settings->DesktopHeight);
+	pthread_mutex_unlock(&p->fb_lock);
+	return ok;
 }
 
 static BOOL
@@ -258,6 +269,38 @@ probe_wait_tsmf(struct probe *p, uint64_t n)
 	return -1;
 }
 
+/* Until the server ends the session, at most @ms: the step succeeds only
+ * when it did. */
+static int
+probe_wait_disconnect(struct probe *p, int ms)
+{
+	return probe_pump(p, ms) ? -1 : 0;
+}
+
+/* Until the urbdrc plug-in's counter KEY reaches N ("KEY=N"), at most
+ * 120 s (a test's host side may run long transfers meanwhile). */
+static int
+probe_wait_urbdrc(struct probe *p, const char *arg, char *extra, size_t esz)
+{
+	char key[32];
+	unsigned long long n;
+	int64_t v = -1;
+
+	if (sscanf(arg, "%31[a-z_]=%llu", key, &n) != 2)
+		return -1;
+	for (int i = 0; i < 1200; i++) {
+		v = probe_urbdrc_counter(key);
+		if (v < 0)
+			return -1;
+		if ((uint64_t)v >= n)
+			break;
+		if (!probe_pump(p, 100))
+			break;
+	}
+	snprintf(extra, esz, ",\"%s\":%lld", key, (long long)v);
+	return v >= 0 && (uint64_t)v >= n ? 0 : -1;
+}
+
 /* Run one step; @return 0 or -1 (failed). */
 static int
 probe_step(struct probe *p, const struct step *s, char *extra, size_t esz)
@@ -307,8 +350,12 @@ probe_step(struct probe *p, const struct step *s, char *extra, size_t esz)
 			   : 0;
 	if (!strcmp(s->kind, "sleep"))
 		return probe_pump(p, atoi(s->arg)) ? 0 : -1;
+	if (!strcmp(s->kind, "wait-disconnect"))
+		return probe_wait_disconnect(p, atoi(s->arg));
 	if (!strcmp(s->kind, "wait-tsmf"))
 		return probe_wait_tsmf(p, strtoull(s->arg, NULL, 10));
+	if (!strcmp(s->kind, "wait-urbdrc"))
+		return probe_wait_urbdrc(p, s->arg, extra, esz);
 	if (!strcmp(s->kind, "stall")) {
 		usleep((useconds_t)atoi(s->arg) * 1000);
 		return 0;
@@ -333,28 +380,33 @@ probe_log_to_stderr(void)
 static int
 usage(void)
 {
-	fprintf(stderr,
-		"usage: rdp-probe [--host H] --port N [--sec nla|tls|rdp|any]\n"
-		"  [--user U] [--password P] [--domain D] [--size WxH]\n"
-		"  [--bpp N] [--gfx|--no-gfx] [--gfx-codec planar|rfx|avc420]\n"
-		"  [--rfx] (offer RemoteFX surface bits without the pipeline)\n"
-		"  [--no-skip-alpha] [--timeout SEC]\n"
-		"  [--expect-fail [logon|denied|nego|dropped]]\n"
-		"  [--freerdp ARG]...   steps, run in order:\n"
-		"  --wait-pixel X,Y,RRGGBB[~TOLERANCE] --pixel X,Y\n"
-		"  --wait-stable MS\n"
-		"  --wait-tsmf N  (until N video frames came over TSMF, 20 s "
-		"at most)\n"
-		"  --dump FILE.ppm|png --keys 1e,e0:48,down:2a,up:2a\n"
-		"  --unicode TEXT --move X,Y --click X,Y,l|r|m|x1|x2\n"
-		"  --wheel N --hwheel N --sync LOCKS --sleep MS --stall MS\n");
+	fprintf(
+	    stderr,
+	    "usage: rdp-probe [--host H] --port N [--sec nla|tls|rdp|any]\n"
+	    "  [--user U] [--password P] [--domain D] [--size WxH]\n"
+	    "  [--bpp N] [--gfx|--no-gfx] [--gfx-codec planar|rfx|avc420]\n"
+	    "  [--rfx] (offer RemoteFX surface bits without the pipeline)\n"
+	    "  [--no-skip-alpha] [--timeout SEC]\n"
+	    "  [--expect-fail [logon|denied|nego|dropped]]\n"
+	    "  [--freerdp ARG]...   steps, run in order:\n"
+	    "  --wait-pixel X,Y,RRGGBB[~TOLERANCE] --pixel X,Y\n"
+	    "  --wait-stable MS\n"
+	    "  --wait-tsmf N  (until N video frames came over TSMF, 20 s "
+	    "at most)\n"
+	    "  --wait-disconnect MS  (until the server ends the session)\n"
+	    "  --wait-urbdrc KEY=N  (until the urbdrc plug-in's counter KEY "
+	    "is N, 120 s)\n"
+	    "  --dump FILE.ppm|png --keys 1e,e0:48,down:2a,up:2a\n"
+	    "  --unicode TEXT --move X,Y --click X,Y,l|r|m|x1|x2\n"
+	    "  --wheel N --hwheel N --sync LOCKS --sleep MS --stall MS\n");
 	return 3;
 }
 
 static const char *const step_kinds[] = {
-    "wait-pixel", "pixel", "wait-stable", "dump",      "keys",
-    "unicode",	  "move",  "click",	  "wheel",     "hwheel",
-    "sync",	  "sleep", "stall",	  "wait-tsmf", NULL};
+    "wait-pixel",  "pixel", "wait-stable", "dump",	"keys",
+    "unicode",	   "move",  "click",	   "wheel",	"hwheel",
+    "sync",	   "sleep", "stall",	   "wait-tsmf", "wait-disconnect",
+    "wait-urbdrc", NULL};
 
 static bool
 is_step(const char *opt)
@@ -386,13 +438,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		if (strncmp(a, "--", 2))
 			return -1;
 		a += 2;
-		if (!strcmp(a, "gfx") || !strcmp(a, "no-gfx"))
+		if (!strcmp(a, "gfx") || !strcmp(a, "no-gfx")) {
 			o->gfx = !strcmp(a, "gfx");
-		else if (!strcmp(a, "rfx"))
+		} else if (!strcmp(a, "rfx")) {
 			o->rfx = true;
-		else if (!strcmp(a, "no-skip-alpha"))
+		} else if (!strcmp(a, "no-skip-alpha")) {
 			o->no_skip_alpha = true;
-		else if (!strcmp(a, "expect-fail")) {
+		} else if (!strcmp(a, "expect-fail")) {
 			o->expect_fail = true;
 			if (v && strncmp(v, "--", 2)) {
 				if (strcmp(v, "logon") && strcmp(v, "denied") &&
@@ -401,9 +453,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->expect_kind = v;
 				i++;
 			}
-		} else if (!v)
+		} else if (!v) {
 			return -1;
-		else if (is_step(a)) {
+		} else if (is_step(a)) {
 			if (o->nsteps == MAX_STEPS)
 				return -1;
 			o->steps[o->nsteps++] = (struct step){a, v};
@@ -498,6 +550,12 @@ probe_report_end(struct probe *p, const char *error, int64_t connect_ms)
 	if (p->ctx)
 		fprintf(p->json, ",\"error_code\":%u",
 			freerdp_get_last_error(p->ctx));
+	if (p->instance) {
+		UINT32 ei = freerdp_error_info(p->instance);
+
+		fprintf(p->json, ",\"error_info\":%u,\"error_info_name\":", ei);
+		json_str(p->json, ei ? freerdp_get_error_info_name(ei) : "");
+	}
 	fprintf(p->json, ",\"logon_error\":%lld",
 		(long long)p->logon_error_data);
 	fprintf(p->json, ",\"error\":");
@@ -579,6 +637,7 @@ main(int argc, char **argv)
 	probe.json = stdout;
 	probe.json_first = true;
 	probe.logon_error_data = -1;
+	pthread_mutex_init(&probe.fb_lock, NULL);
 	probe.t0_ms = probe_now_ms();
 	ep.Version = RDP_CLIENT_INTERFACE_VERSION;
 	ep.Size = sizeof(RDP_CLIENT_ENTRY_POINTS_V1);

@@ -65,33 +65,34 @@ ptsmf_frame(void *ctx, const struct tsmf_client_frame *f)
 	    ptsmf_probe && ptsmf_probe->ctx ? ptsmf_probe->ctx->gdi : NULL;
 	uint8_t *copy;
 
+	if (gdi)
+		pthread_mutex_lock(&ptsmf_probe->fb_lock);
 	if (gdi && gdi->primary_buffer && f->x >= 0 && f->y >= 0 &&
 	    gdi->width > 0 && gdi->height > 0) {
 		uint32_t gw = (uint32_t)gdi->width, gh = (uint32_t)gdi->height;
 		uint32_t w = f->width;
 
-		if ((uint32_t)f->x + w > gw) {
+		if ((uint32_t)f->x + w > gw)
 			w = (uint32_t)f->x < gw ? gw - (uint32_t)f->x : 0;
-		}
 		for (uint32_t y = 0; y < f->height && w; y++) {
 			uint32_t dy = (uint32_t)f->y + y;
 
-			if (dy >= gh) {
+			if (dy >= gh)
 				break;
-			}
 			memcpy(gdi->primary_buffer + (size_t)dy * gdi->stride +
 				   (size_t)f->x * 4,
 			       f->pixels + (size_t)y * f->stride,
 			       (size_t)w * 4);
 		}
 	}
+	if (gdi)
+		pthread_mutex_unlock(&ptsmf_probe->fb_lock);
 	copy = realloc(ptsmf_last.px, (size_t)f->width * f->height * 4);
 	if (copy) {
-		for (uint32_t y = 0; y < f->height; y++) {
+		for (uint32_t y = 0; y < f->height; y++)
 			memcpy(copy + (size_t)y * f->width * 4,
 			       f->pixels + (size_t)y * f->stride,
 			       (size_t)f->width * 4);
-		}
 		ptsmf_last.px = copy;
 		ptsmf_last.x = f->x;
 		ptsmf_last.y = f->y;
@@ -108,10 +109,9 @@ ptsmf_on_data(IWTSVirtualChannelCallback *cb, wStream *s)
 	struct ptsmf_chan *pc = (struct ptsmf_chan *)cb;
 
 	pthread_mutex_lock(&ptsmf_lock);
-	if (ptsmf_client) {
+	if (ptsmf_client)
 		tsmf_client_on_data(ptsmf_client, pc->chan, Stream_Pointer(s),
 				    Stream_GetRemainingLength(s));
-	}
 	pthread_mutex_unlock(&ptsmf_lock);
 	return CHANNEL_RC_OK;
 }
@@ -129,9 +129,8 @@ ptsmf_on_new_channel(IWTSListenerCallback *lcb, IWTSVirtualChannel *chan,
 {
 	struct ptsmf_chan *pc = calloc(1, sizeof(*pc));
 
-	if (!pc) {
+	if (!pc)
 		return CHANNEL_RC_NO_MEMORY;
-	}
 	pc->iface.OnDataReceived = ptsmf_on_data;
 	pc->iface.OnClose = ptsmf_on_close;
 	pc->chan = chan;
@@ -148,13 +147,11 @@ ptsmf_initialize(IWTSPlugin *plugin, IWTSVirtualChannelManager *mgr)
 {
 	ptsmf_listener.OnNewChannelConnection = ptsmf_on_new_channel;
 	pthread_mutex_lock(&ptsmf_lock);
-	if (!ptsmf_client) {
+	if (!ptsmf_client)
 		ptsmf_client = tsmf_client_new(&ptsmf_ops, NULL);
-	}
 	pthread_mutex_unlock(&ptsmf_lock);
-	if (!ptsmf_client) {
+	if (!ptsmf_client)
 		return CHANNEL_RC_NO_MEMORY;
-	}
 	return mgr->CreateListener(mgr, "TSMF", 0, &ptsmf_listener, NULL);
 }
 
@@ -173,13 +170,12 @@ ptsmf_entry(IDRDYNVC_ENTRY_POINTS *ep)
 }
 
 /* Our "tsmf" first, everything else from FreeRDP's built-in table. */
-static PVIRTUALCHANNELENTRY
-ptsmf_provider(LPCSTR name, LPCSTR subsystem, LPCSTR type, DWORD flags)
+PVIRTUALCHANNELENTRY
+probe_tsmf_provider(LPCSTR name, LPCSTR subsystem, LPCSTR type, DWORD flags)
 {
 	if (name && !strcmp(name, "tsmf") && !subsystem &&
-	    (flags & FREERDP_ADDIN_CHANNEL_DYNAMIC)) {
+	    (flags & FREERDP_ADDIN_CHANNEL_DYNAMIC))
 		return (PVIRTUALCHANNELENTRY)ptsmf_entry;
-	}
 	return freerdp_channels_load_static_addin_entry(name, subsystem, type,
 							flags);
 }
@@ -188,9 +184,8 @@ void
 probe_tsmf_pre_connect(struct probe *p)
 {
 	ptsmf_probe = p;
-	if (freerdp_dynamic_channel_collection_find(p->ctx->settings, "tsmf")) {
-		freerdp_register_addin_provider(ptsmf_provider, 0);
-	}
+	if (freerdp_dynamic_channel_collection_find(p->ctx->settings, "tsmf"))
+		freerdp_register_addin_provider(probe_tsmf_provider, 0);
 }
 
 /* Frames decoded so far (for the --wait-tsmf step). */
@@ -200,9 +195,8 @@ probe_tsmf_frames(void)
 	struct tsmf_client_stats st = {0};
 
 	pthread_mutex_lock(&ptsmf_lock);
-	if (ptsmf_client) {
+	if (ptsmf_client)
 		tsmf_client_get_stats(ptsmf_client, &st);
-	}
 	pthread_mutex_unlock(&ptsmf_lock);
 	return st.frames;
 }
@@ -213,9 +207,8 @@ ptsmf_dump_last(const char *path)
 {
 	FILE *f = fopen(path, "wb");
 
-	if (!f) {
+	if (!f)
 		return;
-	}
 	fprintf(f, "P6\n%u %u\n255\n", ptsmf_last.w, ptsmf_last.h);
 	for (size_t i = 0; i < (size_t)ptsmf_last.w * ptsmf_last.h; i++) {
 		const uint8_t *q = ptsmf_last.px + i * 4;
@@ -233,9 +226,8 @@ ptsmf_report(struct probe *p, FILE *json)
 	const char *dump = getenv("VIREO_PROBE_TSMF_DUMP");
 
 	pthread_mutex_lock(&ptsmf_lock);
-	if (ptsmf_client) {
+	if (ptsmf_client)
 		tsmf_client_get_stats(ptsmf_client, &st);
-	}
 	fprintf(json,
 		",\"tsmf\":{\"channels\":%llu,\"presentations\":%llu,"
 		"\"shutdowns\":%llu,\"frames\":%llu,\"jpeg_bytes\":%llu,"
@@ -247,9 +239,8 @@ ptsmf_report(struct probe *p, FILE *json)
 		(unsigned long long)st.jpeg_bytes, (unsigned long long)st.bad,
 		st.caps_version, st.caps_platform, ptsmf_last.x, ptsmf_last.y,
 		ptsmf_last.w, ptsmf_last.h);
-	if (dump && ptsmf_last.px) {
+	if (dump && ptsmf_last.px)
 		ptsmf_dump_last(dump);
-	}
 	pthread_mutex_unlock(&ptsmf_lock);
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # e2e-input.sh - keyboard and pointer from the probe reach the testcard
 # guest exactly: its COM1 log shows every key (with the E0 prefix) and
-# every pointer and wheel event, in order; a typed "I" appears on the
+# every pointer and wheel event, each device's in order; a typed "I" appears on the
 # guest's text line, which the probe then sees.  On the software CPU, and
 # on KVM where it is usable (the one end-to-end RDP test run on both).
 . "$srcdir/tap.sh"
@@ -50,12 +50,20 @@ key 17 down
 key 17 up
 EOT
 	# The client may move the pointer on its own when it connects: compare
-	# from the first key on.
+	# from the first key on.  Keys (the i8042) and pointer events (the
+	# display's queue) are two devices the card polls in turn, so only
+	# each one's own order is certain: a key sent after a burst of wheel
+	# events may be polled before the last of them (seen under ASan).
 	sed -n '/^key 1e down/,$p' "$TMPD/got" >"$TMPD/got2"
-	if diff "$TMPD/want" "$TMPD/got2" >"$TMPD/diff"; then
-		tap_result 0 "$E2E_ACCEL: COM1 shows exactly the events sent, in order"
+	for f in want got2; do
+		grep '^key ' "$TMPD/$f" >"$TMPD/$f.keys"
+		grep -v '^key ' "$TMPD/$f" >"$TMPD/$f.ptr"
+	done
+	if diff "$TMPD/want.keys" "$TMPD/got2.keys" >"$TMPD/diff" &&
+		diff "$TMPD/want.ptr" "$TMPD/got2.ptr" >>"$TMPD/diff"; then
+		tap_result 0 "$E2E_ACCEL: COM1 shows exactly the events sent, each device in order"
 	else
-		tap_result 1 "$E2E_ACCEL: COM1 shows exactly the events sent, in order"
+		tap_result 1 "$E2E_ACCEL: COM1 shows exactly the events sent, each device in order"
 		sed 's/^/#   /' "$TMPD/diff"
 	fi
 	e2e_stop

@@ -6,6 +6,7 @@
 # screenshot (controlvm screenshotpng), every pixel; a key typed with
 # xdotool reaches the guest's COM1.
 . "$srcdir/tap.sh"
+RDP_NO_PROBE=1
 . "$srcdir/rdp/lib.sh"
 for t in Xvfb xfreerdp rdesktop xdotool import convert; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
@@ -32,31 +33,16 @@ vm() { timeout 60 vireo-manage "$@"; }
 # guest's screenshot and wait until the window shows exactly that; then
 # resume, type KEY and expect SCANCODE on COM1.
 check_viewer() {
-	w=
-	for _ in $(seq 60); do
-		w=$(xdotool search --class "$2" 2>/dev/null | head -n 1)
-		[ -n "$w" ] && import -window "$w" "$TMPD/shot.png" 2>/dev/null &&
-			break
-		sleep 0.5
-	done
+	w=$(viewer_window "$2")
 	sleep 1
 	vm controlvm real pause >/dev/null
 	vm controlvm real screenshotpng "$TMPD/guest.png" >/dev/null
-	got=no-window
-	for _ in $(seq 60); do
-		if [ -n "$w" ] && import -window "$w" "$TMPD/shot.png" \
-			2>/dev/null; then
-			got=$(picture_diff "$TMPD/shot.png" "$TMPD/guest.png")
-			[ "$got" = 0 ] && break
-		fi
-		sleep 0.5
-	done
+	got=$(viewer_shows "$w" "$TMPD/guest.png")
 	is "$got" 0 "$1: its window shows the guest's whole screen (pixels that differ)"
 	[ "$got" = 0 ] || picture_diag "$TMPD/shot.png" "$TMPD/guest.png"
 	vm controlvm real resume >/dev/null
 	n=$(grep -c "^key $4 down" "$E2E_DIR/Logs/serial.log")
-	xdotool windowfocus "$w" 2>/dev/null
-	xdotool key "$3"
+	viewer_key "$w" "$3"
 	hl_ok=1
 	for _ in $(seq 50); do
 		if [ "$(grep -c "^key $4 down" "$E2E_DIR/Logs/serial.log")" -gt "$n" ]; then

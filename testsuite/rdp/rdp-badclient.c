@@ -116,9 +116,9 @@ main(int argc, char **argv)
 	if (!strcmp(mode, "garbage")) {
 		send_junk(fd, 4096, 1);
 		hangup = 1;
-	} else if (!strcmp(mode, "truncated"))
+	} else if (!strcmp(mode, "truncated")) {
 		send_all(fd, x224_cr_tls, 7);
-	else if (!strcmp(mode, "badtls")) {
+	} else if (!strcmp(mode, "badtls")) {
 		send_all(fd, x224_cr_tls, sizeof(x224_cr_tls));
 		usleep(200000);
 		send_junk(fd, 2000, 7);
@@ -127,9 +127,9 @@ main(int argc, char **argv)
 		send_all(fd, hdr, sizeof(hdr));
 		send_junk(fd, 0xffff - sizeof(hdr), 3);
 		hangup = 1;
-	} else if (!strcmp(mode, "idle"))
+	} else if (!strcmp(mode, "idle")) {
 		sleep(secs > 0 ? (unsigned)secs : 5);
-	else {
+	} else {
 		fprintf(stderr, "rdp-badclient: unknown mode %s\n", mode);
 		close(fd);
 		return 2;

@@ -367,29 +367,30 @@ main(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--slow"))
+		if (!strcmp(a, "--slow")) {
 			o.slow = true;
-		else if (!strcmp(a, "--stall"))
+		} else if (!strcmp(a, "--stall")) {
 			o.stall = true;
-		else if (!strcmp(a, "--reopen"))
+		} else if (!strcmp(a, "--reopen")) {
 			o.reopen = true;
-		else if (!v)
+		} else if (!v) {
 			return usage();
-		else if (!strcmp(a, "--sources"))
+		} else if (!strcmp(a, "--sources")) {
 			o.sources = bounded(v, 1, 250 * 250);
-		else if (!strcmp(a, "--per-source"))
+		} else if (!strcmp(a, "--per-source")) {
 			o.per_source = bounded(v, 1, HOSTILE_MAX_CONNS);
-		else if (!strcmp(a, "--seconds"))
+		} else if (!strcmp(a, "--seconds")) {
 			o.seconds = bounded(v, 1, is_relay ? 600 : 120);
-		else if (!strcmp(a, "--max-opens"))
+		} else if (!strcmp(a, "--max-opens")) {
 			o.max_opens = bounded(v, 1, 100000);
-		else if (!strcmp(a, "--net")) {
+		} else if (!strcmp(a, "--net")) {
 			if (sscanf(v, "%d.%d", &o.net_a, &o.net_b) != 2 ||
 			    o.net_a < 1 || o.net_a > 254 || o.net_b < 0 ||
 			    o.net_b > 200)
 				return usage();
-		} else
+		} else {
 			return usage();
+		}
 		if (v && strcmp(a, "--slow") && strcmp(a, "--stall") &&
 		    strcmp(a, "--reopen"))
 			i++;

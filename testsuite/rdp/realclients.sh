@@ -7,6 +7,7 @@
 # without an alpha plane, interleaved RLE at 24 bpp); a key typed with
 # xdotool arrives at the host.
 . "$srcdir/tap.sh"
+RDP_NO_PROBE=1
 . "$srcdir/rdp/lib.sh"
 for t in Xvfb xfreerdp rdesktop xdotool import convert; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
@@ -30,21 +31,12 @@ rdp_host_picture "$TMPD/want.png"
 # check_viewer NAME CLASS KEY SCANCODE: wait until the viewer's window
 # shows the whole picture, then type KEY and expect SCANCODE at the host.
 check_viewer() {
-	got=
-	for _ in $(seq 60); do
-		w=$(xdotool search --class "$2" 2>/dev/null | head -n 1)
-		if [ -n "$w" ] && import -window "$w" "$TMPD/shot.png" \
-			2>/dev/null; then
-			got=$(picture_diff "$TMPD/shot.png" "$TMPD/want.png")
-			[ "$got" = 0 ] && break
-		fi
-		sleep 0.5
-	done
+	w=$(viewer_window "$2")
+	got=$(viewer_shows "$w" "$TMPD/want.png")
 	is "$got" 0 "$1: its window shows the whole picture (pixels that differ)"
 	[ "$got" = 0 ] || picture_diag "$TMPD/shot.png" "$TMPD/want.png"
 	: >"$TMPD/input.log"
-	xdotool windowfocus "$w" 2>/dev/null
-	xdotool key "$3"
+	viewer_key "$w" "$3"
 	for _ in $(seq 40); do
 		grep -q "key $4 up" "$TMPD/input.log" && break
 		sleep 0.1

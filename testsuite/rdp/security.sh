@@ -7,7 +7,7 @@
 # --expect-fail KIND) and leave its line in the server's log.
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
-plan 21
+plan 24
 tap_tmpdir
 
 PIX="--wait-pixel 100,100,ff0000 --wait-pixel 500,100,00ff00 --wait-pixel 100,500,0000ff --wait-pixel 500,500,ffffff"
@@ -68,4 +68,24 @@ host_stop
 host_start --user alice:secret
 probe_refused "Negotiate without NT hashes: NLA not offered" nego \
 	'accept_nego\(\) fail' --sec nla --user alice --password secret
+host_stop
+# A key whose private exponent is one byte shorter than its modulus (one
+# key in 256; FreeRDP 2 reads it as modulus-long): standard RDP security
+# still works, and TLS still serves the key's own certificate.
+cp "$srcdir/rdp/data/short-exponent.key" "$srcdir/rdp/data/short-exponent.crt" \
+	"$TMPD/"
+chmod 600 "$TMPD/short-exponent.key"
+host_start --user alice:secret --prop Security/Method=Negotiate \
+	--prop Security/ServerCertificate="$TMPD/short-exponent.crt" \
+	--prop Security/ServerPrivateKey="$TMPD/short-exponent.key"
+ok "short private exponent: lengthened for standard RDP security" \
+	grep -q "private exponent lengthened" "$TMPD/host.err"
+probe_ok "short private exponent: TLS client admitted" --sec tls \
+	--user alice --password secret --wait-pixel 100,100,ff0000
+host_stop
+host_start --user alice:secret --prop Security/Method=RDP \
+	--prop Security/ServerCertificate="$TMPD/short-exponent.crt" \
+	--prop Security/ServerPrivateKey="$TMPD/short-exponent.key"
+probe_ok "short private exponent: RDP client admitted" --sec rdp \
+	--user alice --password secret $PIX
 done_testing

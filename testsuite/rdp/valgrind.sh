@@ -23,7 +23,7 @@ case $vg_pre in
 	skip_all "valgrind cannot run FreeRDP's libraries on this CPU: $(printf '%s\n' "$vg_pre" | grep -m1 'unhandled instruction bytes')"
 	;;
 esac
-plan 9
+plan 13
 tap_tmpdir
 
 RDP_HOST_NO_DLCLOSE=1
@@ -40,12 +40,8 @@ exec valgrind --error-exitcode=99 --leak-check=full \
 EOT
 chmod +x "$RDP_HOST"
 # valgrind needs time to start: wait longer than host_start does
-host_start --user alice:secret --prop Host/AuthHasNtHashes=1 ||
-	for _ in $(seq 600); do
-		PORT=$(sed -n 's/^VRDE.*port \([0-9]*\)\.$/\1/p' "$TMPD/host.out")
-		[ -n "$PORT" ] && break
-		sleep 0.1
-	done
+host_start --usb --user alice:secret --prop Host/AuthHasNtHashes=1 ||
+	PORT=$(vrde_wait_port "$TMPD/host.out" "$HOST_PID" 600)
 ok "module listens under valgrind" test -n "$PORT"
 for sec in tls nla; do
 	probe_ok "$sec client" --sec $sec --timeout 200 --user alice \
@@ -62,8 +58,42 @@ done
 is "$bad" 0 "bad clients connected and were dropped"
 probe_ok "a client after the bad ones" --sec tls --timeout 200 --user alice \
 	--password secret --wait-pixel 100,100,ff0000
-echo quit >&7
-exec 7>&-
+# remote USB: a loopback device, then one whose client answers with a
+# malformed completion, then one whose client vanishes mid-transfer
+usb_dev() {
+	for _ in $(seq 600); do
+		[ "$(grep -c '^usb-added' "$TMPD/host.out")" -ge "$1" ] && break
+		sleep 0.1
+	done
+	grep '^usb-added' "$TMPD/host.out" | sed -n "${1}p" |
+		sed 's/^usb-added dev=\([0-9]*\) .*/\1/'
+}
+probe --sec tls --timeout 200 --user alice --password secret \
+	--freerdp /dvc:urbdrc,loopback --wait-urbdrc registered=1 \
+	--wait-urbdrc retracts=1 >/dev/null &
+pu=$!
+d=$(usb_dev 1)
+vrde_host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
+is "$(vrde_host_cmd usb-loop "$d" 16384 8192)" "ok bytes=16384" \
+	"USB loopback under valgrind"
+vrde_host_cmd usb-in "$d" bulk 81 64 100 >/dev/null
+vrde_host_cmd usb-release "$d" >/dev/null
+wait $pu
+for m in malformed drop; do
+	probe --sec tls --timeout 200 --user alice --password secret \
+		--freerdp /dvc:urbdrc,loopback,$m --wait-urbdrc registered=1 \
+		--sleep 8000 >/dev/null &
+	pu=$!
+	[ $m = malformed ] && d=$(usb_dev 2) || d=$(usb_dev 3)
+	vrde_host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
+	vrde_host_cmd usb-in "$d" bulk 81 64 8000 >"$TMPD/usb-$m"
+	like "$(cat "$TMPD/usb-$m")" "status=2" "USB $m under valgrind: device gone"
+	wait $pu
+done
+like "$(vrde_host_cmd usb-count)" "outstanding=0 bogus=0" \
+	"USB under valgrind: every URB completed once"
+echo quit >&9
+exec 9>&-
 rc=0
 wait "$HOST_PID" || rc=$?
 HOST_PID=

@@ -1,9 +1,12 @@
 #!/bin/sh
 # save-crash.sh - a writer killed between the steps of a safe save leaves
 # the settings file complete: the old one before the rename, the new one
-# after it.  The test hook VIREO_TEST_SAVE_ABORT_AT=<step> makes the
-# writer _exit(99) at that step, as a crash would stop it there.
+# after it.  The library save-crash.so (save-crash.c), preloaded with
+# SAVE_CRASH_AT=<step>, makes the writer _exit(99) at that step, as a
+# crash would stop it there.
 . "$srcdir/tap.sh"
+CRASH=$builddir/.libs/save-crash.so
+[ -e "$CRASH" ] || { tap_bail "save-crash.so is not built ($CRASH)"; exit 1; }
 tap_tmpdir
 export VIREO_HOME="$TMPD/home" HOME="$TMPD"
 M=vireo-manage
@@ -13,7 +16,7 @@ for step in tmp-partial tmp-written prev-linked renamed; do
 	d="$TMPD/$step"
 	mkdir "$d"
 	cp "$DATA/full-1.17.vbox" "$d/vm.vbox"
-	VIREO_TEST_SAVE_ABORT_AT=$step $M modifyvm "$d/vm.vbox" --memory 999 2>/dev/null
+	SAVE_CRASH_AT=$step LD_PRELOAD=$CRASH $M modifyvm "$d/vm.vbox" --memory 999 2>/dev/null
 	is "$?" 99 "$step: the writer died at that step"
 	mem=$($M showvminfo "$d/vm.vbox" --machinereadable | grep '^memory=')
 	if [ $step = renamed ]; then
@@ -34,7 +37,7 @@ done
 # the registry goes through the same writer
 $M setextradata global k1 v1
 cp "$VIREO_HOME/vireo.xml" "$TMPD/reg.before"
-VIREO_TEST_SAVE_ABORT_AT=tmp-partial $M setextradata global k2 v2 2>/dev/null
+SAVE_CRASH_AT=tmp-partial LD_PRELOAD=$CRASH $M setextradata global k2 v2 2>/dev/null
 is "$?" 99 "registry: the writer died half-way through the tmp file"
 ok "registry: intact" cmp -s "$VIREO_HOME/vireo.xml" "$TMPD/reg.before"
 is "$($M getextradata global k1)" "Value: v1" "registry: still loads"

@@ -8,6 +8,8 @@
 #   card_rgb X Y F                              # testcard video pixel, hex
 # Ports come from the video range 36000-36999 (TCP/Ports range).
 
+. "$srcdir/lib/vhost.sh"
+
 VIDEO_PORTS=36000-36999
 VIDEO_MODULE=${VIREO_MODULE_DIR:-$builddir/modules}/vireo-vrde-rdp.so
 VIDEO_HOST=$builddir/video/video-host
@@ -16,27 +18,15 @@ VIDEO_PROBE=$builddir/rdp-probe/rdp-probe
 
 video_need() {
 	[ -e "$VIDEO_MODULE" ] || skip_all "no RDP module built ($VIDEO_MODULE)"
-	[ -x "$VIDEO_PROBE" ] || skip_all "no rdp-probe built"
+	[ -x "$VIDEO_PROBE" ] || skip_all "no rdp-probe built: configure found no freerdp-client2 (Debian: freerdp2-dev)"
 	[ -x "$VIDEO_HOST" ] || skip_all "no video-host built"
 }
 
 vhost_start() {
-	rm -f "$TMPD/vctl" "$TMPD/vhost.out"
-	mkfifo "$TMPD/vctl"
-	"$VIDEO_HOST" --module "$VIDEO_MODULE" \
+	vrde_host_run "$TMPD/vhost" "$VIDEO_HOST" --module "$VIDEO_MODULE" \
 		--prop "TCP/Ports=$VIDEO_PORTS" --prop "Security/Method=RDP" \
-		--prop "Host/MachineFolder=$TMPD" "$@" \
-		<"$TMPD/vctl" >"$TMPD/vhost.out" 2>"$TMPD/vhost.err" &
-	VHOST_PID=$!
-	exec 8>"$TMPD/vctl"
-	PORT=
-	for _ in $(seq 100); do
-		PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' \
-			"$TMPD/vhost.out")
-		[ -n "$PORT" ] && break
-		kill -0 "$VHOST_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+		--prop "Host/MachineFolder=$TMPD" "$@"
+	VHOST_PID=$VRDE_HOST_PID
 	trap 'vhost_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"' EXIT
 	[ -n "$PORT" ]
 }
@@ -63,36 +53,16 @@ vhost_wait_codec() {
 }
 
 vhost_cmd() {
-	n=$(wc -l <"$TMPD/vhost.out")
-	echo "$*" >&8
-	for _ in $(seq 100); do
-		[ "$(wc -l <"$TMPD/vhost.out")" -gt "$n" ] &&
-			tail -n +"$((n + 1))" "$TMPD/vhost.out" |
-			grep -E '^(ok|error|info|frame|cpu)' | head -n 1 |
-			grep -q . && break
-		sleep 0.05
-	done
-	if ! tail -n +"$((n + 1))" "$TMPD/vhost.out" |
-		grep -qE '^(ok|error|info|frame|cpu)'; then
-		tap_bail "video-host did not answer '$*' within 5 s"
-		return 1
-	fi
-	tail -n +"$((n + 1))" "$TMPD/vhost.out" |
-		grep -E '^(ok|error|info|frame|cpu)' | head -n 1 | cut -d' ' -f2-
+	vrde_host_cmd "$@"
+	[ $? != 2 ] && return 0
+	tap_bail "video-host did not answer '$*' within 10 s"
+	return 1
 }
 
 vhost_stop() {
-	if [ -n "${VHOST_PID:-}" ]; then
-		echo quit >&8 2>/dev/null
-		exec 8>&-
-		for _ in $(seq 50); do
-			kill -0 "$VHOST_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$VHOST_PID" 2>/dev/null
-		wait "$VHOST_PID" 2>/dev/null
-		VHOST_PID=
-	fi
+	VRDE_HOST_PID=${VHOST_PID:-}
+	vrde_host_quit
+	VHOST_PID=
 }
 
 vprobe() {

@@ -20,8 +20,7 @@ HL_DIR="$TMPD/vms/tvm"
 HL_OUT="$TMPD/tvm.out"
 vireo-headless --startvm tvm >"$HL_OUT" 2>&1 &
 HL_PID=$!
-hl_wait_file "$HL_OUT" 'VRDE server is listening on port' 30
-PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\.$/\1/p' "$HL_OUT")
+PORT=$(vrde_wait_port "$HL_OUT" "$HL_PID" 300)
 hl_wait_guest
 VIREO_PROBE_TSMF_DUMP=$TMPD/last.ppm vprobe --gfx --freerdp /dvc:tsmf \
 	--wait-tsmf 10 --dump "$TMPD/fb.ppm" --sleep 3000 >"$TMPD/p.json" &

@@ -23,9 +23,8 @@ read_ppm(const char *path, unsigned *w, unsigned *h)
 	unsigned char *px = NULL;
 	unsigned max;
 
-	if (!f) {
+	if (!f)
 		return NULL;
-	}
 	if (fscanf(f, "P6 %u %u %u", w, h, &max) == 3 && max == 255 &&
 	    fgetc(f) != EOF && *w && *h && *w <= 16384 && *h <= 16384) {
 		px = malloc((size_t)*w * *h * 3);
@@ -70,9 +69,8 @@ score(const unsigned char *px, unsigned pw, unsigned x0, unsigned y0,
 	s.mean = (double)sum / (double)total;
 	for (s.p99 = 0; s.p99 < 255; s.p99++) {
 		acc += hist[s.p99];
-		if (acc * 100 >= total * 99) {
+		if (acc * 100 >= total * 99)
 			break;
-		}
 	}
 	return s;
 }

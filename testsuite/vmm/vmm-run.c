@@ -12,10 +12,12 @@
  * stdout, 1 any other failure), -b (bench: once the testcard is ready,
  * one JSON line with start-up time, memory, head 0's frames and damaged
  * refreshes per second and the process's CPU over VIREO_BENCH_SECONDS,
- * default 5; then the actions)
+ * default 5; then the actions), -u (an OHCI USB controller), -U (and the
+ * USB tablet on it)
  *
  * Actions (arguments after ':' separated by ','):
  *   serial:TEXT          wait until COM1 output contains TEXT (\n, \r)
+ *   serial2:TEXT         the same, twice (after a reset)
  *   card:H[,W,H]         eventually every known pixel of head H is right
  *   pixel:H,X,Y,RGB      eventually pixel (X,Y) of head H is RGB (hex)
  *   key:CODE,down|up     inject a set-1 key (CODE "1e" or "e04b")
@@ -35,8 +37,20 @@
  *   damage:H             for a second, every damage rectangle of head H
  *                        lies inside the frame counter or the video
  *   dump:H,FILE          write head H as a PPM
+ *   dumpall:PREFIX       write every head as PREFIX-<head>.ppm
+ *   save:FILE            save the (paused) VM's state to FILE; prints
+ *                        "# saved at frame N" (head 0's counter)
+ *   refresh              vmm_display_refresh (also while paused)
+ *   frame:N              head 0's frame counter reads N now
+ *   presents:N           eventually N refreshes were started by the
+ *                        guest's PRESENT register (not the 60 Hz tick)
+ *   whole:H              for a second, every refresh of head H shows one
+ *                        whole frame: the video rectangle's corners are
+ *                        those of the frame its counter shows
  * SIGTERM powers the VM off (vmm_poweroff) and lets exit: see it.
  * -O also copies COM1 to stdout (vmm_config.serial_stdout).
+ * -p starts the VM paused; -R FILE restores the state in FILE before
+ * starting (a refused restore: the reason on stderr, exit status 3).
  * Exit status: 0 every check passed, 1 a check failed or the VM could not
  * be created (the reason on stderr), 2 usage error.
  */
@@ -49,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +85,7 @@ struct run {
 		int64_t dx0, dy0, dx1, dy1; /* damage since the last resize */
 		int watch, rects, stray;    /* the damage: action */
 		int completes;		    /* update_complete calls */
+		int whole, checked, torn;   /* the whole: action */
 	} head[VMM_MAX_HEADS];
 	int stopped;
 	enum vmm_exit_reason reason;
@@ -159,11 +175,36 @@ cb_update(void *ctx, uint32_t head, const struct vmm_rect *r)
 	pthread_mutex_unlock(&run.lock);
 }
 
+static int64_t read_counter(uint32_t head);
+static uint32_t px_at(uint32_t head, uint32_t x, uint32_t y);
+
+/* Whether head @head's picture is one frame: its counter and the video
+ * rectangle's first and last pixels agree (called with the head locked;
+ * the lock is recursive). */
+static int
+head_is_whole(uint32_t head)
+{
+	int64_t c = read_counter(head);
+	uint32_t w = TESTCARD_VIDEO_WIDTH - 1, h = TESTCARD_VIDEO_HEIGHT - 1;
+
+	return c >= 0 &&
+	       px_at(head, TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y) ==
+		   TESTCARD_VIDEO_PIXEL(0, 0, (uint32_t)c) &&
+	       px_at(head, TESTCARD_VIDEO_X + w, TESTCARD_VIDEO_Y + h) ==
+		   TESTCARD_VIDEO_PIXEL(w, h, (uint32_t)c);
+}
+
 static void
 cb_update_complete(void *ctx, uint32_t head)
 {
+	int whole = run.head[head].whole ? head_is_whole(head) : -1;
+
 	pthread_mutex_lock(&run.lock);
 	run.head[head].completes++;
+	if (whole >= 0 && run.head[head].whole) {
+		run.head[head].checked++;
+		run.head[head].torn += !whole;
+	}
 	pthread_mutex_unlock(&run.lock);
 	if (!run.t_first_update)
 		run.t_first_update = wall_ns();
@@ -239,16 +280,28 @@ unescape(char *s)
 	*d = 0;
 }
 
+/* Does @text occur @times times in the COM1 output?  Lock held. */
 static int
-wait_serial(const char *text)
+serial_has(const char *text, int times)
+{
+	const char *p = run.serial;
+
+	while (p && times > 0 && (p = strstr(p, text))) {
+		times--;
+		p += strlen(text) ? strlen(text) : 1;
+	}
+	return times == 0;
+}
+
+static int
+wait_serial(const char *text, int times)
 {
 	struct timespec t;
 	int found = 0, r = 0;
 
 	deadline(&t, run.wait_s);
 	pthread_mutex_lock(&run.lock);
-	while (!(found = run.serial && strstr(run.serial, text) != NULL) &&
-	       r != ETIMEDOUT)
+	while (!(found = serial_has(text, times)) && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&run.cond, &run.lock, &t);
 	pthread_mutex_unlock(&run.lock);
 	return found;
@@ -459,10 +512,12 @@ check_card(uint32_t head, uint32_t w, uint32_t h, char *why, size_t wl)
 
 /* ---- actions ------------------------------------------------------------ */
 
+/* head 0's counter while paused: by "pause", or "frame" after a restore */
+static int64_t c_paused;
+
 static int
 act_pause_resume(int pause)
 {
-	static int64_t c_paused;
 
 	if (pause) {
 		int64_t c1, c2;
@@ -562,6 +617,26 @@ act_damage(uint32_t head)
 }
 
 static int
+act_whole(uint32_t head)
+{
+	int checked, torn;
+
+	pthread_mutex_lock(&run.lock);
+	run.head[head].checked = run.head[head].torn = 0;
+	run.head[head].whole = 1;
+	pthread_mutex_unlock(&run.lock);
+	run_sleep_ms(1000);
+	pthread_mutex_lock(&run.lock);
+	run.head[head].whole = 0;
+	checked = run.head[head].checked;
+	torn = run.head[head].torn;
+	pthread_mutex_unlock(&run.lock);
+	tap_diag("head %u: %d refreshes, %d showed parts of two frames", head,
+		 checked, torn);
+	return checked > 0 && torn == 0;
+}
+
+static int
 act_exit(const char *want)
 {
 	struct timespec t;
@@ -603,6 +678,39 @@ act_dump(uint32_t head, const char *file)
 	return fclose(f) == 0;
 }
 
+static int
+act_save(const char *file)
+{
+	char err[512];
+	uint64_t t0 = now_ns();
+	int r = vmm_save_state(run.vm, file, err, sizeof(err));
+	uint64_t t1 = now_ns();
+	struct stat st;
+
+	if (r) {
+		tap_diag("save: %s", err);
+		return 0;
+	}
+	tap_diag("saved at frame %lld", (long long)read_counter(0));
+	/* for the benchmark (bench/savestate.sh); never asserted */
+	tap_diag("save took %.1f ms, %lld bytes", (t1 - t0) / 1e6,
+		 stat(file, &st) ? -1LL : (long long)st.st_size);
+	return 1;
+}
+
+static int
+act_dumpall(const char *prefix)
+{
+	char path[4096];
+	int ok = 1;
+
+	for (uint32_t h = 0; h < vmm_head_count(run.vm); h++) {
+		snprintf(path, sizeof(path), "%s-%u.ppm", prefix, h);
+		ok &= act_dump(h, path);
+	}
+	return ok;
+}
+
 static void
 action(char *a)
 {
@@ -613,17 +721,19 @@ action(char *a)
 	if (arg) {
 		*arg++ = 0;
 		/* serial text may contain commas: only split the others */
-		if (strcmp(a, "serial"))
+		if (strcmp(a, "serial") && strcmp(a, "serial2"))
 			for (char *s = strtok(arg, ","); s && n < 6;
 			     s = strtok(NULL, ","))
 				v[n++] = s;
 	}
 #define U(i) ((uint32_t)strtoul(v[i] ? v[i] : "0", NULL, 0))
-	if (!strcmp(a, "serial") && arg) {
+	if ((!strcmp(a, "serial") || !strcmp(a, "serial2")) && arg) {
 		char *want = strdup(arg);
+		int times = a[6] ? 2 : 1;
 
 		unescape(want);
-		tap_ok(want && wait_serial(want), "COM1 shows \"%s\"", arg);
+		tap_ok(want && wait_serial(want, times), "COM1 shows \"%s\"%s",
+		       arg, times > 1 ? " twice" : "");
 		free(want);
 	} else if (!strcmp(a, "card") && n >= 1) {
 		uint32_t h = U(0), w, ht;
@@ -700,6 +810,36 @@ action(char *a)
 		tap_ok(act_damage(U(0)),
 		       "damage on head %u is only the counter and the video",
 		       U(0));
+	} else if (!strcmp(a, "save") && n == 1) {
+		tap_ok(act_save(v[0]), "state saved to %s", v[0]);
+	} else if (!strcmp(a, "dumpall") && n == 1) {
+		tap_ok(act_dumpall(v[0]), "every head written to %s-*.ppm",
+		       v[0]);
+	} else if (!strcmp(a, "refresh")) {
+		vmm_display_refresh(run.vm);
+		tap_ok(1, "display refreshed");
+	} else if (!strcmp(a, "frame") && n == 1) {
+		int64_t c = read_counter(0);
+
+		c_paused = c;
+		tap_ok(c == (int64_t)strtoll(v[0], NULL, 10),
+		       "frame counter reads %s (%lld)", v[0], (long long)c);
+	} else if (!strcmp(a, "whole") && n == 1) {
+		tap_ok(act_whole(U(0)), "every refresh of head %u is one frame",
+		       U(0));
+	} else if (!strcmp(a, "presents") && n == 1) {
+		uint64_t want = strtoull(v[0], NULL, 10), got = 0;
+
+		for (int i = 0; i < run.wait_s * 10; i++) {
+			got = vmm_display_presents(run.vm);
+			if (got >= want)
+				break;
+			run_sleep_ms(100);
+		}
+		tap_ok(got >= want,
+		       "%llu refreshes started by the guest's "
+		       "present (%s wanted)",
+		       (unsigned long long)got, v[0]);
 	} else if (!strcmp(a, "dump") && n == 2) {
 		tap_ok(act_dump(U(0), v[1]), "head %u written to %s", U(0),
 		       v[1]);
@@ -788,7 +928,8 @@ bench_counter(uint64_t *t_ns)
  * second after "ready", then over a fixed window the frames the guest
  * drew (its own frame counter on head 0: "fps"), the refreshes of head 0
  * that carried damage (update_complete is only called for those:
- * "updates_per_s"; a frame drawn across several refreshes counts in each)
+ * "updates_per_s"; a frame drawn across several refreshes counts in each),
+ * the refreshes the guest's PRESENT started ("presents_per_s")
  * and the process's CPU (VMM and vCPU together, in cores).  -1 marks a
  * figure that could not be taken.
  */
@@ -798,13 +939,13 @@ bench_report(uint64_t ram_bytes)
 	const char *env = getenv("VIREO_BENCH_SECONDS");
 	double win = env ? atof(env) : 5, cpu0, cpu1, wall;
 	int64_t g0, g1;
-	uint64_t t0, t1, tg0 = 0, tg1 = 0;
+	uint64_t t0, t1, tg0 = 0, tg1 = 0, p0, p1;
 	int c0, c1;
 	long total, guest;
 
 	if (win <= 0 || win > 600)
 		win = 5;
-	wait_serial(TESTCARD_READY_PREFIX);
+	wait_serial(TESTCARD_READY_PREFIX, 1);
 	run_sleep_ms(500);
 	rss_kib(ram_bytes, &total, &guest);
 	g0 = bench_counter(&tg0);
@@ -812,12 +953,14 @@ bench_report(uint64_t ram_bytes)
 	c0 = run.head[0].completes;
 	pthread_mutex_unlock(&run.lock);
 	cpu0 = bench_cpu_s();
+	p0 = vmm_display_presents(run.vm);
 	t0 = now_ns();
 	run_sleep_ms((int)(win * 1000));
 	pthread_mutex_lock(&run.lock);
 	c1 = run.head[0].completes;
 	pthread_mutex_unlock(&run.lock);
 	cpu1 = bench_cpu_s();
+	p1 = vmm_display_presents(run.vm);
 	t1 = now_ns();
 	g1 = bench_counter(&tg1);
 	wall = (t1 - t0) / 1e9;
@@ -826,13 +969,13 @@ bench_report(uint64_t ram_bytes)
 	       "\"rss_kib\": %ld, \"guest_ram_rss_kib\": %ld, "
 	       "\"rss_beyond_guest_ram_kib\": %ld, \"window_s\": %.3f, "
 	       "\"fps\": %.2f, \"updates_per_s\": %.2f, "
-	       "\"cpu_cores\": %.4f}\n",
+	       "\"presents_per_s\": %.2f, \"cpu_cores\": %.4f}\n",
 	       vmm_accel_name(vmm_get_accel(run.vm)),
 	       run.t_first_update ? (run.t_first_update - run.t0) / 1e6 : -1.0,
 	       run.t_ready ? (run.t_ready - run.t0) / 1e6 : -1.0, total, guest,
 	       total - guest, wall,
 	       g0 >= 0 && g1 >= g0 ? (g1 - g0) / ((tg1 - tg0) / 1e9) : -1.0,
-	       (c1 - c0) / wall, (cpu1 - cpu0) / wall);
+	       (c1 - c0) / wall, (p1 - p0) / wall, (cpu1 - cpu0) / wall);
 	fflush(stdout);
 }
 
@@ -863,7 +1006,8 @@ main(int argc, char **argv)
 				 .heads = 1,
 				 .boot = VMM_BOOT_TESTCARD,
 				 .accel = VMM_ACCEL_SOFTWARE};
-	char err[256];
+	char err[512];
+	const char *restore = NULL;
 	int opt, skip = 0, bench = 0, probe = 0, r;
 	static sigset_t set;
 	pthread_t st;
@@ -875,7 +1019,8 @@ main(int argc, char **argv)
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
 	cfg.kernel = getenv("VIREO_TESTCARD");
-	while ((opt = getopt(argc, argv, "H:c:m:k:LGi:a:s:t:SbOA:P")) != -1) {
+	while ((opt = getopt(argc, argv, "H:c:m:k:LGi:a:s:t:SbOA:PpR:uU")) !=
+	       -1) {
 		switch (opt) {
 		case 'H':
 			cfg.heads = (uint32_t)atoi(optarg);
@@ -928,6 +1073,19 @@ main(int argc, char **argv)
 		case 'P':
 			probe = 1;
 			break;
+		case 'p':
+			cfg.start_paused = true;
+			break;
+		case 'u': /* an OHCI controller */
+			cfg.usb_ohci = true;
+			break;
+		case 'U': /* and the USB tablet on it */
+			cfg.usb_ohci = cfg.usb_tablet = true;
+			break;
+		case 'R':
+			restore = optarg;
+			cfg.start_paused = true;
+			break;
 		default:
 			fprintf(stderr, "usage: vmm-run [options] action...\n");
 			return 2;
@@ -957,6 +1115,18 @@ main(int argc, char **argv)
 	if (!bench)
 		printf("# accelerator: %s\n",
 		       vmm_accel_name(vmm_get_accel(run.vm)));
+	if (restore) {
+		uint64_t t0 = now_ns();
+
+		if (vmm_restore_state(run.vm, restore, err, sizeof(err))) {
+			fprintf(stderr, "vmm-run: cannot restore %s: %s\n",
+				restore, err);
+			vmm_destroy(run.vm);
+			return 3;
+		}
+		/* for the benchmark; never asserted */
+		tap_diag("restore took %.1f ms", (now_ns() - t0) / 1e6);
+	}
 	vmm_set_serial_sink(run.vm, serial_sink, NULL);
 	pthread_create(&st, NULL, sigterm_thread, &set);
 	pthread_detach(st);

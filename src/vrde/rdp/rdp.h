@@ -1,16 +1,35 @@
 /*
  * rdp.h - private declarations of the FreeRDP-based VRDE module.
  *
- * The module is split by concern: rdp_module.c (ABI entry points,
- * properties, query_info), rdp_listen.c (ports, sockets, accept thread),
- * rdp_cert.c (TLS certificate), rdp_session.c (one thread per client,
- * FreeRDP peer callbacks), rdp_auth.c (credentials, "@n" monitor
- * selection), rdp_input.c (input mapping), rdp_screen.c (per-screen shadow
- * copy and the shared tile encoder), rdp_bitmap.c (legacy BitmapUpdate),
- * rdp_rle.c (interleaved RLE for it below 32 bpp),
- * rdp_gfx.c (graphics pipeline), rdp_pointer.c (pointer shape),
- * rdp_compat.c (work-arounds for clients FreeRDP 2.11 mishandles),
- * rdp_guard.c (limits on connections that have not logged on).
+ * The module is split by concern:
+ *
+ *   rdp_module.c       ABI entry points, properties, FreeRDP's log, query_info
+ *   rdp_listen.c       accepted connections to the guard and a session
+ *   rdp_cert.c         TLS certificate (vmod_cert.c) and RDP key
+ *   rdp_guard.c        limits on connections that have not logged on
+ *   rdp_session.c      one thread per client, FreeRDP peer callbacks
+ *   rdp_compat.c       work-arounds for clients FreeRDP 2.11 mishandles
+ *   rdp_auth.c         credentials
+ *   rdp_auth_screen.c  "@n" monitor selection in the user name
+ *   rdp_input.c        input mapping
+ *   rdp_screen.c       the shared tile encoder and its caches
+ *   rdp_bitmap.c       legacy BitmapUpdate
+ *   rdp_rle.c          interleaved RLE for it below 32 bpp (rdp_rle.h)
+ *   rdp_gfx.c          graphics pipeline: its channel and frames
+ *   rdp_gfx_pdu.c      its PDUs, and the parser of the client's (.h)
+ *   rdp_zgfx.c         RDP 8.0 bulk compression of it (rdp_zgfx.h)
+ *   rdp_pointer.c      pointer shape
+ *   rdp_video.c        video redirection: streams per screen and client
+ *   rdp_video_tsmf.c   MJPEG over MS-RDPEV for one client
+ *   rdp_video_avc.c    H.264 AVC420 through the graphics pipeline
+ *   rdp_h264.c         its encoder: libx264, or FreeRDP's (rdp_h264.h)
+ *   rdp_urbdrc.c       remote USB: MS-RDPEUSB over "URBDRC" to the host
+ *   rdp_urbdrc_pdu.c   its messages (rdp_urbdrc_pdu.h)
+ *                      (the three: rdp_video.h, rdp_video_int.h)
+ *
+ * What it shares with the VNC module is libvireo-vrde-common's
+ * (../common/vmod.h): the host's properties and log, the listener, the
+ * screens' shadow copies, the certificate, the clients and their threads.
  *
  * Sharing model: each screen has a shadow copy cut into 64x64 tiles.  Every
  * update() stamps the tiles it touches with a new generation number.  A
@@ -33,12 +52,12 @@
 #include <freerdp/freerdp.h>
 #include <freerdp/peer.h>
 #include <freerdp/channels/channels.h>
-#include <freerdp/server/rdpgfx.h>
+#include <freerdp/channels/rdpgfx.h>
 
+#include "vrde/common/vmod.h"
 #include "vrde/vrde.h"
 
-#define RDP_TILE	 64
-#define RDP_MAX_LISTEN	 4
+#define RDP_TILE	 VMOD_TILE
 #define RDP_GFX_INFLIGHT 3 /* frames sent but not acknowledged */
 
 /* Encoded-tile configurations; clients with the same one share bytes. */
@@ -54,40 +73,24 @@ enum rdp_codec {
 	RDP_CODEC_COUNT
 };
 
-/* A reference-counted byte buffer shared between clients. */
-struct rdp_blob {
-	atomic_int refs;
-	uint32_t len;
-	uint8_t data[];
-};
-
 struct rdp_tile_entry {
 	uint64_t gen; /* tile generation the bytes show; 0 = empty */
-	struct rdp_blob *blob;
+	struct vmod_blob *blob;
 	uint64_t busy_gen; /* generation a client is encoding now; 0 = none */
 };
 
 struct rdp_screen {
-	pthread_mutex_t lock;
+	struct vmod_fb fb;	/* shadow, tiles, lock (vmod_fb.c) */
 	pthread_cond_t encoded; /* a busy tile entry was filled or given up */
-	uint32_t index;
-	bool enabled;
-	uint32_t width, height;	   /* pixels */
-	uint32_t tiles_x, tiles_y; /* tile grid */
-	uint32_t pad_w, pad_h;	   /* shadow size: tile multiple */
-	uint8_t *shadow;	   /* pad_w * pad_h XRGB, stride pad_w*4 */
-	uint64_t gen;		   /* last generation stamped */
-	uint64_t *tile_gen;	   /* per tile */
-	uint64_t geom_gen;	   /* bumped on every geometry change */
-	bool need_full;		   /* next update() copies everything */
-	bool filled;		   /* shadow holds real pixels */
 	struct rdp_tile_entry *cache[RDP_CODEC_COUNT]; /* per tile */
-	uint64_t encodes, shares;		       /* statistics */
+	uint32_t cache_tiles;			       /* their length */
 	struct rdp_video_screen *video; /* rdp_video.c; NULL: channel off */
 };
 
 struct rdp_server;
 struct rdp_encoder;
+struct rdp_gfx;
+struct rdp_zbuf;
 
 /* A connection that has not logged on yet (rdp_guard.c). */
 struct rdp_guard_place {
@@ -130,26 +133,22 @@ struct rdp_guard_ticket {
 };
 
 struct rdp_client {
-	rdpContext ctx; /* first: FreeRDP allocates ContextSize bytes */
+	rdpContext ctx;	       /* first: FreeRDP allocates ContextSize bytes */
+	struct vmod_client vc; /* id, screen, address, ... (vmod_server.c) */
 	struct rdp_server *srv;
 	freerdp_peer *peer;
-	struct rdp_client *next;
-	uint32_t id;
-	uint32_t screen;
 	HANDLE wake; /* set by update() and disconnect() */
 	HANDLE vcm;
 	atomic_bool quit;
 	bool logged_on; /* client_logon granted */
-	bool connected; /* client_connect reported */
 	bool activated;
 	bool need_full; /* send every tile regardless of generation */
 	uint64_t gen_sent;
 	uint64_t geom_seen;
 	uint32_t width, height; /* session size */
 	enum rdp_codec codec;
-	const char *security; /* "NLA", "TLS", "RDP" */
 	/* graphics pipeline */
-	RdpgfxServerContext *gfx;
+	struct rdp_gfx *gfx; /* rdp_gfx.c: the channel, NULL until opened */
 	bool gfx_opened;
 	bool gfx_failed;       /* fall back to bitmap updates */
 	atomic_bool gfx_ready; /* caps confirmed; set on the channel thread */
@@ -175,72 +174,41 @@ struct rdp_client {
 	char nla_try_user[256], nla_try_domain[256];
 	void *compat_orig_recv; /* rdp_compat.c: FreeRDP's receive callback */
 	/* query_info */
-	char user[256], domain[256], client_name[64], address[64];
+	char domain[256], client_name[64];
 	uint32_t client_build;
-	int64_t begin_ms;
-	atomic_ullong bytes_sent, bytes_received;
 	struct rdp_video_client *video; /* rdp_video.c */
-};
-
-struct rdp_pointer_state {
-	uint64_t gen; /* bumped on every change */
-	bool hidden;
-	bool custom; /* a guest shape is set */
-	uint32_t width, height, hot_x, hot_y;
-	uint32_t *argb;
+	struct rdp_urbdrc *urbdrc;	/* rdp_urbdrc.c, under usb->lock */
+	bool urbdrc_tried;		/* opened once, never again */
 };
 
 struct rdp_server {
-	const struct vrde_host_callbacks *cb;
-	void *ctx;
+	struct vmod_server core; /* first: clients, threads, listener, cert */
 	uint32_t nscreens;
 	struct rdp_screen *screens;
-	pthread_mutex_t lock; /* clients list, counters, pointer */
-	pthread_cond_t cond;  /* nthreads reached 0 */
-	int nthreads;	      /* client threads alive */
-	pthread_t *finished;  /* ended client threads, to be joined */
-	size_t nfinished, finished_cap;
-	bool stopping;
-	struct rdp_client *clients;
-	uint32_t next_id;
-	uint32_t total_clients;
-	atomic_bool enabled;
-	/* listening */
-	int listen_fds[RDP_MAX_LISTEN];
-	int nlisten;
-	int port;
-	int stop_pipe[2];
-	pthread_t listen_thread;
-	bool listen_started;
 	/* security */
 	bool sec_nla, sec_tls, sec_rdp;
-	char *cert_file, *key_file;
-	char *cert_tmpdir;     /* mkdtemp'd when there is no machine folder */
-	char fingerprint[128]; /* "SHA256:AA:BB:..." */
-	bool auth_null; /* every client is granted: loopback by default */
+	char *rdp_key_pem; /* the key for standard RDP security, or NULL */
 	struct rdp_guard guard;
 	bool disable_input, disable_display;
-	bool gfx_rfx; /* Property/GfxCodec=remotefx */
-	struct rdp_pointer_state pointer;
+	bool gfx_rfx;	     /* Property/GfxCodec=remotefx */
+	bool disable_usb;    /* Client/DisableUSB */
+	bool usb_enabled;    /* host has USB callbacks and USB is not off */
+	struct rdp_usb *usb; /* rdp_urbdrc.c */
 };
 
-/* rdp_module.c */
-void rdp_log(struct rdp_server *srv, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-#define rdp_err(s, ...)	  rdp_log(s, 0, __VA_ARGS__)
-#define rdp_warn(s, ...)  rdp_log(s, 1, __VA_ARGS__)
-#define rdp_info(s, ...)  rdp_log(s, 2, __VA_ARGS__)
-#define rdp_debug(s, ...) rdp_log(s, 3, __VA_ARGS__)
-/** Property @name into @buf; "" when unset.  @return length or -errno. */
-int rdp_prop(struct rdp_server *srv, const char *name, char *buf, size_t size);
-bool rdp_prop_bool(struct rdp_server *srv, const char *name);
-int64_t rdp_now_ms(void);
+/* rdp_module.c; the helpers are libvireo-vrde-common's (vmod.h) */
+#define rdp_log(s, level, ...)	     vmod_log(&(s)->core.host, level, __VA_ARGS__)
+#define rdp_err(s, ...)		     rdp_log(s, VRDE_LOG_ERR, __VA_ARGS__)
+#define rdp_warn(s, ...)	     rdp_log(s, VRDE_LOG_WARN, __VA_ARGS__)
+#define rdp_info(s, ...)	     rdp_log(s, VRDE_LOG_INFO, __VA_ARGS__)
+#define rdp_debug(s, ...)	     rdp_log(s, VRDE_LOG_DEBUG, __VA_ARGS__)
+#define rdp_prop(s, name, buf, size) vmod_prop(&(s)->core.host, name, buf, size)
+#define rdp_prop_bool(s, name)	     vmod_prop_bool(&(s)->core.host, name)
 /** Copy @s into @out for a log line: backslash and quotes escaped,
  * control characters as \xNN, "..." when cut.  @return @out. */
 const char *rdp_escape(char *out, size_t size, const char *s);
 
 /* rdp_guard.c */
-int64_t rdp_mono_ms(void);
 /** Read Security/MaxPendingConnections, MaxPendingPerAddress and
  * LogonTimeout.  @return 0 or -EINVAL (logged), -ENOMEM. */
 int rdp_guard_init(struct rdp_server *srv);
@@ -256,33 +224,26 @@ int rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 void rdp_guard_release(struct rdp_server *srv, struct rdp_guard_ticket *t);
 /** Shut every pending connection down (connections disabled, destroy):
  * their threads may be blocked in FreeRDP reads. */
-void rdp_guard_drop_all(struct rdp_server *srv);
+void rdp_guard_drop_all(struct vmod_server *core);
 /** Drop connections past their deadline.  Listener thread.
  * @return milliseconds until the next deadline (at most 1000). */
 int rdp_guard_tick(struct rdp_server *srv);
 
-/* rdp_listen.c (TCP/Ports: src/util/portlist.h) */
-int rdp_listen_start(struct rdp_server *srv);
-void rdp_listen_stop(struct rdp_server *srv);
+/* rdp_listen.c (sockets: vmod_listen.c; TCP/Ports: src/util/portlist.h) */
+/** Set up srv->core.listen (vmod_server.c starts and stops it). */
+void rdp_listen_init(struct rdp_server *srv);
 
 /* rdp_cert.c */
-/** Settle srv->cert_file/key_file (configured or generated) and the
- * fingerprint.  @return 0 or -errno. */
-int rdp_cert_setup(struct rdp_server *srv);
-/** Free the file names; remove a temporary certificate directory. */
-void rdp_cert_fini(struct rdp_server *srv);
-/** Generate a self-signed RSA-2048/SHA-256 certificate into @cert/@key.
+/** Settle srv->cert (vmod_cert.c) and the key for standard RDP security.
  * @return 0 or -errno. */
-int rdp_cert_generate(const char *cert, const char *key, const char *cn);
-/** SHA-256 fingerprint of the PEM certificate in @cert. */
-int rdp_cert_fingerprint(const char *cert, char *out, size_t size);
+int rdp_cert_setup(struct rdp_server *srv);
+/** Free them; remove a temporary certificate directory. */
+void rdp_cert_fini(struct rdp_server *srv);
 
 /* rdp_session.c */
 int rdp_session_start(struct rdp_server *srv, int fd, const char *address,
 		      const struct rdp_guard_ticket *t);
-void rdp_session_kick(struct rdp_client *c);
-/** Join the client threads that have ended. */
-void rdp_session_reap(struct rdp_server *srv);
+void rdp_session_kick(struct vmod_client *vc);
 void rdp_session_wake_screen(struct rdp_server *srv, uint32_t screen);
 
 /* rdp_auth_screen.c */
@@ -318,19 +279,14 @@ int rdp_input_unicode_to_scancode(uint16_t cu);
 /* rdp_screen.c */
 int rdp_screen_init(struct rdp_server *srv);
 void rdp_screen_fini(struct rdp_server *srv);
-void rdp_screen_resize(struct rdp_server *srv, uint32_t screen);
-void rdp_screen_update(struct rdp_server *srv, uint32_t screen,
-		       const struct vrde_rect *r);
-/** Make sure the shadow of @screen holds pixels (locks the host screen). */
-void rdp_screen_ensure_filled(struct rdp_server *srv, uint32_t screen);
-struct rdp_blob *rdp_blob_ref(struct rdp_blob *b);
-void rdp_blob_unref(struct rdp_blob *b);
+/* The RDP client that embeds vmod_client @v. */
+#define rdp_client_of(v) vmod_container_of(v, struct rdp_client, vc)
 
 /* One tile of a frame, with its encoded bytes (a reference). */
 struct rdp_tile_out {
 	uint32_t x, y, w, h; /* pixels; w/h are the encoded size */
 	uint32_t cw, ch;     /* visible part inside the screen */
-	struct rdp_blob *blob;
+	struct vmod_blob *blob;
 };
 
 /** Collect the tiles of @c's screen newer than @c->gen_sent (all when
@@ -339,11 +295,14 @@ struct rdp_tile_out {
  * @return 0, -ESTALE when the geometry changed, other -errno. */
 int rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 		       struct rdp_tile_out **out, uint32_t *n);
+/** What the next update of @c sends: rdp_screen_collect() with @c's
+ * codec, everything when @c->need_full (cleared then).  @return 0, also
+ * with *@n 0 when nothing changed or the geometry is changing, or
+ * -errno. */
+int rdp_screen_take(struct rdp_client *c, struct rdp_tile_out **out,
+		    uint32_t *n);
 void rdp_tiles_free(struct rdp_tile_out *t, uint32_t n);
 void rdp_encoder_free(struct rdp_encoder *enc);
-/** Geometry of @screen (0 sizes if unknown). */
-void rdp_screen_geometry(struct rdp_server *srv, uint32_t screen, uint32_t *w,
-			 uint32_t *h, uint64_t *geom_gen);
 
 /* rdp_bitmap.c */
 /** Choose the legacy codec from the client's settings. */
@@ -353,17 +312,48 @@ int rdp_bitmap_send(struct rdp_client *c);
 int rdp_bitmap_resize(struct rdp_client *c);
 
 /* rdp_gfx.c */
+/** Open the pipeline's channel (the client answers later). */
 int rdp_gfx_open(struct rdp_client *c);
 void rdp_gfx_close(struct rdp_client *c);
+/** Read what the client sent.  @return 0, or -errno when the client
+ * refused the channel (use bitmap updates). */
+int rdp_gfx_poll(struct rdp_client *c);
 int rdp_gfx_send(struct rdp_client *c);
+/** One graphics-pipeline frame: StartFrame, @emit's surface commands,
+ * EndFrame (counted as acknowledged at once when the client suspended
+ * acknowledgements).  @return 0, -EIO, or @emit's error. */
+int rdp_gfx_frame(struct rdp_client *c,
+		  int (*emit)(struct rdp_client *, void *), void *arg);
 int rdp_gfx_resize(struct rdp_client *c);
+/** The PDUs of the message being built (rdp_gfx_pdu.h writers). */
+struct rdp_zbuf *rdp_gfx_pdus(struct rdp_client *c);
+/** Compress and send the PDUs collected.  @return 0 or -errno. */
+int rdp_gfx_flush(struct rdp_client *c);
+/** StartFrame with the next frame id.  @return the id. */
+uint32_t rdp_gfx_frame_start(struct rdp_client *c);
+/** EndFrame @id, then send the frame.  @return 0 or -errno. */
+int rdp_gfx_frame_end(struct rdp_client *c, uint32_t id);
 
 /* rdp_pointer.c */
 void rdp_pointer_send(struct rdp_client *c);
-void rdp_pointer_set(struct rdp_server *srv,
-		     const struct vrde_pointer_shape *shape);
-void rdp_pointer_hide(struct rdp_server *srv);
-void rdp_pointer_fini(struct rdp_server *srv);
+/** Wake every client to send the new pointer (vmod_server hook). */
+void rdp_pointer_wake(struct vmod_server *core);
+
+/* rdp_urbdrc.c */
+/** The host table has the version-2 USB callbacks. */
+bool rdp_urbdrc_host_has_usb(const struct vrde_host_callbacks *cb);
+int rdp_urbdrc_init(struct rdp_server *srv);
+void rdp_urbdrc_fini(struct rdp_server *srv);
+/** Open URBDRC once the session is up, then run its channels (client
+ * thread). */
+void rdp_urbdrc_poll(struct rdp_client *c);
+/** The client is leaving: its devices are gone. */
+void rdp_urbdrc_close(struct rdp_client *c);
+int rdp_urbdrc_submit(struct vrde_server *vs, const struct vrde_usb_urb *urb);
+int rdp_urbdrc_cancel(struct vrde_server *vs, uint32_t device_id,
+		      uint64_t handle);
+int rdp_urbdrc_reset(struct vrde_server *vs, uint32_t device_id);
+void rdp_urbdrc_release(struct vrde_server *vs, uint32_t device_id);
 
 #include "rdp_video.h"
 

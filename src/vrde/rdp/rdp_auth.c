@@ -42,10 +42,10 @@ static void
 rdp_auth_nla_logon(struct rdp_client *c, struct vrde_logon *lo)
 {
 	*lo = (struct vrde_logon){
-	    .client_id = c->id,
+	    .client_id = c->vc.id,
 	    .user = c->nla_try_user,
 	    .domain = c->nla_try_domain,
-	    .address = c->address,
+	    .address = c->vc.address,
 	    .security = "NLA",
 	};
 }
@@ -60,13 +60,13 @@ rdp_auth_nla_end(struct rdp_client *c, int result)
 		return;
 	c->nla_judged = false;
 	rdp_auth_nla_logon(c, &lo);
-	if (srv->cb->nla_result)
-		srv->cb->nla_result(srv->ctx, &lo, result);
+	if (srv->core.host.cb->nla_result)
+		srv->core.host.cb->nla_result(srv->core.host.ctx, &lo, result);
 	if (result < 0) {
 		char u[128];
 
 		rdp_warn(srv, "client %u (%s) user '%s' denied over NLA: %s",
-			 c->id, c->address,
+			 c->vc.id, c->vc.address,
 			 rdp_escape(u, sizeof(u), c->nla_try_user),
 			 "bad credentials");
 	}
@@ -104,9 +104,10 @@ rdp_auth_nt_hash(struct rdp_client *c, const char *user, const char *domain,
 	struct rdp_server *srv = c->srv;
 	struct vrde_logon lo;
 
-	if (!srv->cb->nla_begin)
-		return srv->cb->get_nt_hash
-			   ? srv->cb->get_nt_hash(srv->ctx, user, domain, nt)
+	if (!srv->core.host.cb->nla_begin)
+		return srv->core.host.cb->get_nt_hash
+			   ? srv->core.host.cb->get_nt_hash(srv->core.host.ctx,
+							    user, domain, nt)
 			   : -ENOENT;
 	/* a second NTLM round means the first one failed */
 	rdp_auth_nla_end(c, -EACCES);
@@ -114,7 +115,7 @@ rdp_auth_nt_hash(struct rdp_client *c, const char *user, const char *domain,
 	snprintf(c->nla_try_domain, sizeof(c->nla_try_domain), "%s", domain);
 	c->nla_judged = true;
 	rdp_auth_nla_logon(c, &lo);
-	return srv->cb->nla_begin(srv->ctx, &lo, nt);
+	return srv->core.host.cb->nla_begin(srv->core.host.ctx, &lo, nt);
 }
 
 SECURITY_STATUS
@@ -136,7 +137,7 @@ rdp_auth_ntlm_hash_cb(void *arg, const SEC_WINNT_AUTH_IDENTITY *id,
 		rc = rdp_auth_nt_hash(c, user, domain, nt);
 		if (rc < 0)
 			rdp_info(srv, "client %u: no NT hash for user '%s'",
-				 c->id, rdp_escape(u, sizeof(u), user));
+				 c->vc.id, rdp_escape(u, sizeof(u), user));
 	}
 	free(user);
 	free(domain);
@@ -188,40 +189,42 @@ rdp_auth_check(struct rdp_client *c)
 	uint32_t screen;
 	int rc;
 
-	c->security = rdp_auth_security(s);
-	snprintf(c->user, sizeof(c->user), "%s",
+	c->vc.security = rdp_auth_security(s);
+	snprintf(c->vc.user, sizeof(c->vc.user), "%s",
 		 nla ? c->nla_user : (s->Username ? s->Username : ""));
 	snprintf(c->domain, sizeof(c->domain), "%s",
 		 nla ? c->nla_domain : (s->Domain ? s->Domain : ""));
 	pw = nla ? c->nla_password : (s->Password ? s->Password : "");
-	screen = rdp_auth_take_screen(c->user, c->domain);
+	screen = rdp_auth_take_screen(c->vc.user, c->domain);
 	if (screen >= srv->nscreens) {
 		rdp_warn(srv,
 			 "client %u (%s): screen @%u requested, the VM "
 			 "has %u; disconnecting",
-			 c->id, c->address, screen + 1, srv->nscreens);
+			 c->vc.id, c->vc.address, screen + 1, srv->nscreens);
 		return -ERANGE;
 	}
-	lo.client_id = c->id;
-	lo.user = c->user;
+	lo.client_id = c->vc.id;
+	lo.user = c->vc.user;
 	lo.password = pw;
 	lo.domain = c->domain;
-	lo.address = c->address;
+	lo.address = c->vc.address;
 	lo.screen = screen;
-	lo.security = c->security;
-	rc = srv->cb->client_logon ? srv->cb->client_logon(srv->ctx, &lo) : 0;
-	rdp_escape(u, sizeof(u), c->user);
+	lo.security = c->vc.security;
+	rc = srv->core.host.cb->client_logon
+		 ? srv->core.host.cb->client_logon(srv->core.host.ctx, &lo)
+		 : 0;
+	rdp_escape(u, sizeof(u), c->vc.user);
 	if (rc < 0) {
 		rdp_warn(srv, "client %u (%s) user '%s' denied over %s: %s",
-			 c->id, c->address, u, c->security,
+			 c->vc.id, c->vc.address, u, c->vc.security,
 			 rdp_auth_reason(rc));
 		return rc;
 	}
-	c->screen = screen;
+	c->vc.screen = screen;
 	c->logged_on = true;
 	/* no longer subject to the pending limits and the logon deadline */
 	rdp_guard_release(srv, &c->ticket);
 	rdp_info(srv, "client %u (%s) user '%s' logged on over %s, screen %u",
-		 c->id, c->address, u, c->security, screen + 1);
+		 c->vc.id, c->vc.address, u, c->vc.security, screen + 1);
 	return 0;
 }

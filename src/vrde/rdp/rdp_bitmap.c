@@ -138,16 +138,10 @@ rdp_bitmap_send(struct rdp_client *c)
 	SURFACE_FRAME_MARKER fm;
 	BITMAP_DATA *bd;
 	uint32_t n, bpp = rdp_codec_bpp(c->codec);
-	bool all = c->need_full;
-	int rc;
+	int rc = rdp_screen_take(c, &t, &n);
 
-	rc = rdp_screen_collect(c, c->codec, all, &t, &n);
-	if (rc < 0)
-		return rc == -ESTALE ? 0 : rc;
-	if (all)
-		c->need_full = false;
-	if (!n)
-		return 0;
+	if (rc < 0 || !n)
+		return rc;
 	if (c->codec == RDP_CODEC_GFX_RFX) {
 		rc = rdp_bitmap_send_rfx(c, t, n);
 		rdp_tiles_free(t, n);
@@ -184,7 +178,7 @@ rdp_bitmap_resize(struct rdp_client *c)
 		rdp_warn(c->srv,
 			 "client %u cannot follow the new screen size "
 			 "(no DesktopResize); disconnecting",
-			 c->id);
+			 c->vc.id);
 		return -ENOTSUP;
 	}
 	s->DesktopWidth = c->width;

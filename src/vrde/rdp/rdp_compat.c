@@ -53,7 +53,7 @@ rdp_compat_recv(void *transport, wStream *s, void *extra)
 		rdp_debug(c->srv,
 			  "client %u: rewrote an rdesktop-style MCS "
 			  "Erect Domain Request",
-			  c->id);
+			  c->vc.id);
 	}
 	return ((rdp_transport_recv)c->compat_orig_recv)(transport, s, extra);
 }

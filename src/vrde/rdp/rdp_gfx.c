@@ -4,139 +4,270 @@
  * StartFrame/EndFrame, frame acknowledgements bounding what is in flight,
  * ResetGraphics when the screen changes size.
  *
- * FreeRDP's rdpgfx server runs its own reader thread, so the capability
- * and acknowledgement callbacks only set atomics and wake the client
- * thread; every PDU is sent from the client thread.
+ * The channel is this module's own, not FreeRDP's rdpgfx server: that one
+ * (2.11) sends every PDU uncompressed, which made the pipeline cost about
+ * 32 times the bytes of bitmap updates for the same damage (fast-path
+ * updates do get FreeRDP's bulk compressor).  Here a frame's PDUs are
+ * collected into one message and compressed with RDP 8.0 bulk
+ * compression (rdp_zgfx.c), whose history finds tiles sent frames ago.
+ * Everything runs on the client thread: the channel is polled after
+ * every look at the socket, like the TSMF channels.
  *
- * Hook for more codecs (video regions): rdp_gfx_send() is the one place a
- * frame is assembled.  An extra codec adds a surface (CreateSurface with
- * its own id), sends its SurfaceCommand(s) between StartFrame and EndFrame
- * next to the planar tiles, and lets the acknowledgement accounting below
- * bound it together with everything else.
+ * Hook for more codecs (video regions, rdp_video_avc.c): a frame is
+ * rdp_gfx_frame_start(), any rdp_gfx_* commands, rdp_gfx_frame_end();
+ * the acknowledgement accounting bounds all of them together.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <winpr/sysinfo.h>
 #include <freerdp/channels/rdpgfx.h>
+#include <freerdp/channels/wtsvc.h>
 
 #include "rdp.h"
+#include "rdp_gfx_pdu.h"
 
 #define RDP_GFX_SURFACE 1
+#define RDP_GFX_MSG_MAX (1u << 20) /* a client message is a few dozen bytes */
 
-static UINT
-rdp_gfx_caps_advertise(RdpgfxServerContext *gfx,
-		       const RDPGFX_CAPS_ADVERTISE_PDU *adv)
+struct rdp_gfx {
+	HANDLE chan;
+	int state;	      /* 1: opening, 2: open */
+	struct rdp_zgfx *z;   /* the channel's compression history */
+	struct rdp_zbuf pdus; /* PDUs not sent yet */
+	struct rdp_zbuf wire; /* compressed message */
+	uint64_t raw, sent;   /* bytes before and after compression */
+};
+
+/* The best capability set we know: planar, AVC420 when video wants it. */
+static void
+rdp_gfx_caps(struct rdp_client *c, const struct rdp_gfx_in *in)
 {
 	static const UINT32 order[] = {
 	    RDPGFX_CAPVERSION_107, RDPGFX_CAPVERSION_106, RDPGFX_CAPVERSION_105,
 	    RDPGFX_CAPVERSION_104, RDPGFX_CAPVERSION_103, RDPGFX_CAPVERSION_102,
 	    RDPGFX_CAPVERSION_101, RDPGFX_CAPVERSION_10,  RDPGFX_CAPVERSION_81,
 	    RDPGFX_CAPVERSION_8};
-	struct rdp_client *c = gfx->custom;
-	RDPGFX_CAPS_CONFIRM_PDU pdu;
-	RDPGFX_CAPSET caps;
-	UINT rc;
+	RDPGFX_CAPSET adv, caps;
+	struct rdp_gfx_capset out;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		for (UINT16 k = 0; k < adv->capsSetCount; k++) {
-			if (adv->capsSets[k].version != order[i])
+		for (uint16_t k = 0; k < in->ncaps; k++) {
+			if (in->cap[k].version != order[i])
 				continue;
-			caps = adv->capsSets[k];
-			/* planar only for now: no H.264 */
+			adv.version = in->cap[k].version;
+			adv.length = in->cap[k].length;
+			adv.flags = in->cap[k].flags;
+			caps = adv;
+			/* planar only unless video asks for H.264 */
 			if (caps.version >= RDPGFX_CAPVERSION_10)
 				caps.flags |= RDPGFX_CAPS_FLAG_AVC_DISABLED;
 			else
 				caps.flags &= ~RDPGFX_CAPS_FLAG_AVC420_ENABLED;
-			rdp_video_gfx_caps(c, &adv->capsSets[k], &caps);
-			pdu.capsSet = &caps;
-			rc = gfx->CapsConfirm(gfx, &pdu);
-			if (rc == CHANNEL_RC_OK) {
+			rdp_video_gfx_caps(c, &adv, &caps);
+			out.version = caps.version;
+			out.length = caps.length;
+			out.flags = caps.flags;
+			rdp_gfx_put_caps_confirm(&c->gfx->pdus, &out);
+			if (rdp_gfx_flush(c) == 0) {
 				atomic_store(&c->gfx_ready, true);
 				SetEvent(c->wake);
 			}
-			return rc;
+			return;
 		}
 	}
 	rdp_warn(c->srv, "client %u: no known graphics pipeline version",
-		 c->id);
-	return CHANNEL_RC_UNSUPPORTED_VERSION;
+		 c->vc.id);
 }
 
-static UINT
-rdp_gfx_frame_ack(RdpgfxServerContext *gfx,
-		  const RDPGFX_FRAME_ACKNOWLEDGE_PDU *ack)
+static void
+rdp_gfx_message(struct rdp_client *c, const uint8_t *p, size_t n)
 {
-	struct rdp_client *c = gfx->custom;
+	struct rdp_gfx_in in;
 
-	if (ack->queueDepth == SUSPEND_FRAME_ACKNOWLEDGEMENT)
-		atomic_store(&c->gfx_noack, true);
-	atomic_store(&c->frame_acked, ack->frameId);
-	SetEvent(c->wake);
-	return CHANNEL_RC_OK;
+	if (rdp_gfx_parse(p, n, &in) < 0)
+		rdp_debug(c->srv,
+			  "client %u: malformed graphics pipeline message "
+			  "(%zu bytes), rest ignored",
+			  c->vc.id, n);
+	if (in.ack) {
+		if (in.ack_queue == SUSPEND_FRAME_ACKNOWLEDGEMENT)
+			atomic_store(&c->gfx_noack, true);
+		atomic_store(&c->frame_acked, in.ack_frame);
+	}
+	if (in.caps && !atomic_load(&c->gfx_ready))
+		rdp_gfx_caps(c, &in);
 }
 
 int
 rdp_gfx_open(struct rdp_client *c)
 {
-	RdpgfxServerContext *gfx = rdpgfx_server_context_new(c->vcm);
+	struct rdp_gfx *g = calloc(1, sizeof(*g));
+	DWORD *sid = NULL, len = 0, session = 0;
 
-	if (!gfx)
+	if (!g)
 		return -ENOMEM;
-	gfx->rdpcontext = &c->ctx;
-	gfx->custom = c;
-	gfx->CapsAdvertise = rdp_gfx_caps_advertise;
-	gfx->FrameAcknowledge = rdp_gfx_frame_ack;
-	c->gfx = gfx;
-	if (!gfx->Open(gfx)) {
-		rdpgfx_server_context_free(gfx);
-		c->gfx = NULL;
+	g->z = rdp_zgfx_new();
+	if (WTSQuerySessionInformationA(c->vcm, WTS_CURRENT_SESSION,
+					WTSSessionId, (LPSTR *)&sid, &len) &&
+	    sid) {
+		session = *sid;
+		WTSFreeMemory(sid);
+	}
+	if (g->z)
+		g->chan =
+		    WTSVirtualChannelOpenEx(session, RDPGFX_DVC_CHANNEL_NAME,
+					    WTS_CHANNEL_OPTION_DYNAMIC);
+	if (!g->z || !g->chan) {
+		rdp_zgfx_free(g->z);
+		free(g);
 		return -EIO;
 	}
+	g->state = 1;
+	c->gfx = g;
 	return 0;
 }
 
 void
 rdp_gfx_close(struct rdp_client *c)
 {
-	if (!c->gfx)
+	struct rdp_gfx *g = c->gfx;
+
+	if (!g)
 		return;
-	c->gfx->Close(c->gfx);
-	rdpgfx_server_context_free(c->gfx);
+	if (g->raw)
+		rdp_debug(c->srv,
+			  "client %u: graphics pipeline %llu bytes, %llu "
+			  "after compression",
+			  c->vc.id, (unsigned long long)g->raw,
+			  (unsigned long long)g->sent);
+	WTSVirtualChannelClose(g->chan);
+	rdp_zgfx_free(g->z);
+	rdp_zbuf_free(&g->pdus);
+	rdp_zbuf_free(&g->wire);
+	free(g);
 	c->gfx = NULL;
 	atomic_store(&c->gfx_ready, false);
+}
+
+/* Channel ready or refused; then the client's messages. */
+int
+rdp_gfx_poll(struct rdp_client *c)
+{
+	struct rdp_gfx *g = c->gfx;
+	uint8_t stack[512], *buf = stack;
+	ULONG size = sizeof(stack), n = 0;
+	void *ready = NULL;
+	DWORD len = 0;
+	int rc = 0;
+	BOOL ok;
+
+	if (!g)
+		return 0;
+	if (g->state == 1) {
+		ok = WTSVirtualChannelQuery(g->chan, WTSVirtualChannelReady,
+					    &ready, &len);
+		if (ok && ready && *(BOOL *)ready)
+			g->state = 2;
+		if (ready)
+			WTSFreeMemory(ready);
+		if (!ok)
+			return -EIO; /* refused: bitmap updates */
+	}
+	for (int msgs = 0; msgs < 64 && g->state == 2; msgs++) {
+		if (!WTSVirtualChannelRead(g->chan, 0, (PCHAR)buf, size, &n)) {
+			if (GetLastError() != ERROR_INSUFFICIENT_BUFFER ||
+			    buf != stack)
+				break;
+			if (n > RDP_GFX_MSG_MAX) {
+				/* it would stay first in the queue for good */
+				rdp_warn(c->srv,
+					 "client %u: graphics pipeline message "
+					 "of %lu bytes (at most %u)",
+					 c->vc.id, (unsigned long)n,
+					 RDP_GFX_MSG_MAX);
+				rc = -EMSGSIZE;
+				break;
+			}
+			buf = malloc(n);
+			size = n;
+			if (!buf)
+				return -ENOMEM;
+			continue;
+		}
+		if (n == 0)
+			break;
+		rdp_gfx_message(c, buf, n);
+	}
+	if (buf != stack)
+		free(buf);
+	return rc;
+}
+
+int
+rdp_gfx_flush(struct rdp_client *c)
+{
+	struct rdp_gfx *g = c->gfx;
+	ULONG written = 0;
+	int rc = 0;
+
+	if (!g->pdus.len)
+		return 0;
+	g->wire.len = 0;
+	if (g->pdus.oom ||
+	    rdp_zgfx_compress(g->z, g->pdus.data, g->pdus.len, &g->wire) < 0)
+		rc = -ENOMEM;
+	else if (!WTSVirtualChannelWrite(g->chan, (PCHAR)g->wire.data,
+					 (ULONG)g->wire.len, &written))
+		rc = -EIO;
+	g->raw += g->pdus.len;
+	g->sent += g->wire.len;
+	g->pdus.len = 0;
+	return rc;
+}
+
+struct rdp_zbuf *
+rdp_gfx_pdus(struct rdp_client *c)
+{
+	return &c->gfx->pdus;
+}
+
+uint32_t
+rdp_gfx_frame_start(struct rdp_client *c)
+{
+	uint32_t id = ++c->frame_id;
+
+	rdp_gfx_put_start_frame(&c->gfx->pdus, id,
+				(uint32_t)(GetTickCount64() & 0xffffffffu));
+	if (atomic_load(&c->gfx_noack))
+		atomic_store(&c->frame_acked, id);
+	return id;
+}
+
+int
+rdp_gfx_frame_end(struct rdp_client *c, uint32_t id)
+{
+	rdp_gfx_put_end_frame(&c->gfx->pdus, id);
+	return rdp_gfx_flush(c);
 }
 
 /* (Re)create the surface for the current session size. */
 static int
 rdp_gfx_reset(struct rdp_client *c)
 {
-	RdpgfxServerContext *gfx = c->gfx;
-	MONITOR_DEF mon = {.left = 0,
-			   .top = 0,
-			   .right = (INT32)c->width - 1,
-			   .bottom = (INT32)c->height - 1,
-			   .flags = MONITOR_PRIMARY};
-	RDPGFX_RESET_GRAPHICS_PDU reset = {.width = c->width,
-					   .height = c->height,
-					   .monitorCount = 1,
-					   .monitorDefArray = &mon};
-	RDPGFX_CREATE_SURFACE_PDU cs = {.surfaceId = RDP_GFX_SURFACE,
-					.width = (UINT16)c->width,
-					.height = (UINT16)c->height,
-					.pixelFormat =
-					    GFX_PIXEL_FORMAT_XRGB_8888};
-	RDPGFX_MAP_SURFACE_TO_OUTPUT_PDU map = {.surfaceId = RDP_GFX_SURFACE};
-	RDPGFX_DELETE_SURFACE_PDU del = {.surfaceId = RDP_GFX_SURFACE};
+	struct rdp_zbuf *b = &c->gfx->pdus;
 
-	if (c->gfx_surface && gfx->DeleteSurface(gfx, &del) != CHANNEL_RC_OK)
-		return -EIO;
+	if (c->gfx_surface)
+		rdp_gfx_put_delete_surface(b, RDP_GFX_SURFACE);
 	c->gfx_surface = false;
-	if (gfx->ResetGraphics(gfx, &reset) != CHANNEL_RC_OK ||
-	    gfx->CreateSurface(gfx, &cs) != CHANNEL_RC_OK ||
-	    gfx->MapSurfaceToOutput(gfx, &map) != CHANNEL_RC_OK)
+	rdp_gfx_put_reset(b, c->width, c->height);
+	rdp_gfx_put_create_surface(b, RDP_GFX_SURFACE, (uint16_t)c->width,
+				   (uint16_t)c->height);
+	rdp_gfx_put_map_surface(b, RDP_GFX_SURFACE);
+	if (rdp_gfx_flush(c) < 0)
 		return -EIO;
 	c->gfx_surface = true;
 	rdp_video_gfx_reset(c);
@@ -151,36 +282,21 @@ rdp_gfx_resize(struct rdp_client *c)
 	return rdp_gfx_reset(c);
 }
 
-static int
+static void
 rdp_gfx_tile(struct rdp_client *c, const struct rdp_tile_out *t)
 {
-	RDPGFX_SURFACE_COMMAND cmd = {
-	    .surfaceId = RDP_GFX_SURFACE,
-	    .codecId = c->codec == RDP_CODEC_GFX_RFX ? RDPGFX_CODECID_CAVIDEO
-						     : RDPGFX_CODECID_PLANAR,
-	    .format = PIXEL_FORMAT_BGRX32,
-	    .left = t->x,
-	    .top = t->y,
-	    .right = t->x + t->w,
-	    .bottom = t->y + t->h,
-	    .width = t->w,
-	    .height = t->h,
-	    .length = t->blob->len,
-	    .data = t->blob->data,
-	};
-
-	return c->gfx->SurfaceCommand(c->gfx, &cmd) == CHANNEL_RC_OK ? 0 : -EIO;
+	rdp_gfx_put_wire1(&c->gfx->pdus, RDP_GFX_SURFACE,
+			  c->codec == RDP_CODEC_GFX_RFX ? RDPGFX_CODECID_CAVIDEO
+							: RDPGFX_CODECID_PLANAR,
+			  (uint16_t)t->x, (uint16_t)t->y, (uint16_t)t->w,
+			  (uint16_t)t->h, NULL, 0, t->blob->data, t->blob->len);
 }
 
 int
 rdp_gfx_send(struct rdp_client *c)
 {
-	RdpgfxServerContext *gfx = c->gfx;
-	RDPGFX_START_FRAME_PDU sf;
-	RDPGFX_END_FRAME_PDU ef;
 	struct rdp_tile_out *t;
-	bool all;
-	uint32_t n;
+	uint32_t n, id;
 	int rc;
 
 	if (!c->gfx_surface) {
@@ -188,24 +304,13 @@ rdp_gfx_send(struct rdp_client *c)
 		if (rc < 0)
 			return rc;
 	}
-	all = c->need_full;
-	rc = rdp_screen_collect(c, c->codec, all, &t, &n);
-	if (rc < 0)
-		return rc == -ESTALE ? 0 : rc;
-	if (all)
-		c->need_full = false;
-	if (!n)
-		return 0;
-	sf.frameId = ++c->frame_id;
-	sf.timestamp = (UINT32)(GetTickCount64() & 0xffffffffu);
-	ef.frameId = sf.frameId;
-	if (atomic_load(&c->gfx_noack))
-		atomic_store(&c->frame_acked, sf.frameId);
-	rc = gfx->StartFrame(gfx, &sf) == CHANNEL_RC_OK ? 0 : -EIO;
-	for (uint32_t i = 0; i < n && rc == 0; i++)
-		rc = rdp_gfx_tile(c, &t[i]);
-	if (rc == 0 && gfx->EndFrame(gfx, &ef) != CHANNEL_RC_OK)
-		rc = -EIO;
+	rc = rdp_screen_take(c, &t, &n);
+	if (rc < 0 || !n)
+		return rc;
+	id = rdp_gfx_frame_start(c);
+	for (uint32_t i = 0; i < n; i++)
+		rdp_gfx_tile(c, &t[i]);
+	rc = rdp_gfx_frame_end(c, id);
 	rdp_tiles_free(t, n);
 	return rc;
 }

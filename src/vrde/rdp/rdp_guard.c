@@ -20,8 +20,10 @@
  * its handshake at once and keeps sending, so it is the last one chosen,
  * and connections that sit idle, trickle or stall cannot keep it out the
  * way "refuse when full" would let a churning attacker do.  Sources
- * refused or dropped lately are remembered for a while (a bounded table)
- * and their connections go first.
+ * refused or dropped lately are remembered for a while (a bounded table):
+ * their connections go first, and their newcomers may replace only each
+ * other.  A connection whose bytes wait unread is never replaced: the
+ * server, not the client, is behind.
  */
 #include "config.h"
 
@@ -34,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,42 +55,24 @@
 #define RDP_GUARD_MARK_MS	 10000 /* a refused source goes first this long */
 #define RDP_GUARD_TRIM_MS	 1000 /* at most one malloc_trim() a second */
 
-int64_t
-rdp_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Property @name as a number in [1, @max], @def when unset.
  * @return 0 or -EINVAL (logged). */
 static int
 rdp_guard_prop(struct rdp_server *srv, const char *name, unsigned def,
 	       unsigned max, uint32_t *out)
 {
-	char v[32], *end;
-	unsigned long n;
+	long n;
+	int rc = vmod_prop_num(&srv->core.host, name, 1, max, def, &n);
 
-	*out = def;
-	if (rdp_prop(srv, name, v, sizeof(v)) <= 0)
-		return 0;
-	n = strtoul(v, &end, 10);
-	if (end == v || *end || v[0] == '-' || n < 1 || n > max) {
-		rdp_err(srv, "bad %s '%s' (a number from 1 to %u)", name, v,
-			max);
-		return -EINVAL;
-	}
 	*out = (uint32_t)n;
-	return 0;
+	return rc;
 }
 
 int
 rdp_guard_init(struct rdp_server *srv)
 {
 	struct rdp_guard *g = &srv->guard;
-	uint32_t timeout_s;
+	uint32_t timeout_s = 0;
 	int rc;
 
 	rc = rdp_guard_prop(srv, "Security/MaxPendingConnections",
@@ -209,6 +194,17 @@ rdp_guard_bytes(int fd)
 	return ti.tcpi_bytes_received;
 }
 
+/* Whether bytes the peer of @fd sent wait unread: then this server is
+ * behind (its thread not yet scheduled, a busy machine), not the client,
+ * and the connection is not a victim. */
+static bool
+rdp_guard_unread(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* Shut @s down; its thread ends and releases it.  Caller holds the lock. */
 static void
 rdp_guard_drop(struct rdp_guard_place *s)
@@ -278,6 +274,13 @@ rdp_guard_victim(struct rdp_guard *g, const char *source, int64_t now,
 		if (now - s->since_ms < RDP_GUARD_GRACE_MS &&
 		    !(clean && marked))
 			continue;
+		/* a source refused or dropped lately does not push out one
+		 * that was not: under churn every flood place is young and
+		 * the real client, the oldest, would be the only one left */
+		if (!clean && !marked)
+			continue;
+		if (rdp_guard_unread(s->fd))
+			continue;
 		b = rdp_guard_bytes(s->fd);
 		if (v && vmarked != marked) {
 			if (vmarked)
@@ -299,12 +302,12 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 {
 	struct rdp_guard *g = &srv->guard;
 	struct rdp_guard_place *free_slot = NULL, *victim;
-	int64_t now = rdp_mono_ms();
+	int64_t now = vmod_mono_ms();
 	uint32_t live = 0, same = 0;
 	uint64_t bytes = 0;
 	int rc = 0;
 
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->core.lock);
 	for (uint32_t i = 0; i < g->nslots; i++) {
 		struct rdp_guard_place *s = &g->slot[i];
 
@@ -373,7 +376,7 @@ rdp_guard_admit(struct rdp_server *srv, int fd, const char *source,
 		t->slot = (int)(free_slot - g->slot);
 		t->gen = free_slot->gen;
 	}
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->core.lock);
 	return rc;
 }
 
@@ -385,14 +388,14 @@ rdp_guard_release(struct rdp_server *srv, struct rdp_guard_ticket *t)
 
 	if (t->slot < 0)
 		return;
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->core.lock);
 	s = &g->slot[t->slot];
 	if (s->fd >= 0 && s->gen == t->gen) {
 		close(s->fd);
 		s->fd = -1;
 		g->released++;
 	}
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->core.lock);
 	t->slot = -1;
 }
 
@@ -400,9 +403,9 @@ int
 rdp_guard_tick(struct rdp_server *srv)
 {
 	struct rdp_guard *g = &srv->guard;
-	int64_t now = rdp_mono_ms(), next = 1000, left;
+	int64_t now = vmod_mono_ms(), next = 1000, left;
 
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->core.lock);
 	rdp_guard_log_window(srv, now);
 	/* Sessions torn down free megabytes each, spread over the threads'
 	 * heaps; give them back now and then instead of keeping the peak of
@@ -431,18 +434,19 @@ rdp_guard_tick(struct rdp_server *srv)
 		rdp_guard_drop(s);
 		g->expired++;
 	}
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->core.lock);
 	return (int)next;
 }
 
 void
-rdp_guard_drop_all(struct rdp_server *srv)
+rdp_guard_drop_all(struct vmod_server *core)
 {
+	struct rdp_server *srv = (struct rdp_server *)core;
 	struct rdp_guard *g = &srv->guard;
 
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->core.lock);
 	for (uint32_t i = 0; g->slot && i < g->nslots; i++)
 		if (g->slot[i].fd >= 0 && !g->slot[i].dying)
 			rdp_guard_drop(&g->slot[i]);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->core.lock);
 }

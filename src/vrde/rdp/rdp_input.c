@@ -22,9 +22,10 @@ rdp_input_emit(struct rdp_client *c, const struct vrde_input_event *ev)
 {
 	struct rdp_server *srv = c->srv;
 
-	if (srv->disable_input || !c->logged_on || !srv->cb->input)
+	if (srv->disable_input || !c->logged_on || !srv->core.host.cb->input)
 		return;
-	srv->cb->input(srv->ctx, c->id, c->screen, ev);
+	srv->core.host.cb->input(srv->core.host.ctx, c->vc.id, c->vc.screen,
+				 ev);
 }
 
 static void
@@ -96,7 +97,7 @@ rdp_cb_unicode(rdpInput *input, UINT16 flags, UINT16 code)
 	int sc = rdp_input_unicode_to_scancode(code);
 
 	if (!sc) {
-		rdp_debug(c->srv, "client %u: no scancode for U+%04X", c->id,
+		rdp_debug(c->srv, "client %u: no scancode for U+%04X", c->vc.id,
 			  code);
 		return TRUE;
 	}
@@ -164,6 +165,36 @@ rdp_button(struct rdp_client *c, bool down, uint32_t bit)
 		c->buttons &= ~bit;
 }
 
+/* Which pointer flag is which button, for the standard and the
+ * extended mouse event. */
+struct rdp_button_flag {
+	UINT16 flag;
+	uint32_t button;
+};
+
+static const struct rdp_button_flag rdp_mouse_buttons[] = {
+    {PTR_FLAGS_BUTTON1, VRDE_BUTTON_LEFT},
+    {PTR_FLAGS_BUTTON2, VRDE_BUTTON_RIGHT},
+    {PTR_FLAGS_BUTTON3, VRDE_BUTTON_MIDDLE},
+    {0, 0},
+};
+
+static const struct rdp_button_flag rdp_xmouse_buttons[] = {
+    {PTR_XFLAGS_BUTTON1, VRDE_BUTTON_X1},
+    {PTR_XFLAGS_BUTTON2, VRDE_BUTTON_X2},
+    {0, 0},
+};
+
+/* The buttons of @map that @flags name went down (@down) or up. */
+static void
+rdp_buttons(struct rdp_client *c, UINT16 flags, bool down,
+	    const struct rdp_button_flag *map)
+{
+	for (; map->flag; map++)
+		if (flags & map->flag)
+			rdp_button(c, down, map->button);
+}
+
 static BOOL
 rdp_cb_mouse(rdpInput *input, UINT16 flags, UINT16 x, UINT16 y)
 {
@@ -171,20 +202,15 @@ rdp_cb_mouse(rdpInput *input, UINT16 flags, UINT16 x, UINT16 y)
 	bool down = flags & PTR_FLAGS_DOWN;
 	int32_t wheel = 0, hwheel = 0;
 
-	if (flags & PTR_FLAGS_WHEEL)
+	if (flags & PTR_FLAGS_WHEEL) {
 		wheel = rdp_wheel_notches(flags);
-	else if (flags & PTR_FLAGS_HWHEEL)
+	} else if (flags & PTR_FLAGS_HWHEEL) {
 		hwheel = rdp_wheel_notches(flags);
-	else {
+	} else {
 		c->last_x = x;
 		c->last_y = y;
 	}
-	if (flags & PTR_FLAGS_BUTTON1)
-		rdp_button(c, down, VRDE_BUTTON_LEFT);
-	if (flags & PTR_FLAGS_BUTTON2)
-		rdp_button(c, down, VRDE_BUTTON_RIGHT);
-	if (flags & PTR_FLAGS_BUTTON3)
-		rdp_button(c, down, VRDE_BUTTON_MIDDLE);
+	rdp_buttons(c, flags, down, rdp_mouse_buttons);
 	rdp_pointer_emit(c, c->last_x, c->last_y, wheel, hwheel);
 	return TRUE;
 }
@@ -197,10 +223,7 @@ rdp_cb_xmouse(rdpInput *input, UINT16 flags, UINT16 x, UINT16 y)
 
 	c->last_x = x;
 	c->last_y = y;
-	if (flags & PTR_XFLAGS_BUTTON1)
-		rdp_button(c, down, VRDE_BUTTON_X1);
-	if (flags & PTR_XFLAGS_BUTTON2)
-		rdp_button(c, down, VRDE_BUTTON_X2);
+	rdp_buttons(c, flags, down, rdp_xmouse_buttons);
 	rdp_pointer_emit(c, x, y, 0, 0);
 	return TRUE;
 }

@@ -25,65 +25,12 @@
 #include "util/log.h"
 #include "rdp.h"
 
-void
-rdp_log(struct rdp_server *srv, int level, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (srv && srv->cb->log)
-		srv->cb->log(srv->ctx, level, msg);
-	else
-		fprintf(stderr, "vrde-rdp: %s\n", msg);
-}
-
-int
-rdp_prop(struct rdp_server *srv, const char *name, char *buf, size_t size)
-{
-	int rc;
-
-	buf[0] = '\0';
-	if (!srv->cb->get_property)
-		return 0;
-	rc = srv->cb->get_property(srv->ctx, name, buf, size);
-	if (rc == -ENOENT) {
-		buf[0] = '\0';
-		return 0;
-	}
-	if (rc < 0)
-		buf[0] = '\0';
-	return rc;
-}
-
-bool
-rdp_prop_bool(struct rdp_server *srv, const char *name)
-{
-	char v[32];
-
-	if (rdp_prop(srv, name, v, sizeof(v)) <= 0)
-		return false;
-	return !strcmp(v, "1") || !strcasecmp(v, "true") ||
-	       !strcasecmp(v, "yes") || !strcasecmp(v, "on");
-}
-
 /* The one escaper of peer-supplied strings (util/log.c), under the
  * module's name. */
 const char *
 rdp_escape(char *out, size_t size, const char *s)
 {
 	return log_escape(out, size, s);
-}
-
-int64_t
-rdp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Security/Method -> which FreeRDP security layers are enabled. */
@@ -135,10 +82,12 @@ rdp_config(struct rdp_server *srv)
 	 * library declaring so); a host that predates Host/AuthGrantsAll is
 	 * believed for Null. */
 	rdp_prop(srv, VRDE_HOST_PROP_AUTH_TYPE, v, sizeof(v));
-	srv->auth_null = rdp_prop_bool(srv, VRDE_HOST_PROP_GRANTS_ALL) ||
-			 !strcasecmp(v, "Null");
+	srv->core.grants_all = rdp_prop_bool(srv, VRDE_HOST_PROP_GRANTS_ALL) ||
+			       !strcasecmp(v, "Null");
 	srv->disable_input = rdp_prop_bool(srv, "Client/DisableInput");
 	srv->disable_display = rdp_prop_bool(srv, "Client/DisableDisplay");
+	/* "1" (or true/yes/on): no URBDRC channel is ever opened */
+	srv->disable_usb = rdp_prop_bool(srv, "Client/DisableUSB");
 	/* Graphics-pipeline codec: lossless planar (default) or RemoteFX,
 	 * which every pipeline client decodes and which costs less
 	 * bandwidth on photographic content. */
@@ -154,48 +103,12 @@ rdp_config(struct rdp_server *srv)
 static void rdp_destroy(struct vrde_server *vs);
 static void rdp_wlog_attach(struct rdp_server *srv, bool attach);
 
-static int
-rdp_enable_connections(struct vrde_server *vs, bool enable)
-{
-	struct rdp_server *srv = (struct rdp_server *)vs;
-	struct rdp_client *c;
-	int rc;
-
-	if (enable && !srv->listen_started) {
-		rc = rdp_listen_start(srv);
-		if (rc < 0)
-			return rc;
-	}
-	atomic_store(&srv->enabled, enable);
-	if (!enable) {
-		rdp_guard_drop_all(srv);
-		pthread_mutex_lock(&srv->lock);
-		for (c = srv->clients; c; c = c->next)
-			rdp_session_kick(c);
-		pthread_mutex_unlock(&srv->lock);
-	}
-	return 0;
-}
-
-static void
-rdp_disconnect(struct vrde_server *vs, uint32_t client_id, bool reconnect)
-{
-	struct rdp_server *srv = (struct rdp_server *)vs;
-	struct rdp_client *c;
-
-	pthread_mutex_lock(&srv->lock);
-	for (c = srv->clients; c; c = c->next)
-		if (c->id == client_id)
-			rdp_session_kick(c);
-	pthread_mutex_unlock(&srv->lock);
-}
-
 static void
 rdp_resize(struct vrde_server *vs, uint32_t screen)
 {
 	struct rdp_server *srv = (struct rdp_server *)vs;
 
-	rdp_screen_resize(srv, screen);
+	vmod_fb_resize(vmod_screen_fb(srv, screen));
 	rdp_session_wake_screen(srv, screen);
 }
 
@@ -204,76 +117,28 @@ rdp_update(struct vrde_server *vs, uint32_t screen, const struct vrde_rect *r)
 {
 	struct rdp_server *srv = (struct rdp_server *)vs;
 
-	rdp_screen_update(srv, screen, r);
+	vmod_fb_update(vmod_screen_fb(srv, screen), r);
 	if (!r) {
 		rdp_video_commit(srv, screen);
 		rdp_session_wake_screen(srv, screen);
 	}
 }
 
-static void
-rdp_pointer_shape_ep(struct vrde_server *vs,
-		     const struct vrde_pointer_shape *shape)
-{
-	rdp_pointer_set((struct rdp_server *)vs, shape);
-}
-
-static void
-rdp_pointer_hide_ep(struct vrde_server *vs)
-{
-	rdp_pointer_hide((struct rdp_server *)vs);
-}
-
+/* query_info's RDP-only codes (vmod_server.c answers the rest). */
 static int
-rdp_qi_copy(void *buf, size_t size, const void *v, size_t len)
+rdp_qi_client(struct vmod_client *vc, uint32_t code, void *buf, size_t size)
 {
-	if (len > size)
-		return (int)len;
-	memcpy(buf, v, len);
-	return (int)len;
-}
-
-static int
-rdp_qi_str(void *buf, size_t size, const char *s)
-{
-	if (!s || !s[0])
-		return 0;
-	return rdp_qi_copy(buf, size, s, strlen(s) + 1);
-}
-
-static int
-rdp_qi_client(struct rdp_client *c, uint32_t code, void *buf, size_t size)
-{
-	uint64_t u64;
-	int64_t i64;
+	struct rdp_client *c = rdp_client_of(vc);
 	uint32_t u32;
 
 	switch (code) {
-	case VRDE_QI_BEGIN_TIME:
-		i64 = c->begin_ms;
-		return rdp_qi_copy(buf, size, &i64, sizeof(i64));
-	case VRDE_QI_BYTES_SENT:
-		u64 = atomic_load(&c->bytes_sent);
-		return rdp_qi_copy(buf, size, &u64, sizeof(u64));
-	case VRDE_QI_BYTES_RECEIVED:
-		u64 = atomic_load(&c->bytes_received);
-		return rdp_qi_copy(buf, size, &u64, sizeof(u64));
-	case VRDE_QI_USER:
-		return rdp_qi_str(buf, size, c->user);
 	case VRDE_QI_DOMAIN:
-		return rdp_qi_str(buf, size, c->domain);
+		return vmod_qi_str(buf, size, c->domain);
 	case VRDE_QI_CLIENT_NAME:
-		return rdp_qi_str(buf, size, c->client_name);
-	case VRDE_QI_CLIENT_IP:
-		return rdp_qi_str(buf, size, c->address);
+		return vmod_qi_str(buf, size, c->client_name);
 	case VRDE_QI_CLIENT_VERSION:
 		u32 = c->client_build;
-		return rdp_qi_copy(buf, size, &u32, sizeof(u32));
-	case VRDE_QI_ENCRYPTION:
-		return rdp_qi_str(buf, size, c->security);
-	case VRDE_QI_SCREEN:
-		u32 = c->screen;
-		return rdp_qi_copy(buf, size, &u32, sizeof(u32));
+		return vmod_qi_copy(buf, size, &u32, sizeof(u32));
 	case VRDE_QI_CODEC: {
 		static const char *const names[RDP_CODEC_COUNT] = {
 		    "bitmap-planar",	     "bitmap-planar-alpha",
@@ -289,115 +154,52 @@ rdp_qi_client(struct rdp_client *c, uint32_t code, void *buf, size_t size)
 					 ? "surfacebits-remotefx"
 					 : names[c->codec],
 				     name, sizeof(name));
-		return rdp_qi_str(buf, size, name);
+		return vmod_qi_str(buf, size, name);
 	}
 	}
 	return -EINVAL;
 }
 
-static int
-rdp_qi_ids(struct rdp_server *srv, void *buf, size_t size)
+/* What vireo_vrde_create() set up, undone (also after it failed half
+ * way: each part's fini is a no-op for a part never set up). */
+static void
+rdp_server_free(struct rdp_server *srv)
 {
-	uint32_t ids[256];
-	struct rdp_client *c;
-	size_t n = 0;
-
-	for (c = srv->clients; c && n < 256; c = c->next)
-		if (c->connected)
-			ids[n++] = c->id;
-	return rdp_qi_copy(buf, size, ids, n * sizeof(uint32_t));
-}
-
-static int
-rdp_query_info(struct vrde_server *vs, uint32_t client_id, uint32_t code,
-	       void *buf, size_t size)
-{
-	struct rdp_server *srv = (struct rdp_server *)vs;
-	struct rdp_client *c;
-	uint32_t u32 = 0;
-	int32_t i32;
-	int rc = 0;
-
-	pthread_mutex_lock(&srv->lock);
-	switch (code) {
-	case VRDE_QI_ACTIVE:
-		for (c = srv->clients; c; c = c->next)
-			u32 += c->connected;
-		rc = rdp_qi_copy(buf, size, &u32, sizeof(u32));
-		break;
-	case VRDE_QI_NUMBER_OF_CLIENTS:
-		u32 = srv->total_clients;
-		rc = rdp_qi_copy(buf, size, &u32, sizeof(u32));
-		break;
-	case VRDE_QI_PORT:
-		i32 = srv->port;
-		rc = rdp_qi_copy(buf, size, &i32, sizeof(i32));
-		break;
-	case VRDE_QI_CLIENT_IDS:
-		rc = rdp_qi_ids(srv, buf, size);
-		break;
-	case VRDE_QI_CERT_FINGERPRINT:
-		rc = rdp_qi_str(buf, size, srv->fingerprint);
-		break;
-	default:
-		for (c = srv->clients; c; c = c->next)
-			if (c->id == client_id)
-				break;
-		rc = c ? rdp_qi_client(c, code, buf, size) : 0;
-		break;
-	}
-	pthread_mutex_unlock(&srv->lock);
-	return rc;
+	rdp_guard_fini(srv);
+	rdp_urbdrc_fini(srv);
+	rdp_screen_fini(srv);
+	rdp_cert_fini(srv);
+	rdp_wlog_attach(srv, false);
+	vmod_server_fini(&srv->core);
+	free(srv);
 }
 
 static const struct vrde_entry_points rdp_entry_points = {
     .hdr = {.version = VRDE_ABI_VERSION,
 	    .size = sizeof(struct vrde_entry_points)},
     .destroy = rdp_destroy,
-    .enable_connections = rdp_enable_connections,
-    .disconnect = rdp_disconnect,
+    .enable_connections = vmod_enable_connections,
+    .disconnect = vmod_disconnect,
     .resize = rdp_resize,
     .update = rdp_update,
-    .pointer_shape = rdp_pointer_shape_ep,
-    .pointer_hide = rdp_pointer_hide_ep,
-    .query_info = rdp_query_info,
+    .pointer_shape = vmod_pointer_shape,
+    .pointer_hide = vmod_pointer_hide,
+    .query_info = vmod_query_info,
+    .usb_submit = rdp_urbdrc_submit,
+    .usb_cancel = rdp_urbdrc_cancel,
+    .usb_reset = rdp_urbdrc_reset,
+    .usb_release = rdp_urbdrc_release,
 };
 
 static void
 rdp_destroy(struct vrde_server *vs)
 {
 	struct rdp_server *srv = (struct rdp_server *)vs;
-	struct rdp_client *c;
 
 	if (!srv)
 		return;
-	atomic_store(&srv->enabled, false);
-	rdp_listen_stop(srv);
-	/* Client threads unlink themselves; a thread that has not
-	 * registered yet sees "stopping" and leaves at once.  All are joined
-	 * before we return: the host may unload the module next. */
-	pthread_mutex_lock(&srv->lock);
-	srv->stopping = true;
-	pthread_mutex_unlock(&srv->lock);
-	/* threads still in the handshake may be blocked in reads */
-	rdp_guard_drop_all(srv);
-	pthread_mutex_lock(&srv->lock);
-	while (srv->nthreads > 0) {
-		for (c = srv->clients; c; c = c->next)
-			rdp_session_kick(c);
-		pthread_cond_wait(&srv->cond, &srv->lock);
-	}
-	pthread_mutex_unlock(&srv->lock);
-	rdp_session_reap(srv);
-	free(srv->finished);
-	rdp_guard_fini(srv);
-	rdp_screen_fini(srv);
-	rdp_pointer_fini(srv);
-	rdp_cert_fini(srv);
-	rdp_wlog_attach(srv, false);
-	pthread_mutex_destroy(&srv->lock);
-	pthread_cond_destroy(&srv->cond);
-	free(srv);
+	vmod_server_stop(&srv->core);
+	rdp_server_free(srv);
 }
 
 /*
@@ -409,20 +211,20 @@ rdp_destroy(struct vrde_server *vs)
 static pthread_mutex_t rdp_wlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rdp_server *rdp_wlog_srv;
 
-/* WLog's level as the host's (vrde.h log(): 0 error .. 3 debug). */
-static int
+/* WLog's level as the host's. */
+static enum vrde_log_level
 rdp_wlog_level(DWORD level)
 {
 	switch (level) {
 	case WLOG_FATAL:
 	case WLOG_ERROR:
-		return 0;
+		return VRDE_LOG_ERR;
 	case WLOG_WARN:
-		return 1;
+		return VRDE_LOG_WARN;
 	case WLOG_INFO:
-		return 2;
+		return VRDE_LOG_INFO;
 	default:
-		return 3;
+		return VRDE_LOG_DEBUG;
 	}
 }
 
@@ -492,17 +294,14 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 	struct rdp_server *srv;
 	int rc;
 
-	if (!cb || cb->hdr.version != VRDE_ABI_VERSION ||
-	    cb->hdr.size < sizeof(struct vrde_host_callbacks))
-		return -EPROTO;
-	srv = calloc(1, sizeof(*srv));
+	srv = vmod_server_new(cb, ctx, "vrde-rdp", sizeof(*srv), &rc);
 	if (!srv)
-		return -ENOMEM;
-	srv->cb = cb;
-	srv->ctx = ctx;
-	srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
-	pthread_mutex_init(&srv->lock, NULL);
-	pthread_cond_init(&srv->cond, NULL);
+		return rc;
+	srv->core.kick = rdp_session_kick;
+	srv->core.drop_pending = rdp_guard_drop_all;
+	srv->core.qi_client = rdp_qi_client;
+	srv->core.wake_all = rdp_pointer_wake;
+	rdp_listen_init(srv);
 	rdp_process_init();
 	rdp_wlog_attach(srv, true);
 	rdp_config(srv);
@@ -513,14 +312,10 @@ vireo_vrde_create(const struct vrde_host_callbacks *cb, void *ctx,
 		rc = rdp_cert_setup(srv);
 	if (rc == 0)
 		rc = rdp_screen_init(srv);
+	if (rc == 0)
+		rc = rdp_urbdrc_init(srv);
 	if (rc < 0) {
-		rdp_guard_fini(srv);
-		rdp_screen_fini(srv);
-		rdp_cert_fini(srv);
-		rdp_wlog_attach(srv, false);
-		pthread_mutex_destroy(&srv->lock);
-		pthread_cond_destroy(&srv->cond);
-		free(srv);
+		rdp_server_free(srv);
 		return rc;
 	}
 	*ep = &rdp_entry_points;

@@ -2,8 +2,8 @@
  * rdp_pointer.c - the pointer image: the guest's shape when the host gives
  * one (32 bpp with alpha, PointerNew, clipped to 96x96, which every client
  * accepts), otherwise the client's default arrow; hidden on request.  The
- * state is kept once per server with a generation number; each client
- * sends it when its generation is behind.
+ * state is kept once per server with a generation number (vmod_pointer);
+ * each client sends it when its generation is behind.
  */
 #include "config.h"
 
@@ -18,56 +18,18 @@
 #define RDP_POINTER_MAX 96
 
 void
-rdp_pointer_set(struct rdp_server *srv, const struct vrde_pointer_shape *sh)
+rdp_pointer_wake(struct vmod_server *core)
 {
-	struct rdp_pointer_state *p = &srv->pointer;
-	size_t n;
-	uint32_t *copy;
+	struct rdp_client *c;
 
-	if (!sh || !sh->argb || !sh->width || !sh->height || sh->width > 256 ||
-	    sh->height > 256)
-		return;
-	n = (size_t)sh->width * sh->height;
-	copy = malloc(n * 4);
-	if (!copy)
-		return;
-	memcpy(copy, sh->argb, n * 4);
-	pthread_mutex_lock(&srv->lock);
-	free(p->argb);
-	p->argb = copy;
-	p->width = sh->width;
-	p->height = sh->height;
-	p->hot_x = sh->hot_x < sh->width ? sh->hot_x : 0;
-	p->hot_y = sh->hot_y < sh->height ? sh->hot_y : 0;
-	p->custom = true;
-	p->hidden = false;
-	p->gen++;
-	for (struct rdp_client *c = srv->clients; c; c = c->next)
-		SetEvent(c->wake);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-void
-rdp_pointer_hide(struct rdp_server *srv)
-{
-	pthread_mutex_lock(&srv->lock);
-	srv->pointer.hidden = true;
-	srv->pointer.gen++;
-	for (struct rdp_client *c = srv->clients; c; c = c->next)
-		SetEvent(c->wake);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-void
-rdp_pointer_fini(struct rdp_server *srv)
-{
-	free(srv->pointer.argb);
-	srv->pointer.argb = NULL;
+	pthread_mutex_lock(&core->lock);
+	vmod_for_each_client(core, c, struct rdp_client, vc) SetEvent(c->wake);
+	pthread_mutex_unlock(&core->lock);
 }
 
 /* Build and send the 32 bpp image; rows go bottom-up in RDP. */
 static void
-rdp_pointer_send_shape(struct rdp_client *c, const struct rdp_pointer_state *p)
+rdp_pointer_send_shape(struct rdp_client *c, const struct vmod_pointer *p)
 {
 	uint32_t w = p->width < RDP_POINTER_MAX ? p->width : RDP_POINTER_MAX;
 	uint32_t h = p->height < RDP_POINTER_MAX ? p->height : RDP_POINTER_MAX;
@@ -101,23 +63,23 @@ void
 rdp_pointer_send(struct rdp_client *c)
 {
 	struct rdp_server *srv = c->srv;
-	struct rdp_pointer_state *p = &srv->pointer;
+	struct vmod_pointer *p = &srv->core.pointer;
 	POINTER_SYSTEM_UPDATE sys;
 
 	if (!c->activated || c->srv->disable_display)
 		return;
-	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->core.lock);
 	if (c->pointer_gen_sent == p->gen + 1) {
-		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_unlock(&srv->core.lock);
 		return;
 	}
 	c->pointer_gen_sent = p->gen + 1;
-	if (p->hidden || !p->custom) {
+	if (p->hidden || !p->argb) {
 		sys.type = p->hidden ? SYSPTR_NULL : SYSPTR_DEFAULT;
-		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_unlock(&srv->core.lock);
 		c->ctx.update->pointer->PointerSystem(&c->ctx, &sys);
 		return;
 	}
 	rdp_pointer_send_shape(c, p);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->core.lock);
 }

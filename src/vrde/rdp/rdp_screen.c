@@ -1,9 +1,9 @@
 /*
- * rdp_screen.c - one shadow copy per VM screen, filled only in update(),
- * and the shared tile encoder.
+ * rdp_screen.c - the shared tile encoder over each screen's shadow copy
+ * (vmod_fb.c: 64x64 tiles, each stamped with the generation of its last
+ * change).
  *
- * The shadow is cut into 64x64 tiles, each stamped with the generation of
- * its last change.  Encoded tiles are cached per codec configuration with
+ * Encoded tiles are cached per codec configuration with
  * the generation they show: the first client that needs a tile in a
  * configuration encodes it (outside the screen lock, from a private copy),
  * every later client with that configuration takes a reference to the same
@@ -34,124 +34,68 @@ struct rdp_encoder {
 	uint8_t buf[RDP_TILE * RDP_TILE * 4 + 1024];
 };
 
-struct rdp_blob *
-rdp_blob_ref(struct rdp_blob *b)
-{
-	if (b)
-		atomic_fetch_add(&b->refs, 1);
-	return b;
-}
-
-void
-rdp_blob_unref(struct rdp_blob *b)
-{
-	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
-		free(b);
-}
-
-static struct rdp_blob *
-rdp_blob_new(const void *data, uint32_t len)
-{
-	struct rdp_blob *b = malloc(sizeof(*b) + len);
-
-	if (!b)
-		return NULL;
-	atomic_init(&b->refs, 1);
-	b->len = len;
-	memcpy(b->data, data, len);
-	return b;
-}
-
 static void
 rdp_screen_free_cache(struct rdp_screen *s)
 {
-	uint32_t n = s->tiles_x * s->tiles_y;
-
 	for (int c = 0; c < RDP_CODEC_COUNT; c++) {
 		if (!s->cache[c])
 			continue;
-		for (uint32_t t = 0; t < n; t++)
-			rdp_blob_unref(s->cache[c][t].blob);
+		for (uint32_t t = 0; t < s->cache_tiles; t++)
+			vmod_blob_unref(s->cache[c][t].blob);
 		free(s->cache[c]);
 		s->cache[c] = NULL;
 	}
+	s->cache_tiles = 0;
 }
 
-/* Adopt a new geometry (called with s->lock held).  @return 0 or -ENOMEM.
- */
+/* The tile caches follow a new geometry (vmod_fb hook, lock held).
+ * @return 0 or -ENOMEM. */
 static int
-rdp_screen_set_geometry(struct rdp_screen *s, const struct vrde_screen_info *in)
+rdp_screen_regeom(struct vmod_fb *fb, void *arg)
 {
-	uint32_t w = in->enabled ? in->width : 0;
-	uint32_t h = in->enabled ? in->height : 0;
-	uint32_t tx = (w + RDP_TILE - 1) / RDP_TILE;
-	uint32_t ty = (h + RDP_TILE - 1) / RDP_TILE;
+	struct rdp_screen *s = (struct rdp_screen *)fb;
+	uint32_t n = fb->tiles_x * fb->tiles_y;
 
+	(void)arg;
 	rdp_screen_free_cache(s);
-	free(s->shadow);
-	free(s->tile_gen);
-	s->shadow = NULL;
-	s->tile_gen = NULL;
-	s->width = w;
-	s->height = h;
-	s->enabled = in->enabled && w && h;
-	s->tiles_x = tx;
-	s->tiles_y = ty;
-	s->pad_w = tx * RDP_TILE;
-	s->pad_h = ty * RDP_TILE;
-	s->geom_gen++;
 	/* clients waiting for a tile of the old geometry give up now */
 	pthread_cond_broadcast(&s->encoded);
-	s->need_full = true;
-	s->filled = false;
-	if (!tx || !ty)
+	if (!n)
 		return 0;
-	s->shadow = calloc((size_t)s->pad_w * s->pad_h, 4);
-	s->tile_gen = calloc((size_t)tx * ty, sizeof(uint64_t));
-	for (int c = 0; c < RDP_CODEC_COUNT; c++)
-		s->cache[c] =
-		    calloc((size_t)tx * ty, sizeof(struct rdp_tile_entry));
-	if (!s->shadow || !s->tile_gen || !s->cache[RDP_CODEC_COUNT - 1]) {
-		s->width = s->height = s->tiles_x = s->tiles_y = 0;
-		s->enabled = false;
-		return -ENOMEM;
+	for (int c = 0; c < RDP_CODEC_COUNT; c++) {
+		s->cache[c] = calloc(n, sizeof(struct rdp_tile_entry));
+		if (!s->cache[c]) {
+			rdp_screen_free_cache(s);
+			return -ENOMEM;
+		}
+		s->cache_tiles = n;
 	}
-	s->gen++;
-	for (uint32_t t = 0; t < tx * ty; t++)
-		s->tile_gen[t] = s->gen;
 	return 0;
 }
 
-static bool
-rdp_geometry_differs(const struct rdp_screen *s,
-		     const struct vrde_screen_info *in)
+/* New pixels: the video detector looks at them (vmod_fb hook). */
+static void
+rdp_screen_damage(struct vmod_fb *fb, const struct vrde_rect *r, void *arg)
 {
-	bool en = in->enabled && in->width && in->height;
-
-	return en != s->enabled ||
-	       (en && (in->width != s->width || in->height != s->height));
+	rdp_video_damage(arg, (struct rdp_screen *)fb, r);
 }
 
 int
 rdp_screen_init(struct rdp_server *srv)
 {
-	char v[32];
-	long n;
-
-	rdp_prop(srv, VRDE_HOST_PROP_SCREEN_COUNT, v, sizeof(v));
-	n = v[0] ? strtol(v, NULL, 10) : 1;
-	if (n < 1 || n > 64)
-		n = 1;
-	srv->screens = calloc((size_t)n, sizeof(*srv->screens));
+	srv->screens = vmod_screens_new(&srv->core.host, sizeof(*srv->screens),
+					&srv->nscreens);
 	if (!srv->screens)
 		return -ENOMEM;
-	srv->nscreens = (uint32_t)n;
 	for (uint32_t i = 0; i < srv->nscreens; i++) {
-		pthread_mutex_init(&srv->screens[i].lock, NULL);
-		pthread_cond_init(&srv->screens[i].encoded, NULL);
-		srv->screens[i].index = i;
-		rdp_screen_resize(srv, i);
-		rdp_video_screen_init(srv, &srv->screens[i]);
+		struct rdp_screen *s = &srv->screens[i];
+
+		pthread_cond_init(&s->encoded, NULL);
+		s->fb.regeom = rdp_screen_regeom;
+		s->fb.damage = rdp_screen_damage;
+		s->fb.arg = srv;
+		vmod_fb_init(&s->fb, &srv->core.host, i, UINT32_MAX);
+		rdp_video_screen_init(srv, s);
 	}
 	return 0;
 }
@@ -161,15 +105,10 @@ rdp_screen_fini(struct rdp_server *srv)
 {
 	for (uint32_t i = 0; i < srv->nscreens; i++) {
 		struct rdp_screen *s = &srv->screens[i];
-		/* the figure that shows whether encoding is shared */
-		rdp_info(srv, "screen %u: %llu tile encodes, %llu shared", i,
-			 (unsigned long long)s->encodes,
-			 (unsigned long long)s->shares);
+
 		rdp_video_screen_free(s);
 		rdp_screen_free_cache(s);
-		free(s->shadow);
-		free(s->tile_gen);
-		pthread_mutex_destroy(&s->lock);
+		vmod_fb_fini(&s->fb);
 		pthread_cond_destroy(&s->encoded);
 	}
 	free(srv->screens);
@@ -178,131 +117,10 @@ rdp_screen_fini(struct rdp_server *srv)
 }
 
 void
-rdp_screen_resize(struct rdp_server *srv, uint32_t screen)
-{
-	struct vrde_screen_info in = {0};
-	struct rdp_screen *s;
-
-	if (screen >= srv->nscreens)
-		return;
-	s = &srv->screens[screen];
-	if (srv->cb->screen_query(srv->ctx, screen, &in) < 0)
-		in.enabled = 0;
-	pthread_mutex_lock(&s->lock);
-	if (rdp_geometry_differs(s, &in) || !s->shadow)
-		if (rdp_screen_set_geometry(s, &in) < 0)
-			rdp_err(srv, "screen %u: out of memory for %ux%u",
-				screen + 1, in.width, in.height);
-	s->need_full = true;
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* Copy @r (clipped) from the host's pixels and stamp its tiles. */
-static void
-rdp_screen_copy(struct rdp_screen *s, const struct vrde_screen_info *in,
-		uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1)
-{
-	size_t dst_stride = (size_t)s->pad_w * 4;
-
-	if (x1 > s->width)
-		x1 = s->width;
-	if (y1 > s->height)
-		y1 = s->height;
-	if (x0 >= x1 || y0 >= y1 || !in->pixels)
-		return;
-	for (uint32_t y = y0; y < y1; y++)
-		memcpy(s->shadow + y * dst_stride + x0 * 4,
-		       in->pixels + (size_t)y * in->stride + x0 * 4,
-		       (size_t)(x1 - x0) * 4);
-	s->gen++;
-	for (uint32_t ty = y0 / RDP_TILE; ty <= (y1 - 1) / RDP_TILE; ty++)
-		for (uint32_t tx = x0 / RDP_TILE; tx <= (x1 - 1) / RDP_TILE;
-		     tx++)
-			s->tile_gen[ty * s->tiles_x + tx] = s->gen;
-}
-
-/* Called with the host's screen lock held (update() or our own lock). */
-static void
-rdp_screen_fill_locked(struct rdp_server *srv, struct rdp_screen *s,
-		       const struct vrde_rect *r)
-{
-	struct vrde_screen_info in = {0};
-	int64_t x0, y0, x1, y1;
-
-	if (srv->cb->screen_query(srv->ctx, s->index, &in) < 0)
-		return;
-	pthread_mutex_lock(&s->lock);
-	if (rdp_geometry_differs(s, &in))
-		rdp_screen_set_geometry(s, &in);
-	if (s->enabled && in.bpp == 32) {
-		if (s->need_full || !r) {
-			rdp_screen_copy(s, &in, 0, 0, s->width, s->height);
-			s->need_full = false;
-			s->filled = true;
-		} else {
-			x0 = r->x < 0 ? 0 : r->x;
-			y0 = r->y < 0 ? 0 : r->y;
-			x1 = (int64_t)r->x + r->w;
-			y1 = (int64_t)r->y + r->h;
-			if (x1 > x0 && y1 > y0)
-				rdp_screen_copy(
-				    s, &in, (uint32_t)x0, (uint32_t)y0,
-				    (uint32_t)(x1 > UINT32_MAX ? UINT32_MAX
-							       : x1),
-				    (uint32_t)(y1 > UINT32_MAX ? UINT32_MAX
-							       : y1));
-		}
-		rdp_video_damage(srv, s, r);
-	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-void
-rdp_screen_update(struct rdp_server *srv, uint32_t screen,
-		  const struct vrde_rect *r)
-{
-	if (screen >= srv->nscreens || !r)
-		return;
-	rdp_screen_fill_locked(srv, &srv->screens[screen], r);
-}
-
-void
-rdp_screen_ensure_filled(struct rdp_server *srv, uint32_t screen)
-{
-	struct rdp_screen *s;
-	bool filled;
-
-	if (screen >= srv->nscreens)
-		return;
-	s = &srv->screens[screen];
-	pthread_mutex_lock(&s->lock);
-	filled = s->filled;
-	pthread_mutex_unlock(&s->lock);
-	if (filled)
-		return;
-	srv->cb->screen_lock(srv->ctx, screen);
-	rdp_screen_fill_locked(srv, s, NULL);
-	srv->cb->screen_unlock(srv->ctx, screen);
-}
-
-void
-rdp_screen_geometry(struct rdp_server *srv, uint32_t screen, uint32_t *w,
-		    uint32_t *h, uint64_t *geom_gen)
-{
-	struct rdp_screen *s = &srv->screens[screen];
-
-	pthread_mutex_lock(&s->lock);
-	*w = s->width;
-	*h = s->height;
-	*geom_gen = s->geom_gen;
-	pthread_mutex_unlock(&s->lock);
-}
-
-void
 rdp_tiles_free(struct rdp_tile_out *t, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		rdp_blob_unref(t[i].blob);
+		vmod_blob_unref(t[i].blob);
 	free(t);
 }
 
@@ -348,12 +166,12 @@ rdp_encoder_get(struct rdp_client *c)
 
 /* One self-contained RemoteFX message per tile: resetting the context
  * makes every message carry its headers, so the bytes can be shared. */
-static struct rdp_blob *
+static struct vmod_blob *
 rdp_encode_rfx(struct rdp_encoder *e, const uint8_t *px, uint32_t w, uint32_t h)
 {
 	RFX_RECT rect = {
 	    .x = 0, .y = 0, .width = (UINT16)w, .height = (UINT16)h};
-	struct rdp_blob *b = NULL;
+	struct vmod_blob *b = NULL;
 	RFX_MESSAGE *msg;
 
 	if (!rfx_context_reset(e->rfx, w, h))
@@ -363,14 +181,14 @@ rdp_encode_rfx(struct rdp_encoder *e, const uint8_t *px, uint32_t w, uint32_t h)
 		return NULL;
 	Stream_SetPosition(e->rfx_out, 0);
 	if (rfx_write_message(e->rfx, e->rfx_out, msg))
-		b = rdp_blob_new(Stream_Buffer(e->rfx_out),
-				 (uint32_t)Stream_GetPosition(e->rfx_out));
+		b = vmod_blob_new(Stream_Buffer(e->rfx_out),
+				  (uint32_t)Stream_GetPosition(e->rfx_out));
 	rfx_message_free(e->rfx, msg);
 	return b;
 }
 
 /* Encode the tile pixels @px (stride RDP_TILE*4) of size @w x @h. */
-static struct rdp_blob *
+static struct vmod_blob *
 rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
 		uint32_t w, uint32_t h)
 {
@@ -390,7 +208,7 @@ rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
 		    px, PIXEL_FORMAT_BGRX32, w, h, stride, e->buf, &size);
 		if (!out)
 			return NULL;
-		return rdp_blob_new(out, size);
+		return vmod_blob_new(out, size);
 	case RDP_CODEC_INTERLEAVED_15:
 	case RDP_CODEC_INTERLEAVED_16:
 	case RDP_CODEC_INTERLEAVED_24:
@@ -401,7 +219,7 @@ rdp_encode_tile(struct rdp_encoder *e, enum rdp_codec codec, const uint8_t *px,
 				     sizeof(e->buf));
 		if (len < 0)
 			return NULL;
-		return rdp_blob_new(e->buf, (uint32_t)len);
+		return vmod_blob_new(e->buf, (uint32_t)len);
 	case RDP_CODEC_GFX_RFX:
 		return rdp_encode_rfx(e, px, w, h);
 	default:
@@ -415,10 +233,7 @@ static void
 rdp_tile_rect(const struct rdp_screen *s, uint32_t t, enum rdp_codec codec,
 	      struct rdp_tile_out *o)
 {
-	o->x = (t % s->tiles_x) * RDP_TILE;
-	o->y = (t / s->tiles_x) * RDP_TILE;
-	o->cw = s->width - o->x < RDP_TILE ? s->width - o->x : RDP_TILE;
-	o->ch = s->height - o->y < RDP_TILE ? s->height - o->y : RDP_TILE;
+	vmod_fb_tile(&s->fb, t, &o->x, &o->y, &o->cw, &o->ch);
 	o->w = o->cw;
 	o->h = o->ch;
 	if (codec != RDP_CODEC_GFX_PLANAR && codec != RDP_CODEC_GFX_RFX) {
@@ -433,12 +248,12 @@ static void
 rdp_tile_copy(const struct rdp_screen *s, const struct rdp_tile_out *o,
 	      enum rdp_codec codec, uint8_t *dst)
 {
-	size_t sstride = (size_t)s->pad_w * 4;
+	size_t sstride = (size_t)s->fb.pad_w * 4;
 
 	for (uint32_t y = 0; y < o->h; y++) {
 		uint32_t sy = codec == RDP_CODEC_GFX_PLANAR ? o->h - 1 - y : y;
 		memcpy(dst + (size_t)y * RDP_TILE * 4,
-		       s->shadow + (o->y + sy) * sstride + o->x * 4,
+		       s->fb.shadow + (o->y + sy) * sstride + o->x * 4,
 		       (size_t)o->w * 4);
 	}
 }
@@ -483,21 +298,21 @@ rdp_encode_pending(struct rdp_client *c, struct rdp_screen *s,
 	}
 	if (!e)
 		rc = -ENOMEM;
-	pthread_mutex_lock(&s->lock);
-	if (s->geom_gen == geom) {
+	pthread_mutex_lock(&s->fb.lock);
+	if (s->fb.geom_gen == geom) {
 		for (i = 0; rc == 0 && i < np; i++) {
 			struct rdp_tile_entry *te = &s->cache[codec][p[i].tile];
 			if (te->gen >= p[i].gen)
 				continue;
-			rdp_blob_unref(te->blob);
-			te->blob = rdp_blob_ref(out[p[i].index].blob);
+			vmod_blob_unref(te->blob);
+			te->blob = vmod_blob_ref(out[p[i].index].blob);
 			te->gen = p[i].gen;
 		}
 		if (rc == 0)
-			s->encodes += np;
+			s->fb.encodes += np;
 		rdp_pending_release(s, codec, p, np);
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->fb.lock);
 	return rc;
 }
 
@@ -516,35 +331,35 @@ rdp_wait_shared(struct rdp_client *c, struct rdp_screen *s,
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 2;
-	pthread_mutex_lock(&s->lock);
-	for (uint32_t i = 0; i < nw && s->geom_gen == geom; i++) {
+	pthread_mutex_lock(&s->fb.lock);
+	for (uint32_t i = 0; i < nw && s->fb.geom_gen == geom; i++) {
 		struct rdp_tile_entry *te = &s->cache[codec][w[i].tile];
 		while (te->gen < w[i].gen && te->busy_gen == w[i].gen &&
-		       s->geom_gen == geom &&
-		       pthread_cond_timedwait(&s->encoded, &s->lock, &until) ==
-			   0)
+		       s->fb.geom_gen == geom &&
+		       pthread_cond_timedwait(&s->encoded, &s->fb.lock,
+					      &until) == 0)
 			te = &s->cache[codec][w[i].tile];
-		if (s->geom_gen != geom)
+		if (s->fb.geom_gen != geom)
 			break;
 		if (te->blob && te->gen >= w[i].gen) {
-			out[w[i].index].blob = rdp_blob_ref(te->blob);
-			s->shares++;
+			out[w[i].index].blob = vmod_blob_ref(te->blob);
+			s->fb.shares++;
 			continue;
 		}
 		/* nobody delivered: encode the tile's current state here */
 		if (nmine != i)
 			mine[nmine] = w[i];
-		mine[nmine].gen = s->tile_gen[w[i].tile];
+		mine[nmine].gen = s->fb.tile_gen[w[i].tile];
 		rdp_tile_copy(s, &out[w[i].index], codec, mine[nmine].px);
 		if (!te->busy_gen)
 			te->busy_gen = mine[nmine].gen;
 		nmine++;
 	}
-	if (s->geom_gen != geom) {
-		pthread_mutex_unlock(&s->lock);
+	if (s->fb.geom_gen != geom) {
+		pthread_mutex_unlock(&s->fb.lock);
 		return -ESTALE;
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->fb.lock);
 	return nmine ? rdp_encode_pending(c, s, codec, mine, nmine, out, geom)
 		     : 0;
 }
@@ -553,7 +368,7 @@ int
 rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 		   struct rdp_tile_out **out, uint32_t *n)
 {
-	struct rdp_screen *s = &c->srv->screens[c->screen];
+	struct rdp_screen *s = &c->srv->screens[c->vc.screen];
 	struct rdp_pending *pend = NULL, *wait;
 	struct rdp_tile_out *o = NULL;
 	uint32_t nt, no = 0, np = 0, nw = 0;
@@ -562,15 +377,16 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&s->lock);
-	if (s->geom_gen != c->geom_seen) {
-		pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->fb.lock);
+	if (s->fb.geom_gen != c->geom_seen) {
+		pthread_mutex_unlock(&s->fb.lock);
 		return -ESTALE;
 	}
-	geom = s->geom_gen;
-	nt = s->tiles_x * s->tiles_y;
-	if (!s->enabled || !s->filled || (!all && s->gen <= c->gen_sent)) {
-		pthread_mutex_unlock(&s->lock);
+	geom = s->fb.geom_gen;
+	nt = s->fb.tiles_x * s->fb.tiles_y;
+	if (!s->fb.enabled || !s->fb.filled ||
+	    (!all && s->fb.gen <= c->gen_sent)) {
+		pthread_mutex_unlock(&s->fb.lock);
 		return 0;
 	}
 	o = calloc(nt, sizeof(*o));
@@ -578,7 +394,7 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 	 * encoding fill it from the back (@wait) */
 	pend = malloc((size_t)nt * sizeof(*pend));
 	if (!o || !pend) {
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->fb.lock);
 		free(o);
 		free(pend);
 		return -ENOMEM;
@@ -588,26 +404,26 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 		if (!all && rdp_video_tile_gen(c, s, t) <= c->gen_sent)
 			continue;
 		rdp_tile_rect(s, t, codec, &o[no]);
-		if (te->blob && te->gen == s->tile_gen[t]) {
-			o[no].blob = rdp_blob_ref(te->blob);
-			s->shares++;
-		} else if (te->busy_gen == s->tile_gen[t]) {
+		if (te->blob && te->gen == s->fb.tile_gen[t]) {
+			o[no].blob = vmod_blob_ref(te->blob);
+			s->fb.shares++;
+		} else if (te->busy_gen == s->fb.tile_gen[t]) {
 			wait = &pend[nt - 1 - nw++];
 			wait->tile = t;
 			wait->index = no;
-			wait->gen = s->tile_gen[t];
+			wait->gen = s->fb.tile_gen[t];
 		} else {
 			pend[np].tile = t;
 			pend[np].index = no;
-			pend[np].gen = s->tile_gen[t];
+			pend[np].gen = s->fb.tile_gen[t];
 			te->busy_gen = pend[np].gen;
 			rdp_tile_copy(s, &o[no], codec, pend[np].px);
 			np++;
 		}
 		no++;
 	}
-	c->gen_sent = s->gen;
-	pthread_mutex_unlock(&s->lock);
+	c->gen_sent = s->fb.gen;
+	pthread_mutex_unlock(&s->fb.lock);
 	if (np)
 		rc = rdp_encode_pending(c, s, codec, pend, np, o, geom);
 	if (nw && rc == 0)
@@ -620,4 +436,17 @@ rdp_screen_collect(struct rdp_client *c, enum rdp_codec codec, bool all,
 	*out = o;
 	*n = no;
 	return 0;
+}
+
+int
+rdp_screen_take(struct rdp_client *c, struct rdp_tile_out **out, uint32_t *n)
+{
+	bool all = c->need_full;
+	int rc = rdp_screen_collect(c, c->codec, all, out, n);
+
+	if (rc == -ESTALE)
+		return 0; /* *n is 0: the resize sends everything anew */
+	if (rc == 0 && all)
+		c->need_full = false;
+	return rc;
 }

@@ -54,8 +54,10 @@ rdp_ctx_free(freerdp_peer *peer, rdpContext *ctx)
 }
 
 void
-rdp_session_kick(struct rdp_client *c)
+rdp_session_kick(struct vmod_client *vc)
 {
+	struct rdp_client *c = rdp_client_of(vc);
+
 	atomic_store(&c->quit, true);
 	if (c->wake)
 		SetEvent(c->wake);
@@ -66,11 +68,11 @@ rdp_session_wake_screen(struct rdp_server *srv, uint32_t screen)
 {
 	struct rdp_client *c;
 
-	pthread_mutex_lock(&srv->lock);
-	for (c = srv->clients; c; c = c->next)
-		if (c->screen == screen && c->wake)
-			SetEvent(c->wake);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_lock(&srv->core.lock);
+	vmod_for_each_client(&srv->core, c, struct rdp_client,
+			     vc) if (c->vc.screen == screen && c->wake)
+	    SetEvent(c->wake);
+	pthread_mutex_unlock(&srv->core.lock);
 }
 
 /* Tell a client refused at logon (-@rc from rdp_auth_check) why, as a
@@ -120,7 +122,7 @@ rdp_cb_capabilities(freerdp_peer *peer)
 			return FALSE;
 		}
 	}
-	rdp_screen_geometry(c->srv, c->screen, &w, &h, &geom);
+	vmod_fb_geometry(vmod_screen_fb(c->srv, c->vc.screen), &w, &h, &geom);
 	if (!w || !h) {
 		w = 640;
 		h = 480;
@@ -147,9 +149,21 @@ rdp_cb_post_connect(freerdp_peer *peer)
 	rdp_info(c->srv,
 		 "client %u (%s) session up: %ux%u, %u bpp, graphics pipeline "
 		 "%s",
-		 c->id, c->address, s->DesktopWidth, s->DesktopHeight,
+		 c->vc.id, c->vc.address, s->DesktopWidth, s->DesktopHeight,
 		 s->ColorDepth, s->SupportGraphicsPipeline ? "offered" : "no");
 	return TRUE;
+}
+
+/* The codec of the bitmap path (RemoteFX surface bits when chosen). */
+static void
+rdp_session_legacy_codec(struct rdp_client *c)
+{
+	rdpSettings *s = c->peer->settings;
+
+	c->codec =
+	    c->srv->gfx_rfx && s->RemoteFxCodec && s->SurfaceCommandsEnabled
+		? RDP_CODEC_GFX_RFX
+		: rdp_bitmap_choose_codec(s);
 }
 
 static BOOL
@@ -161,23 +175,22 @@ rdp_cb_activate(freerdp_peer *peer)
 
 	if (!c->logged_on)
 		return FALSE;
-	rdp_screen_geometry(c->srv, c->screen, &w, &h, &c->geom_seen);
+	vmod_fb_geometry(vmod_screen_fb(c->srv, c->vc.screen), &w, &h,
+			 &c->geom_seen);
 	c->width = s->DesktopWidth;
 	c->height = s->DesktopHeight;
 	if (!atomic_load(&c->gfx_ready))
-		c->codec = c->srv->gfx_rfx && s->RemoteFxCodec &&
-				   s->SurfaceCommandsEnabled
-			       ? RDP_CODEC_GFX_RFX
-			       : rdp_bitmap_choose_codec(s);
+		rdp_session_legacy_codec(c);
 	c->frame_ack = s->FrameAcknowledge > 0 && s->SurfaceFrameMarkerEnabled;
 	c->need_full = true;
 	c->activated = true;
 	c->pointer_gen_sent = 0;
-	if (!c->connected) {
-		c->connected = true;
-		c->begin_ms = rdp_now_ms();
-		if (c->srv->cb->client_connect)
-			c->srv->cb->client_connect(c->srv->ctx, c->id);
+	if (!c->vc.connected) {
+		c->vc.connected = true;
+		c->vc.begin_ms = vmod_now_ms();
+		if (c->srv->core.host.cb->client_connect)
+			c->srv->core.host.cb->client_connect(
+			    c->srv->core.host.ctx, c->vc.id);
 	}
 	SetEvent(c->wake);
 	return TRUE;
@@ -229,9 +242,15 @@ rdp_session_configure(struct rdp_client *c)
 	freerdp_peer *peer = c->peer;
 	rdpSettings *s = peer->settings;
 
-	rdp_settings_string(s, FreeRDP_CertificateFile, srv->cert_file);
-	rdp_settings_string(s, FreeRDP_PrivateKeyFile, srv->key_file);
-	rdp_settings_string(s, FreeRDP_RdpKeyFile, srv->key_file);
+	rdp_settings_string(s, FreeRDP_CertificateFile,
+			    srv->core.cert.cert_file);
+	rdp_settings_string(s, FreeRDP_PrivateKeyFile, srv->core.cert.key_file);
+	/* standard RDP security: the key FreeRDP can use (rdp_rsakey.c) */
+	if (srv->rdp_key_pem)
+		rdp_settings_string(s, FreeRDP_RdpKeyContent, srv->rdp_key_pem);
+	else
+		rdp_settings_string(s, FreeRDP_RdpKeyFile,
+				    srv->core.cert.key_file);
 	s->NlaSecurity = srv->sec_nla;
 	s->TlsSecurity = srv->sec_tls;
 	s->RdpSecurity = srv->sec_rdp;
@@ -279,13 +298,13 @@ rdp_session_resize(struct rdp_client *c)
 	uint32_t w, h;
 	uint64_t geom;
 
-	rdp_screen_geometry(c->srv, c->screen, &w, &h, &geom);
+	vmod_fb_geometry(vmod_screen_fb(c->srv, c->vc.screen), &w, &h, &geom);
 	c->geom_seen = geom;
 	c->need_full = true;
 	if (!w || !h || (w == c->width && h == c->height))
 		return 0;
-	rdp_info(c->srv, "client %u: screen %u is now %ux%u", c->id,
-		 c->screen + 1, w, h);
+	rdp_info(c->srv, "client %u: screen %u is now %ux%u", c->vc.id,
+		 c->vc.screen + 1, w, h);
 	c->width = w;
 	c->height = h;
 	if (atomic_load(&c->gfx_ready))
@@ -298,8 +317,9 @@ static void
 rdp_session_held_back(struct rdp_client *c, const char *why)
 {
 	if (!c->was_blocked)
-		rdp_log(c->srv, c->blocked_count++ ? 3 : 2,
-			"client %u: %s, holding back updates", c->id, why);
+		rdp_log(c->srv,
+			c->blocked_count++ ? VRDE_LOG_DEBUG : VRDE_LOG_INFO,
+			"client %u: %s, holding back updates", c->vc.id, why);
 	c->was_blocked = true;
 }
 
@@ -333,13 +353,13 @@ rdp_session_send(struct rdp_client *c)
 	rdp_pointer_send(c);
 	if (!rdp_session_may_send(c))
 		return 0;
-	rdp_screen_geometry(c->srv, c->screen, &w, &h, &geom);
+	vmod_fb_geometry(vmod_screen_fb(c->srv, c->vc.screen), &w, &h, &geom);
 	if (geom != c->geom_seen) {
 		rc = rdp_session_resize(c);
 		if (rc < 0)
 			return rc;
 	}
-	rdp_screen_ensure_filled(c->srv, c->screen);
+	vmod_fb_ensure_filled(vmod_screen_fb(c->srv, c->vc.screen));
 	if (atomic_load(&c->gfx_ready))
 		return rdp_gfx_send(c);
 	if (c->peer->settings->SupportGraphicsPipeline && !c->gfx_failed)
@@ -354,6 +374,20 @@ rdp_session_channels(struct rdp_client *c)
 	if (!WTSVirtualChannelManagerCheckFileDescriptor(c->vcm))
 		return false;
 	rdp_video_open(c);
+	if (c->gfx && !c->gfx_failed && rdp_gfx_poll(c) < 0) {
+		rdp_info(c->srv,
+			 "client %u: graphics pipeline refused or failed, "
+			 "using bitmap updates",
+			 c->vc.id);
+		rdp_video_gfx_reset(c); /* its H.264 streams end */
+		rdp_gfx_close(c);
+		c->gfx_failed = true;
+		c->need_full = true;
+		rdp_session_legacy_codec(c);
+		/* frames of the pipeline will never be acknowledged */
+		atomic_store(&c->frame_acked, c->frame_id);
+	}
+	rdp_urbdrc_poll(c);
 	if (!c->activated || c->gfx_opened ||
 	    !c->peer->settings->SupportGraphicsPipeline)
 		return true;
@@ -367,7 +401,7 @@ rdp_session_channels(struct rdp_client *c)
 		rdp_warn(c->srv,
 			 "client %u: graphics pipeline failed, using "
 			 "bitmap updates",
-			 c->id);
+			 c->vc.id);
 		c->gfx_failed = true;
 		c->need_full = true;
 	}
@@ -381,8 +415,8 @@ rdp_session_stats(struct rdp_client *c)
 	UINT64 in = 0, out = 0, inp = 0, outp = 0;
 
 	if (freerdp_get_stats(c->peer->context->rdp, &in, &out, &inp, &outp)) {
-		atomic_store(&c->bytes_sent, out);
-		atomic_store(&c->bytes_received, in);
+		atomic_store(&c->vc.bytes_sent, out);
+		atomic_store(&c->vc.bytes_received, in);
 	}
 }
 
@@ -416,14 +450,14 @@ rdp_session_loop(struct rdp_client *c)
 		/* A client that offered the pipeline but never opens it gets
 		 * bitmap updates after a while. */
 		if (c->activated && !gfx_deadline)
-			gfx_deadline = rdp_now_ms() + 5000;
+			gfx_deadline = vmod_now_ms() + 5000;
 		if (c->activated && !atomic_load(&c->gfx_ready) &&
-		    !c->gfx_failed && rdp_now_ms() > gfx_deadline &&
+		    !c->gfx_failed && vmod_now_ms() > gfx_deadline &&
 		    peer->settings->SupportGraphicsPipeline) {
 			rdp_info(c->srv,
 				 "client %u: no graphics pipeline, "
 				 "using bitmap updates",
-				 c->id);
+				 c->vc.id);
 			c->gfx_failed = true;
 			c->need_full = true;
 		}
@@ -434,79 +468,62 @@ rdp_session_loop(struct rdp_client *c)
 	}
 }
 
+/* The host ended this client's session (the VM powered off or was
+ * teleported away, the remote display was switched off, another client
+ * replaced this one): say so before the transport closes, with Set Error
+ * Info "disconnected by an administrative tool on the server"
+ * (MS-RDPBCGR 2.2.5.1.1, ERRINFO_RPC_INITIATED_DISCONNECT), as a server
+ * does when an administrator ends a session.  A viewer then shows that
+ * reason instead of a lost connection, and FreeRDP's clients do not try
+ * to reconnect (they do so only after a drop without error info).  At
+ * most RDP_END_NOTICE_MS to get the PDU out to a viewer that does not
+ * read: the host waits for every client thread when it stops. */
+#define RDP_END_NOTICE_MS 500
+
+static void
+rdp_session_end_notice(struct rdp_client *c)
+{
+	freerdp_peer *peer = c->peer;
+	int64_t end = vmod_mono_ms() + RDP_END_NOTICE_MS;
+
+	if (!c->activated)
+		return;
+	freerdp_set_error_info(c->ctx.rdp, ERRINFO_RPC_INITIATED_DISCONNECT);
+	if (!freerdp_send_error_info(c->ctx.rdp)) {
+		rdp_info(c->srv,
+			 "client %u: the host ended the session; telling the "
+			 "viewer failed",
+			 c->vc.id);
+		return;
+	}
+	while (peer->IsWriteBlocked(peer) && vmod_mono_ms() < end) {
+		peer->DrainOutputBuffer(peer);
+		usleep(10000);
+	}
+	rdp_info(c->srv,
+		 "client %u: the host ended the session; the viewer was told "
+		 "(Set Error Info 0x%08x: disconnected by the server's "
+		 "administrator)",
+		 c->vc.id, ERRINFO_RPC_INITIATED_DISCONNECT);
+}
+
 static void
 rdp_session_register(struct rdp_server *srv, struct rdp_client *c)
 {
-	pthread_mutex_lock(&srv->lock);
-	c->id = ++srv->next_id;
-	srv->total_clients++;
-	c->next = srv->clients;
-	srv->clients = c;
-	if (srv->stopping)
+	pthread_mutex_lock(&srv->core.lock);
+	vmod_client_add(&srv->core, &c->vc);
+	srv->core.total_clients++;
+	if (srv->core.stopping)
 		atomic_store(&c->quit, true);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->core.lock);
 }
 
 static void
 rdp_session_unregister(struct rdp_server *srv, struct rdp_client *c)
 {
-	struct rdp_client **pp;
-
-	pthread_mutex_lock(&srv->lock);
-	for (pp = &srv->clients; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* A client thread is about to end: count it out and leave its id for
- * rdp_session_reap(), which joins it.  Threads are joined rather than
- * detached so that destroy() returns only when no thread can still be
- * executing module code: the host unloads the module right after. */
-static void
-rdp_thread_done(struct rdp_server *srv)
-{
-	pthread_t *grown;
-
-	pthread_mutex_lock(&srv->lock);
-	if (srv->nfinished == srv->finished_cap) {
-		size_t cap = srv->finished_cap ? srv->finished_cap * 2 : 16;
-		grown = realloc(srv->finished, cap * sizeof(*grown));
-		if (grown) {
-			srv->finished = grown;
-			srv->finished_cap = cap;
-		}
-	}
-	if (srv->nfinished < srv->finished_cap)
-		srv->finished[srv->nfinished++] = pthread_self();
-	else
-		pthread_detach(pthread_self()); /* out of memory: best effort */
-	srv->nthreads--;
-	pthread_cond_broadcast(&srv->cond);
-	pthread_mutex_unlock(&srv->lock);
-}
-
-void
-rdp_session_reap(struct rdp_server *srv)
-{
-	pthread_t t[64];
-	size_t n;
-
-	for (;;) {
-		pthread_mutex_lock(&srv->lock);
-		n = srv->nfinished < 64 ? srv->nfinished : 64;
-		srv->nfinished -= n;
-		if (n) /* finished is NULL until a session ends */
-			memcpy(t, srv->finished + srv->nfinished,
-			       n * sizeof(*t));
-		pthread_mutex_unlock(&srv->lock);
-		if (!n)
-			return;
-		for (size_t i = 0; i < n; i++)
-			pthread_join(t[i], NULL);
-	}
+	pthread_mutex_lock(&srv->core.lock);
+	vmod_client_remove(&srv->core, &c->vc);
+	pthread_mutex_unlock(&srv->core.lock);
 }
 
 /* Wait until @fd holds @want bytes (SO_RCVLOWAT makes poll() wait for
@@ -519,7 +536,7 @@ rdp_session_peek(int fd, uint8_t *buf, int want, int64_t end_ms)
 	int one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want));
-	while ((left = end_ms - rdp_mono_ms()) > 0)
+	while ((left = end_ms - vmod_mono_ms()) > 0)
 		if (poll(&p, 1, (int)left) != 0 && errno != EINTR)
 			break;
 	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
@@ -536,7 +553,7 @@ rdp_session_peek(int fd, uint8_t *buf, int want, int64_t end_ms)
 static bool
 rdp_session_first_pdu(struct rdp_server *srv, int fd)
 {
-	int64_t end = rdp_mono_ms() + srv->guard.timeout_ms + 1000;
+	int64_t end = vmod_mono_ms() + srv->guard.timeout_ms + 1000;
 	uint8_t buf[RDP_FIRST_PDU_MAX];
 	int want, n;
 
@@ -572,22 +589,26 @@ rdp_session_thread(void *arg)
 		rdp_guard_release(srv, &t);
 		close(peer->sockfd);
 		freerdp_peer_free(peer);
-		rdp_thread_done(srv);
+		vmod_thread_done(&srv->core);
 		return NULL;
 	}
 	c = (struct rdp_client *)peer->context;
 	c->ticket = t;
-	snprintf(c->address, sizeof(c->address), "%s", peer->hostname);
+	snprintf(c->vc.address, sizeof(c->vc.address), "%s", peer->hostname);
 	c->wake = CreateEvent(NULL, TRUE, FALSE, NULL);
 	rdp_session_register(srv, c);
-	rdp_info(srv, "client %u connected from %s", c->id, c->address);
+	rdp_info(srv, "client %u connected from %s", c->vc.id, c->vc.address);
 	if (c->wake && rdp_session_configure(c)) {
 		c->vcm = WTSOpenServerA((LPSTR)peer->context);
 		if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
 			rdp_session_loop(c);
 	}
+	/* quit is set only by the host's kick (or its stop) */
+	if (atomic_load(&c->quit))
+		rdp_session_end_notice(c);
 	/* an NLA proof checked but never followed by credentials failed */
 	rdp_auth_nla_end(c, -EACCES);
+	rdp_urbdrc_close(c);
 	rdp_video_close(c);
 	rdp_gfx_close(c);
 	if (c->vcm && c->vcm != INVALID_HANDLE_VALUE)
@@ -595,14 +616,15 @@ rdp_session_thread(void *arg)
 	rdp_guard_release(srv, &c->ticket);
 	peer->Disconnect(peer);
 	rdp_session_unregister(srv, c);
-	rdp_info(srv, "client %u disconnected", c->id);
-	if (srv->cb->client_disconnect)
-		srv->cb->client_disconnect(srv->ctx, c->id);
+	rdp_info(srv, "client %u disconnected", c->vc.id);
+	if (srv->core.host.cb->client_disconnect)
+		srv->core.host.cb->client_disconnect(srv->core.host.ctx,
+						     c->vc.id);
 	if (c->wake)
 		CloseHandle(c->wake);
 	freerdp_peer_context_free(peer);
 	freerdp_peer_free(peer);
-	rdp_thread_done(srv);
+	vmod_thread_done(&srv->core);
 	return NULL;
 }
 
@@ -629,16 +651,16 @@ rdp_session_start(struct rdp_server *srv, int fd, const char *address,
 	peer->ContextNew = rdp_ctx_new;
 	peer->ContextFree = rdp_ctx_free;
 	peer->ContextExtra = srv;
-	rdp_session_reap(srv);
-	pthread_mutex_lock(&srv->lock);
-	srv->nthreads++;
-	pthread_mutex_unlock(&srv->lock);
+	vmod_reap(&srv->core);
+	pthread_mutex_lock(&srv->core.lock);
+	srv->core.nthreads++;
+	pthread_mutex_unlock(&srv->core.lock);
 	rc = pthread_create(&th, NULL, rdp_session_thread, a);
 	if (rc) {
-		pthread_mutex_lock(&srv->lock);
-		srv->nthreads--;
-		pthread_cond_broadcast(&srv->cond);
-		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_lock(&srv->core.lock);
+		srv->core.nthreads--;
+		pthread_cond_broadcast(&srv->core.cond);
+		pthread_mutex_unlock(&srv->core.lock);
 		freerdp_peer_free(peer);
 		free(a);
 		return -rc;

@@ -1,6 +1,6 @@
 /*
- * rdp_video.h - video redirection inside the RDP module (owned by the
- * video area; see vireo-video(7)).
+ * rdp_video.h - video redirection inside the RDP module (see
+ * vireo-video(7)).
  *
  * Per screen, the detector of libvireo-video watches the damage the host
  * reports; per client, each detected stream is delivered the best way the

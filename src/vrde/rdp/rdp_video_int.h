@@ -19,27 +19,21 @@
 #define RDP_VIDEO_TICK_MS   100 /* detector tick when no refresh comes */
 #define RDP_VIDEO_TSMF_CHAN (1 + RDP_VIDEO_MAX)
 
-/* A JPEG frame shared by every TSMF client of the screen. */
-struct rdp_vbuf {
-	atomic_int refs;
-	uint32_t len;
-	uint8_t data[];
-};
-
 struct rdp_vstream {
 	bool active;
-	uint32_t id;	       /* detector stream id */
-	struct vrde_rect rect; /* inside the screen */
-	uint64_t seq;	       /* frames so far (START is 1) */
-	uint64_t jpeg_seq;     /* frame the cached JPEG shows */
-	struct rdp_vbuf *jpeg;
-	uint64_t jpeg_encodes; /* JPEGs encoded for this stream */
-	uint64_t jpeg_sends;   /* JPEGs handed to TSMF clients */
+	uint32_t id;		/* detector stream id */
+	struct vrde_rect rect;	/* inside the screen */
+	uint64_t seq;		/* frames so far (START is 1) */
+	uint64_t jpeg_seq;	/* frame the cached JPEG shows */
+	struct vmod_blob *jpeg; /* shared by every TSMF client of the screen */
+	uint64_t jpeg_encodes;	/* JPEGs encoded for this stream */
+	uint64_t jpeg_sends;	/* JPEGs handed to TSMF clients */
 };
 
 struct rdp_video_screen {
 	struct video_detector *det;
 	int quality;	   /* VideoChannel/Quality, 10..100 */
+	uint32_t max_kbps; /* VideoChannel/MaxBitRate, kbit/s; 0: none */
 	uint64_t geom_gen; /* of the screen the state below is for */
 	uint32_t tiles_x, tiles_y;
 	uint64_t *nv_gen; /* per tile: last change outside video */
@@ -64,7 +58,8 @@ struct rdp_vcstream {
 	bool surface;
 	uint16_t surface_id;
 	uint32_t sw, sh; /* surface size: rect rounded up to 16 */
-	H264_CONTEXT *h264;
+	struct rdp_h264 *enc;
+	bool need_idr; /* the client has no picture of this stream yet */
 };
 
 struct rdp_vchan {
@@ -72,8 +67,13 @@ struct rdp_vchan {
 	int state; /* 0 free, 1 opening, 2 open */
 };
 
+struct rdp_h264;
+
 struct rdp_video_client {
 	int quality;
+	uint32_t max_kbps;	/* VideoChannel/MaxBitRate; 0: none */
+	struct rdp_h264 *spare; /* encoder of the last AVC stream that ended */
+	uint64_t reused;	/* streams that took the spare over */
 	struct rdp_vcstream s[RDP_VIDEO_MAX];
 	/* TSMF */
 	struct tsmf_server *tsmf;
@@ -92,8 +92,6 @@ struct rdp_video_client {
 };
 
 /* rdp_video.c */
-struct rdp_vbuf *rdp_vbuf_ref(struct rdp_vbuf *b);
-void rdp_vbuf_unref(struct rdp_vbuf *b);
 /** Copy @r of @c's screen into c->video->buf as @w x @h (>= r's size,
  * edges repeated), if @seq is still the stream's latest frame.
  * @return 0, -ESTALE (a newer frame or no stream), -ENOMEM. */

@@ -43,9 +43,8 @@ tsmf_client_new(const struct tsmf_client_ops *ops, void *ctx)
 {
 	struct tsmf_client *c = calloc(1, sizeof(*c));
 
-	if (!c) {
+	if (!c)
 		return NULL;
-	}
 	c->jpeg = video_jpeg_new();
 	if (!c->jpeg) {
 		free(c);
@@ -67,12 +66,10 @@ tsc_pres_free(struct tsc_pres *p)
 void
 tsmf_client_free(struct tsmf_client *c)
 {
-	if (!c) {
+	if (!c)
 		return;
-	}
-	for (int i = 0; i < TSC_MAX_PRES; i++) {
+	for (int i = 0; i < TSC_MAX_PRES; i++)
 		tsc_pres_free(&c->pres[i]);
-	}
 	video_jpeg_free(c->jpeg);
 	tsmf_buf_free(&c->buf);
 	free(c);
@@ -83,9 +80,8 @@ tsc_send(struct tsmf_client *c, void *chan)
 {
 	int rc = c->buf.err;
 
-	if (!rc && c->buf.len) {
+	if (!rc && c->buf.len)
 		rc = c->ops->write(c->ctx, chan, c->buf.data, c->buf.len);
-	}
 	tsmf_buf_reset(&c->buf);
 	return rc;
 }
@@ -94,9 +90,8 @@ static struct tsc_pres *
 tsc_find(struct tsmf_client *c, const struct tsmf_guid *g)
 {
 	for (int i = 0; i < TSC_MAX_PRES; i++) {
-		if (c->pres[i].used && tsmf_guid_equal(&c->pres[i].guid, g)) {
+		if (c->pres[i].used && tsmf_guid_equal(&c->pres[i].guid, g))
 			return &c->pres[i];
-		}
 	}
 	return NULL;
 }
@@ -107,9 +102,8 @@ tsc_new_presentation(struct tsmf_client *c, const struct tsmf_guid *g)
 	struct tsc_pres *p = tsc_find(c, g);
 
 	for (int i = 0; i < TSC_MAX_PRES && !p; i++) {
-		if (!c->pres[i].used) {
+		if (!c->pres[i].used)
 			p = &c->pres[i];
-		}
 	}
 	if (!p) {
 		p = &c->pres[0]; /* a server that never shuts down */
@@ -170,11 +164,10 @@ static void
 tsc_caps(struct tsmf_client *c, const struct tsmf_server_msg *m)
 {
 	for (uint32_t i = 0; i < m->u.caps.n; i++) {
-		if (m->u.caps.caps[i].type == TSMF_CAP_VERSION) {
+		if (m->u.caps.caps[i].type == TSMF_CAP_VERSION)
 			c->stats.caps_version = m->u.caps.caps[i].value;
-		} else if (m->u.caps.caps[i].type == TSMF_CAP_PLATFORM) {
+		else if (m->u.caps.caps[i].type == TSMF_CAP_PLATFORM)
 			c->stats.caps_platform = m->u.caps.caps[i].value;
-		}
 	}
 }
 
@@ -226,9 +219,8 @@ tsc_server_data(struct tsmf_client *c, const struct tsmf_server_msg *m)
 		break;
 	case TSMF_SHUTDOWN_PRESENTATION_REQ:
 		p = tsc_find(c, &m->presentation);
-		if (p) {
+		if (p)
 			tsc_pres_free(p);
-		}
 		c->stats.shutdowns++;
 		tsmf_write_shutdown_rsp(&c->buf, id, 0);
 		break;
@@ -250,12 +242,11 @@ tsmf_client_on_data(struct tsmf_client *c, void *chan, const uint8_t *p,
 	}
 	iid = m.hdr.interface_id & ~TSMF_IID_MASK;
 	if (iid == TSMF_IID_CAPABILITIES &&
-	    m.hdr.function_id == TSMF_RIM_EXCHANGE_CAPABILITY_REQUEST) {
+	    m.hdr.function_id == TSMF_RIM_EXCHANGE_CAPABILITY_REQUEST)
 		tsmf_write_rim_caps_rsp(&c->buf, m.hdr.message_id,
 					TSMF_RIM_CAPABILITY_VERSION_01, 0);
-	} else if (iid == TSMF_IID_SERVER_DATA) {
+	else if (iid == TSMF_IID_SERVER_DATA)
 		tsc_server_data(c, &m);
-	}
 	return tsc_send(c, chan);
 }
 

@@ -32,9 +32,8 @@ rd_u32(struct rd *r)
 {
 	uint32_t v;
 
-	if (!rd_need(r, 4)) {
+	if (!rd_need(r, 4))
 		return 0;
-	}
 	v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 |
 	    (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
 	r->p += 4;
@@ -47,9 +46,8 @@ rd_u16(struct rd *r)
 {
 	uint16_t v;
 
-	if (!rd_need(r, 2)) {
+	if (!rd_need(r, 2))
 		return 0;
-	}
 	v = (uint16_t)(r->p[0] | r->p[1] << 8);
 	r->p += 2;
 	r->left -= 2;
@@ -69,9 +67,8 @@ rd_skip(struct rd *r, size_t n)
 {
 	const uint8_t *at = r->p;
 
-	if (!rd_need(r, n)) {
+	if (!rd_need(r, n))
 		return NULL;
-	}
 	r->p += n;
 	r->left -= n;
 	return at;
@@ -82,9 +79,8 @@ rd_guid(struct rd *r, struct tsmf_guid *g)
 {
 	const uint8_t *at = rd_skip(r, sizeof(g->b));
 
-	if (at) {
+	if (at)
 		memcpy(g->b, at, sizeof(g->b));
-	}
 }
 
 /* numCapabilities, then {type, length, data} each; u32 values kept. */
@@ -103,9 +99,8 @@ rd_caps(struct rd *r, uint32_t *n_out, struct tsmf_capability *caps)
 		uint32_t len = rd_u32(r);
 		struct rd v = {r->p, len, false};
 
-		if (!rd_skip(r, len)) {
+		if (!rd_skip(r, len))
 			return;
-		}
 		if (*n_out < TSMF_MAX_CAPS) {
 			caps[*n_out].type = type;
 			caps[*n_out].value = len >= 4 ? rd_u32(&v) : 0;
@@ -131,12 +126,10 @@ rd_media_type(struct rd *r, struct tsmf_video_format *f)
 	fb.p = r->p;
 	fb.left = cb;
 	fb.bad = false;
-	if (!rd_skip(r, cb)) {
+	if (!rd_skip(r, cb))
 		return;
-	}
-	if (!tsmf_guid_equal(&f->format, &tsmf_guid_format_videoinfo)) {
-		return; /* another format block: only the GUIDs matter */
-	}
+	if (!tsmf_guid_equal(&f->format, &tsmf_guid_format_videoinfo))
+		return;	 /* another format block: only the GUIDs matter */
 	rd_skip(&fb, 8); /* rcSource left, top */
 	f->width = rd_u32(&fb);
 	f->height = rd_u32(&fb);
@@ -147,9 +140,8 @@ rd_media_type(struct rd *r, struct tsmf_video_format *f)
 	rd_skip(&fb, 14); /* biSize, biWidth, biHeight, biPlanes */
 	f->bit_count = rd_u16(&fb);
 	f->compression = rd_u32(&fb);
-	if (fb.bad) {
+	if (fb.bad)
 		r->bad = true;
-	}
 }
 
 static void
@@ -181,9 +173,8 @@ rd_geometry(struct rd *r, struct tsmf_geometry *g)
 	for (uint32_t i = 0; i < cb / 16; i++) {
 		uint32_t v[4];
 
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < 4; k++)
 			v[k] = rd_u32(r);
-		}
 		if (g->n_visible < 4) {
 			g->visible[g->n_visible].top = v[0];
 			g->visible[g->n_visible].left = v[1];
@@ -277,9 +268,8 @@ tsmf_parse_server_msg(const uint8_t *p, size_t len, struct tsmf_server_msg *m)
 	m->hdr.interface_id = rd_u32(&r);
 	m->hdr.message_id = rd_u32(&r);
 	m->hdr.function_id = rd_u32(&r);
-	if (r.bad) {
+	if (r.bad)
 		return -EBADMSG;
-	}
 	iid = m->hdr.interface_id & ~TSMF_IID_MASK;
 	if (iid == TSMF_IID_CAPABILITIES &&
 	    m->hdr.function_id == TSMF_RIM_EXCHANGE_CAPABILITY_REQUEST) {
@@ -333,9 +323,8 @@ tsmf_parse_client_msg(const uint8_t *p, size_t len, tsmf_pending_fn pending,
 	memset(m, 0, sizeof(*m));
 	m->hdr.interface_id = rd_u32(&r);
 	m->hdr.message_id = rd_u32(&r);
-	if (r.bad) {
+	if (r.bad)
 		return -EBADMSG;
-	}
 	iid = m->hdr.interface_id & ~TSMF_IID_MASK;
 	mask = m->hdr.interface_id & TSMF_IID_MASK;
 	/* Responses: the STUB mask, or the capabilities interface (whose
@@ -345,12 +334,10 @@ tsmf_parse_client_msg(const uint8_t *p, size_t len, tsmf_pending_fn pending,
 		m->answers = pending ? pending(ctx, m->hdr.interface_id,
 					       m->hdr.message_id)
 				     : 0;
-		if (!m->answers && iid == TSMF_IID_CAPABILITIES) {
+		if (!m->answers && iid == TSMF_IID_CAPABILITIES)
 			m->answers = TSMF_RIM_EXCHANGE_CAPABILITY_REQUEST;
-		}
-		if (!m->answers) {
+		if (!m->answers)
 			return -ENOENT;
-		}
 		rd_response(&r, m);
 		return r.bad ? -EBADMSG : 0;
 	}

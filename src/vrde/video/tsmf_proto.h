@@ -121,6 +121,12 @@ struct tsmf_capability {
 
 #define TSMF_MAX_CAPS 8
 
+/* An EXCHANGE_CAPABILITIES_REQ or _RSP's list (the first TSMF_MAX_CAPS). */
+struct tsmf_caps {
+	uint32_t n;
+	struct tsmf_capability caps[TSMF_MAX_CAPS];
+};
+
 /** An MJPG video stream (TS_AM_MEDIA_TYPE with a VIDEOINFOHEADER). */
 struct tsmf_video_format {
 	struct tsmf_guid major;	 /**< tsmf_guid_media_video */
@@ -232,10 +238,7 @@ struct tsmf_server_msg {
 	uint32_t stream_id;
 	union {
 		uint32_t rim_caps_value;
-		struct {
-			uint32_t n;
-			struct tsmf_capability caps[TSMF_MAX_CAPS];
-		} caps;
+		struct tsmf_caps caps;
 		uint32_t platform_cookie;
 		struct tsmf_video_format format;
 		struct {
@@ -267,10 +270,7 @@ struct tsmf_client_msg {
 	uint32_t result;  /**< HRESULT of the response, when it has one */
 	union {
 		uint32_t rim_caps_value;
-		struct {
-			uint32_t n;
-			struct tsmf_capability caps[TSMF_MAX_CAPS];
-		} caps;
+		struct tsmf_caps caps;
 		uint32_t topology_ready;
 		struct {
 			uint32_t stream_id;

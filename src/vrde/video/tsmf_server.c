@@ -59,9 +59,8 @@ tsmf_server_new(const struct tsmf_server_ops *ops, void *ctx)
 {
 	struct tsmf_server *s = calloc(1, sizeof(*s));
 
-	if (!s) {
+	if (!s)
 		return NULL;
-	}
 	s->ops = ops;
 	s->ctx = ctx;
 	s->next_msg = 1;
@@ -75,17 +74,14 @@ tsmf_server_new(const struct tsmf_server_ops *ops, void *ctx)
 void
 tsmf_server_free(struct tsmf_server *s)
 {
-	if (!s) {
+	if (!s)
 		return;
-	}
 	for (int i = 0; i < TSMF_SERVER_MAX_STREAMS; i++) {
-		if (s->v[i].used && s->v[i].chan > 0) {
+		if (s->v[i].used && s->v[i].chan > 0)
 			s->ops->close(s->ctx, s->v[i].chan);
-		}
 	}
-	if (s->ctl > 0) {
+	if (s->ctl > 0)
 		s->ops->close(s->ctx, s->ctl);
-	}
 	tsmf_buf_free(&s->buf);
 	free(s);
 }
@@ -98,9 +94,8 @@ tss_flush(struct tsmf_server *s, int chan)
 
 	if (!rc && s->buf.len) {
 		rc = s->ops->write(s->ctx, chan, s->buf.data, s->buf.len);
-		if (!rc) {
+		if (!rc)
 			s->stats.bytes += s->buf.len;
-		}
 	}
 	tsmf_buf_reset(&s->buf);
 	return rc;
@@ -171,9 +166,8 @@ static struct tss_video *
 tss_video_by_chan(struct tsmf_server *s, int chan)
 {
 	for (int i = 0; i < TSMF_SERVER_MAX_STREAMS; i++) {
-		if (s->v[i].used && s->v[i].chan == chan) {
+		if (s->v[i].used && s->v[i].chan == chan)
 			return &s->v[i];
-		}
 	}
 	return NULL;
 }
@@ -182,9 +176,8 @@ static struct tss_video *
 tss_video_by_id(const struct tsmf_server *s, uint32_t id)
 {
 	for (int i = 0; i < TSMF_SERVER_MAX_STREAMS; i++) {
-		if (s->v[i].used && s->v[i].id == id) {
+		if (s->v[i].used && s->v[i].id == id)
 			return (struct tss_video *)&s->v[i];
-		}
 	}
 	return NULL;
 }
@@ -194,13 +187,11 @@ tsmf_server_channel_open(struct tsmf_server *s, int chan)
 {
 	struct tss_video *v;
 
-	if (chan == s->ctl && s->state == TSS_IDLE) {
+	if (chan == s->ctl && s->state == TSS_IDLE)
 		return tss_send_caps(s);
-	}
 	v = tss_video_by_chan(s, chan);
-	if (!v || v->chan_open) {
+	if (!v || v->chan_open)
 		return 0;
-	}
 	tsmf_write_set_channel_params(&s->buf, tss_msg_id(s, 0), &v->guid,
 				      v->id);
 	v->chan_open = true;
@@ -232,23 +223,19 @@ tsmf_server_on_data(struct tsmf_server *s, int chan, const uint8_t *p,
 	struct tss_video *v;
 	int rc = tsmf_parse_client_msg(p, len, tss_pending_lookup, s, &m);
 
-	if (rc == -ENOENT) {
+	if (rc == -ENOENT)
 		return 0; /* an answer we did not wait for: harmless */
-	}
-	if (rc) {
+	if (rc)
 		return rc;
-	}
 	if (m.response && m.answers == TSMF_EXCHANGE_CAPABILITIES_REQ &&
 	    s->state == TSS_CAPS) {
 		s->state = m.result == 0 ? TSS_READY : TSS_DEAD;
 	} else if (!m.response && m.hdr.function_id == TSMF_PLAYBACK_ACK) {
 		v = tss_video_by_chan(s, chan);
-		if (!v) {
+		if (!v)
 			v = tss_video_by_id(s, m.u.ack.stream_id);
-		}
-		if (v && v->inflight) {
+		if (v && v->inflight)
 			v->inflight--;
-		}
 		s->stats.acked++;
 	}
 	return 0;
@@ -310,30 +297,24 @@ tsmf_server_video_start(struct tsmf_server *s, uint32_t id,
 	struct tss_video *v = NULL;
 	int rc, chan;
 
-	if (s->state != TSS_READY) {
+	if (s->state != TSS_READY)
 		return -EAGAIN;
-	}
-	if (r->x < 0 || r->y < 0 || r->w == 0 || r->h == 0) {
+	if (r->x < 0 || r->y < 0 || r->w == 0 || r->h == 0)
 		return -EINVAL;
-	}
-	for (int i = 0; i < TSMF_SERVER_MAX_STREAMS && !v; i++) {
+	for (int i = 0; i < TSMF_SERVER_MAX_STREAMS && !v; i++)
 		v = s->v[i].used ? NULL : &s->v[i];
-	}
-	if (!v) {
+	if (!v)
 		return -ENOSPC;
-	}
 	memset(v, 0, sizeof(*v));
 	v->id = id;
 	v->fps = fps ? fps : 25;
 	tsmf_guid_make(&v->guid, s->next_guid++);
 	rc = tss_write_presentation(s, v, r);
-	if (rc) {
+	if (rc)
 		return rc;
-	}
 	chan = s->ops->open(s->ctx);
-	if (chan < 0) {
+	if (chan < 0)
 		return chan;
-	}
 	v->used = true;
 	v->chan = chan;
 	return 0;
@@ -355,12 +336,10 @@ tsmf_server_video_frame(struct tsmf_server *s, uint32_t id, const uint8_t *jpeg,
 	struct tsmf_sample smp;
 	int rc;
 
-	if (!v) {
+	if (!v)
 		return -ENOENT;
-	}
-	if (!tsmf_server_video_can_send(s, id) || len > UINT32_MAX) {
+	if (!tsmf_server_video_can_send(s, id) || len > UINT32_MAX)
 		return -EAGAIN;
-	}
 	if (!v->started) {
 		v->t0_ms = now_ms;
 		v->started = true;
@@ -388,9 +367,8 @@ tsmf_server_video_end(struct tsmf_server *s, uint32_t id)
 	struct tss_video *v = tss_video_by_id(s, id);
 	int rc = 0;
 
-	if (!v) {
+	if (!v)
 		return -ENOENT;
-	}
 	if (s->state == TSS_READY) {
 		tsmf_write_end_of_stream(&s->buf, tss_msg_id(s, 0), &v->guid,
 					 v->id);
@@ -400,9 +378,8 @@ tsmf_server_video_end(struct tsmf_server *s, uint32_t id)
 		    &v->guid);
 		rc = rc ? rc : tss_flush(s, s->ctl);
 	}
-	if (v->chan > 0) {
+	if (v->chan > 0)
 		s->ops->close(s->ctx, v->chan);
-	}
 	memset(v, 0, sizeof(*v));
 	return rc;
 }

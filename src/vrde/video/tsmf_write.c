@@ -53,15 +53,13 @@ buf_grow(struct tsmf_buf *b, size_t n)
 {
 	uint8_t *p;
 
-	if (b->err) {
+	if (b->err)
 		return NULL;
-	}
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 
-		while (cap < b->len + n) {
+		while (cap < b->len + n)
 			cap *= 2;
-		}
 		p = realloc(b->data, cap);
 		if (!p) {
 			b->err = -ENOMEM;
@@ -80,9 +78,8 @@ put_bytes(struct tsmf_buf *b, const void *src, size_t n)
 {
 	uint8_t *p = buf_grow(b, n);
 
-	if (p && n) {
+	if (p && n)
 		memcpy(p, src, n);
-	}
 }
 
 static void

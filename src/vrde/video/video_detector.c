@@ -66,9 +66,8 @@ video_detector_new(const struct video_detector_params *p)
 {
 	struct video_detector *d = calloc(1, sizeof(*d));
 
-	if (!d) {
+	if (!d)
 		return NULL;
-	}
 	d->p = *p;
 	d->next_id = 1;
 	return d;
@@ -90,9 +89,8 @@ video_detector_set_params(struct video_detector *d,
 void
 video_detector_feed(struct video_detector *d, const struct vrde_rect *r)
 {
-	if (video_rect_empty(r)) {
+	if (video_rect_empty(r))
 		return;
-	}
 	if (d->n_fed < VD_MAX_FED) {
 		d->fed[d->n_fed++] = *r;
 		return;
@@ -113,9 +111,8 @@ vd_cluster(struct vrde_rect *r, size_t n)
 		merged = false;
 		for (size_t i = 0; i < n; i++) {
 			for (size_t j = i + 1; j < n; j++) {
-				if (!video_rect_touches(&r[i], &r[j])) {
+				if (!video_rect_touches(&r[i], &r[j]))
 					continue;
-				}
 				r[i] = video_rect_union(&r[i], &r[j]);
 				r[j] = r[--n];
 				merged = true;
@@ -130,9 +127,8 @@ vd_cluster(struct vrde_rect *r, size_t n)
 static bool
 vd_eligible(const struct video_detector *d, const struct vrde_rect *r)
 {
-	if (r->w < d->p.min_size || r->h < d->p.min_size) {
+	if (r->w < d->p.min_size || r->h < d->p.min_size)
 		return false;
-	}
 	return (uint64_t)r->w * 2 >= r->h && (uint64_t)r->w <= 3ull * r->h;
 }
 
@@ -141,9 +137,8 @@ vd_emit(struct video_event *ev, size_t n, size_t max,
 	enum video_event_type type, const struct vd_stream *s,
 	enum video_end_reason reason)
 {
-	if (n >= max) {
+	if (n >= max)
 		return n;
-	}
 	ev[n].type = type;
 	ev[n].stream_id = s->id;
 	ev[n].rect = s->rect;
@@ -159,9 +154,8 @@ vd_stream_relation(const struct video_detector *d, const struct vd_stream *s,
 {
 	struct vrde_rect loose = video_rect_grow(&s->rect, d->p.jitter);
 
-	if (video_rect_contains(&loose, c)) {
+	if (video_rect_contains(&loose, c))
 		return 1;
-	}
 	return video_rect_intersects(&s->rect, c) ? -1 : 0;
 }
 
@@ -193,9 +187,8 @@ vd_edges_add(struct vd_edges *ed, const struct vrde_rect *r, uint32_t jitter,
 		int64_t lo = e[i] < ed->lo[i] ? e[i] : ed->lo[i];
 		int64_t hi = e[i] > ed->hi[i] ? e[i] : ed->hi[i];
 
-		if (hi - lo > 2 * (int64_t)jitter) {
+		if (hi - lo > 2 * (int64_t)jitter)
 			return false;
-		}
 	}
 	for (int i = 0; commit && i < 4; i++) {
 		ed->lo[i] = e[i] < ed->lo[i] ? e[i] : ed->lo[i];
@@ -209,9 +202,8 @@ vd_find_candidate(struct video_detector *d, const struct vrde_rect *c)
 {
 	for (size_t i = 0; i < VD_MAX_CAND; i++) {
 		if (d->cand[i].used &&
-		    vd_edges_add(&d->cand[i].edges, c, d->p.jitter, false)) {
+		    vd_edges_add(&d->cand[i].edges, c, d->p.jitter, false))
 			return &d->cand[i];
-		}
 	}
 	return NULL;
 }
@@ -228,9 +220,8 @@ vd_new_candidate(struct video_detector *d, const struct vrde_rect *c,
 			slot = &d->cand[i];
 			break;
 		}
-		if (d->cand[i].last_ms < slot->last_ms) {
+		if (d->cand[i].last_ms < slot->last_ms)
 			slot = &d->cand[i];
-		}
 	}
 	slot->used = true;
 	vd_edges_start(&slot->edges, c);
@@ -247,12 +238,10 @@ vd_free_stream(struct video_detector *d, const struct vrde_rect *area)
 	for (size_t i = 0; i < VIDEO_DETECTOR_MAX_STREAMS; i++) {
 		struct vd_stream *s = &d->streams[i];
 
-		if (s->active && video_rect_intersects(&s->rect, area)) {
+		if (s->active && video_rect_intersects(&s->rect, area))
 			return NULL; /* never two streams on one area */
-		}
-		if (!s->active && !slot) {
+		if (!s->active && !slot)
 			slot = s;
-		}
 	}
 	return slot;
 }
@@ -293,15 +282,13 @@ vd_candidate_frame(struct video_detector *d, const struct vrde_rect *c,
 		return n;
 	}
 	s = vd_free_stream(d, &k->bbox);
-	if (!s) {
+	if (!s)
 		return n;
-	}
 	s->active = true;
 	s->hit = false; /* its first frame is the START event itself */
 	s->id = d->next_id++;
-	if (d->next_id == 0) {
+	if (d->next_id == 0)
 		d->next_id = 1;
-	}
 	s->rect = k->bbox;
 	s->last_ms = now;
 	k->used = false;
@@ -320,9 +307,8 @@ vd_match(struct video_detector *d, struct vrde_rect *c, size_t nc, uint64_t now,
 			struct vd_stream *s = &d->streams[j];
 			int rel;
 
-			if (!s->active) {
+			if (!s->active)
 				continue;
-			}
 			rel = vd_stream_relation(d, s, &c[i]);
 			if (rel > 0) {
 				s->hit = true;
@@ -334,9 +320,8 @@ vd_match(struct video_detector *d, struct vrde_rect *c, size_t nc, uint64_t now,
 					    VIDEO_END_SHAPE);
 			}
 		}
-		if (!taken && vd_eligible(d, &c[i])) {
+		if (!taken && vd_eligible(d, &c[i]))
 			n = vd_candidate_frame(d, &c[i], now, ev, n, max);
-		}
 	}
 	return n;
 }
@@ -356,9 +341,8 @@ vd_residual(struct video_detector *d)
 			struct vrde_rect next[VD_MAX_RESIDUAL];
 			size_t nn = 0;
 
-			if (!s->active) {
+			if (!s->active)
 				continue;
-			}
 			for (size_t k = 0; k < nw; k++) {
 				if (nn + 4 > VD_MAX_RESIDUAL) {
 					/* Too fragmented: keep it whole. */
@@ -401,16 +385,14 @@ video_detector_commit(struct video_detector *d, uint64_t now_ms,
 	}
 	memcpy(clusters, d->fed, d->n_fed * sizeof(*clusters));
 	nc = vd_cluster(clusters, d->n_fed);
-	for (size_t j = 0; j < VIDEO_DETECTOR_MAX_STREAMS; j++) {
+	for (size_t j = 0; j < VIDEO_DETECTOR_MAX_STREAMS; j++)
 		d->streams[j].hit = false;
-	}
 	n = vd_match(d, clusters, nc, now_ms, ev, n, max);
 	for (size_t j = 0; j < VIDEO_DETECTOR_MAX_STREAMS; j++) {
 		struct vd_stream *s = &d->streams[j];
 
-		if (!s->active) {
+		if (!s->active)
 			continue;
-		}
 		if (s->hit) {
 			n = vd_emit(ev, n, max, VIDEO_EVENT_FRAME, s,
 				    VIDEO_END_NONE);
@@ -422,9 +404,8 @@ video_detector_commit(struct video_detector *d, uint64_t now_ms,
 	}
 	for (size_t i = 0; i < VD_MAX_CAND; i++) {
 		if (d->cand[i].used &&
-		    now_ms - d->cand[i].last_ms > d->p.history_ms) {
+		    now_ms - d->cand[i].last_ms > d->p.history_ms)
 			d->cand[i].used = false;
-		}
 	}
 	vd_residual(d);
 	d->n_fed = 0;
@@ -444,9 +425,8 @@ video_detector_covers(const struct video_detector *d, const struct vrde_rect *r)
 {
 	for (size_t j = 0; j < VIDEO_DETECTOR_MAX_STREAMS; j++) {
 		if (d->streams[j].active &&
-		    video_rect_contains(&d->streams[j].rect, r)) {
+		    video_rect_contains(&d->streams[j].rect, r))
 			return true;
-		}
 	}
 	return false;
 }
@@ -458,10 +438,9 @@ video_detector_streams(const struct video_detector *d, struct video_event *out,
 	size_t n = 0;
 
 	for (size_t j = 0; j < VIDEO_DETECTOR_MAX_STREAMS; j++) {
-		if (d->streams[j].active) {
+		if (d->streams[j].active)
 			n = vd_emit(out, n, max, VIDEO_EVENT_FRAME,
 				    &d->streams[j], VIDEO_END_NONE);
-		}
 	}
 	return n;
 }

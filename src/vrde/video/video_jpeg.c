@@ -25,9 +25,8 @@ video_jpeg_new(void)
 {
 	struct video_jpeg *j = calloc(1, sizeof(*j));
 
-	if (!j) {
+	if (!j)
 		return NULL;
-	}
 	j->enc = tjInitCompress();
 	if (!j->enc) {
 		free(j);
@@ -45,15 +44,12 @@ video_jpeg_error(struct video_jpeg *j)
 void
 video_jpeg_free(struct video_jpeg *j)
 {
-	if (!j) {
+	if (!j)
 		return;
-	}
-	if (j->enc) {
+	if (j->enc)
 		tjDestroy(j->enc);
-	}
-	if (j->dec) {
+	if (j->dec)
 		tjDestroy(j->dec);
-	}
 	tjFree(j->buf);
 	free(j);
 }
@@ -63,12 +59,10 @@ jpeg_reserve(struct video_jpeg *j, uint32_t w, uint32_t h, int subsamp)
 {
 	unsigned long need = tjBufSize((int)w, (int)h, subsamp);
 
-	if (need == (unsigned long)-1) {
+	if (need == (unsigned long)-1)
 		return -EINVAL;
-	}
-	if (need <= j->cap) {
+	if (need <= j->cap)
 		return 0;
-	}
 	tjFree(j->buf);
 	j->buf = tjAlloc((int)need);
 	j->cap = j->buf ? need : 0;
@@ -85,22 +79,19 @@ video_jpeg_encode(struct video_jpeg *j, const uint8_t *pixels, uint32_t stride,
 	const uint8_t *src;
 
 	if (r->w == 0 || r->h == 0 || r->x < 0 || r->y < 0 || r->w > 65535 ||
-	    r->h > 65535) {
+	    r->h > 65535)
 		return -EINVAL;
-	}
 	quality = quality < 10 ? 10 : quality > 100 ? 100 : quality;
 	subsamp = quality >= 90 ? TJSAMP_444 : TJSAMP_420;
 	rc = jpeg_reserve(j, r->w, r->h, subsamp);
-	if (rc) {
+	if (rc)
 		return rc;
-	}
 	src = pixels + (size_t)r->y * stride + (size_t)r->x * 4;
 	size = j->cap;
 	if (tjCompress2(j->enc, src, (int)r->w, (int)stride, (int)r->h,
 			TJPF_BGRX, &j->buf, &size, subsamp, quality,
-			TJFLAG_NOREALLOC) != 0) {
+			TJFLAG_NOREALLOC) != 0)
 		return -EIO;
-	}
 	*out = j->buf;
 	*len = size;
 	return 0;
@@ -115,21 +106,17 @@ video_jpeg_decode(struct video_jpeg *j, const uint8_t *data, size_t len,
 
 	if (!j->dec) {
 		j->dec = tjInitDecompress();
-		if (!j->dec) {
+		if (!j->dec)
 			return -ENOMEM;
-		}
 	}
 	if (len == 0 || len > 0x7fffffff ||
 	    tjDecompressHeader3(j->dec, data, (unsigned long)len, &w, &h,
-				&subsamp, &colorspace) != 0) {
+				&subsamp, &colorspace) != 0)
 		return -EINVAL;
-	}
-	if ((uint32_t)w != width || (uint32_t)h != height) {
+	if ((uint32_t)w != width || (uint32_t)h != height)
 		return -EINVAL;
-	}
 	if (tjDecompress2(j->dec, data, (unsigned long)len, dst, w, (int)stride,
-			  h, TJPF_BGRX, 0) != 0) {
+			  h, TJPF_BGRX, 0) != 0)
 		return -EIO;
-	}
 	return 0;
 }

@@ -61,15 +61,14 @@ static int
 vd_parse_bool(const char *value, bool *out)
 {
 	if (!strcmp(value, "1") || !strcasecmp(value, "true") ||
-	    !strcasecmp(value, "on") || !strcasecmp(value, "yes")) {
+	    !strcasecmp(value, "on") || !strcasecmp(value, "yes"))
 		*out = true;
-	} else if (!strcmp(value, "0") || !strcasecmp(value, "false") ||
-		   !strcasecmp(value, "off") || !strcasecmp(value, "no") ||
-		   !*value) {
+	else if (!strcmp(value, "0") || !strcasecmp(value, "false") ||
+		 !strcasecmp(value, "off") || !strcasecmp(value, "no") ||
+		 !*value)
 		*out = false;
-	} else {
+	else
 		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -79,14 +78,12 @@ vd_parse_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out)
 	unsigned long v;
 	char *end;
 
-	if (*value < '0' || *value > '9') {
+	if (*value < '0' || *value > '9')
 		return -EINVAL;
-	}
 	errno = 0;
 	v = strtoul(value, &end, 10);
-	if (errno || *end || v < min || v > max) {
+	if (errno || *end || v < min || v > max)
 		return -EINVAL;
-	}
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -95,29 +92,24 @@ int
 video_detector_params_set(struct video_detector_params *p, const char *name,
 			  const char *value)
 {
-	if (!strncmp(name, "Property/", 9)) {
+	if (!strncmp(name, "Property/", 9))
 		name += 9;
-	}
-	if (!strcmp(name, VD_ENABLED_NAME)) {
+	if (!strcmp(name, VD_ENABLED_NAME))
 		return vd_parse_bool(value, &p->enabled);
-	}
 	for (size_t i = 0; i < sizeof(vd_params) / sizeof(vd_params[0]); i++) {
 		const struct vd_param *d = &vd_params[i];
 		struct video_detector_params tmp = *p;
 		uint32_t *field;
 		int rc;
 
-		if (strcmp(name, d->name)) {
+		if (strcmp(name, d->name))
 			continue;
-		}
 		field = (uint32_t *)((char *)&tmp + d->offset);
 		rc = vd_parse_u32(value, d->min, d->max, field);
-		if (rc) {
+		if (rc)
 			return rc;
-		}
-		if (tmp.min_ms > tmp.max_ms) {
+		if (tmp.min_ms > tmp.max_ms)
 			return -EINVAL;
-		}
 		*p = tmp;
 		return 0;
 	}
@@ -137,24 +129,20 @@ vd_load_one(struct video_detector_params *p, const char *name,
 		snprintf(key, sizeof(key), "Property/%s", name);
 		rc = get(ctx, key, value, sizeof(value));
 	}
-	if (rc == -ENOENT || (rc == 0 && !value[0])) {
+	if (rc == -ENOENT || (rc == 0 && !value[0]))
 		return 0; /* unset, or set to "" (VirtualBox's "unset") */
-	}
-	if (rc >= 0 && video_detector_params_set(p, name, value) == 0) {
+	if (rc >= 0 && video_detector_params_set(p, name, value) == 0)
 		return 0;
-	}
-	if (rc < 0) {
+	if (rc < 0)
 		snprintf(msg, sizeof(msg),
 			 "%s: cannot read the value (%s); using the default",
 			 name, strerror(-rc));
-	} else {
+	else
 		snprintf(msg, sizeof(msg),
 			 "%s: invalid value \"%s\"; keeping the default", name,
 			 value);
-	}
-	if (warn) {
+	if (warn)
 		warn(ctx, msg);
-	}
 	return -EINVAL;
 }
 
@@ -166,9 +154,8 @@ video_detector_params_load(struct video_detector_params *p,
 	int rc = vd_load_one(p, VD_ENABLED_NAME, get, warn, ctx);
 
 	for (size_t i = 0; i < sizeof(vd_params) / sizeof(vd_params[0]); i++) {
-		if (vd_load_one(p, vd_params[i].name, get, warn, ctx)) {
+		if (vd_load_one(p, vd_params[i].name, get, warn, ctx))
 			rc = -EINVAL;
-		}
 	}
 	return rc;
 }

@@ -46,9 +46,8 @@ video_rect_empty(const struct vrde_rect *r)
 bool
 video_rect_intersects(const struct vrde_rect *a, const struct vrde_rect *b)
 {
-	if (video_rect_empty(a) || video_rect_empty(b)) {
+	if (video_rect_empty(a) || video_rect_empty(b))
 		return false;
-	}
 	return a->x < rect_right(b) && b->x < rect_right(a) &&
 	       a->y < rect_bottom(b) && b->y < rect_bottom(a);
 }
@@ -56,9 +55,8 @@ video_rect_intersects(const struct vrde_rect *a, const struct vrde_rect *b)
 bool
 video_rect_touches(const struct vrde_rect *a, const struct vrde_rect *b)
 {
-	if (video_rect_empty(a) || video_rect_empty(b)) {
+	if (video_rect_empty(a) || video_rect_empty(b))
 		return false;
-	}
 	return a->x <= rect_right(b) && b->x <= rect_right(a) &&
 	       a->y <= rect_bottom(b) && b->y <= rect_bottom(a);
 }
@@ -78,12 +76,10 @@ video_rect_union(const struct vrde_rect *a, const struct vrde_rect *b)
 	struct vrde_rect u;
 	int64_t x0, y0;
 
-	if (video_rect_empty(a)) {
+	if (video_rect_empty(a))
 		return *b;
-	}
-	if (video_rect_empty(b)) {
+	if (video_rect_empty(b))
 		return *a;
-	}
 	x0 = min64(a->x, b->x);
 	y0 = min64(a->y, b->y);
 	u.x = (int32_t)x0;
@@ -119,9 +115,8 @@ static size_t
 rect_piece(struct vrde_rect out[4], size_t n, int64_t x0, int64_t y0,
 	   int64_t x1, int64_t y1)
 {
-	if (x1 <= x0 || y1 <= y0) {
+	if (x1 <= x0 || y1 <= y0)
 		return n;
-	}
 	out[n].x = (int32_t)x0;
 	out[n].y = (int32_t)y0;
 	out[n].w = (uint32_t)(x1 - x0);

@@ -56,8 +56,8 @@ kvm_cpuid_fetch(struct vmm *vm)
 	}
 }
 
-/* The host's supported CPUID, with this vCPU's APIC ID, the hypervisor
- * bit, and the CPU count in leaf 1. */
+/* The host's supported CPUID, with this vCPU's APIC ID (leaves 1, 0xb
+ * and 0x1f), the hypervisor bit, and the CPU count in leaf 1. */
 static int
 kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 {
@@ -81,6 +81,12 @@ kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 		}
 		if (e->function == 6) /* no energy-performance bias */
 			e->ecx &= ~(1u << 3);
+		/* KVM leaves EDX of the topology leaves as the host CPU that
+		 * ran the ioctl had it (its x2APIC ID): the guest must see its
+		 * own, and a saved state's CPUID must not depend on which
+		 * host core read it */
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = c->id;
 	}
 	if (ioctl(c->fd, KVM_SET_CPUID2, cp) < 0)
 		r = -errno;

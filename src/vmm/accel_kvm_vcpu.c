@@ -34,6 +34,23 @@
 #define MSR_KERNEL_GS_BASE    0xc0000102
 #define MSR_IA32_TSC	      0x10
 
+/* Clear what KVM_GET_SUPPORTED_CPUID reports of the host core that ran
+ * it (its APIC ID in leaf 1 EBX[31:24], its x2APIC ID in EDX of leaves
+ * 0xb and 0x1f): the table describes the CPU model, and teleporting
+ * compares it between hosts whatever core each read it on. */
+static void
+kvm_cpuid_normalize(struct kvm_cpuid2 *c)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ebx &= 0x00ffffff;
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = 0;
+	}
+}
+
 static int
 kvm_cpuid_fetch(struct vmm *vm)
 {
@@ -46,6 +63,7 @@ kvm_cpuid_fetch(struct vmm *vm)
 			return -ENOMEM;
 		c->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			kvm_cpuid_normalize(c);
 			vm->cpuid = c;
 			return 0;
 		}

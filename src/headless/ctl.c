@@ -9,8 +9,13 @@
  * fields, at most 4096 bytes); requests are carried out one at a time in
  * this thread and get zero or more data lines and a final "ok" or "error
  * <message>".  Replies are written without blocking: a client that does
- * not read loses what does not fit into the socket's buffer.  The socket
- * is mode 0600 in the machine folder and removed when the VM stops.
+ * not read loses what does not fit into the socket's buffer.  Long
+ * replies ("info") are composed in memory and written in one piece,
+ * waiting up to CTL_REPLY_WAIT_MS for the client to read: written a
+ * field at a time, a few hundred small writes filled a Unix socket's
+ * buffer (it counts each write's overhead) before the client read, and
+ * the reply lost its end.  The socket is mode 0600 in the machine folder
+ * and removed when the VM stops.
  */
 #define LOG_TAG "ctl"
 #include "config.h"
@@ -34,6 +39,7 @@
 
 #define CTL_MAX_CONNS	    16
 #define CTL_DEADLINE_MS	    5000
+#define CTL_REPLY_WAIT_MS   2000 /* for a client to read a long reply */
 /* how long accepting stops when the process is out of descriptors */
 #define CTL_ACCEPT_PAUSE_MS 100
 
@@ -228,6 +234,51 @@ hl_ctl_state(struct headless *hl, int fd, int rc, const char *what)
 	hl_ctl_reply(fd, rc, what);
 }
 
+/* Write @len bytes of @buf to the non-blocking @fd, waiting while the
+ * client reads, CTL_REPLY_WAIT_MS at most; what is left then is lost. */
+static void
+hl_ctl_write_all(int fd, const char *buf, size_t len)
+{
+	long end = headless_now_ms() + CTL_REPLY_WAIT_MS;
+
+	while (len) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+		long left;
+
+		if (w > 0) {
+			buf += w;
+			len -= (size_t)w;
+			continue;
+		}
+		left = end - headless_now_ms();
+		if (w == 0 || (errno != EAGAIN && errno != EINTR) ||
+		    left <= 0 || poll(&p, 1, (int)left) < 0)
+			return;
+	}
+}
+
+/* The "info" reply, composed in memory and written in one piece. */
+static void
+hl_ctl_info(struct headless *hl, int fd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		dprintf(fd, "error info: %s\n", strerror(errno));
+		return;
+	}
+	hl_info_write(hl, f);
+	fputs("ok\n", f);
+	if (fclose(f) == 0)
+		hl_ctl_write_all(fd, buf, len);
+	else
+		dprintf(fd, "error info: out of memory\n");
+	free(buf);
+}
+
 static void
 hl_ctl_dispatch(struct headless *hl, int fd, char **f, int n)
 {
@@ -243,8 +294,7 @@ hl_ctl_dispatch(struct headless *hl, int fd, char **f, int n)
 		return;
 	switch (r->id) {
 	case CTLPROTO_INFO:
-		hl_info_write(hl, fd);
-		dprintf(fd, "ok\n");
+		hl_ctl_info(hl, fd);
 		break;
 	case CTLPROTO_SAVESTATE:
 		hl_state_request(hl, fd);

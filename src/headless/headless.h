@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "policy.h"
@@ -246,7 +247,7 @@ void hl_usb_client_left(struct headless_server *s, uint32_t client_id);
  * sees them leave); returns when done. */
 void hl_usb_server_stop(struct headless *hl, struct headless_server *s);
 /** The "info" lines of the attached remote devices. */
-void hl_usb_info(struct headless *hl, int fd);
+void hl_usb_info(struct headless *hl, FILE *f);
 
 /* logon.c */
 /** The client table's entry of @id, or NULL.  Caller holds hl->lock. */
@@ -273,9 +274,9 @@ void logon_probe_nt_hashes(struct headless *hl);
 /* ctl.c */
 int hl_ctl_start(struct headless *hl, char *errbuf, size_t size);
 void hl_ctl_stop(struct headless *hl);
-void hl_info_write(struct headless *hl, int fd);
+void hl_info_write(struct headless *hl, FILE *f);
 /* info.c: key="value" with the value escaped */
-void hl_info_str(int fd, const char *key, const char *value);
+void hl_info_str(FILE *f, const char *key, const char *value);
 
 /* savestate.c */
 enum hl_phase hl_state_phase(struct headless *hl);

@@ -17,18 +17,18 @@
  * \xNN: values such as the user name come from the client, and a raw
  * newline would let it add lines (VMState=...) to showvminfo's output. */
 void
-hl_info_str(int fd, const char *key, const char *value)
+hl_info_str(FILE *f, const char *key, const char *value)
 {
-	dprintf(fd, "%s=\"", key);
+	fprintf(f, "%s=\"", key);
 	for (const unsigned char *p = (const void *)value; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			dprintf(fd, "\\%c", *p);
+			fprintf(f, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
-			dprintf(fd, "\\x%02x", *p);
+			fprintf(f, "\\x%02x", *p);
 		else
-			dprintf(fd, "%c", *p);
+			fputc(*p, f);
 	}
-	dprintf(fd, "\"\n");
+	fputs("\"\n", f);
 }
 
 static void
@@ -64,7 +64,7 @@ hl_info_qstr(struct headless *hl, uint32_t id, uint32_t code, char *buf,
 
 /* One client's keys; @prefix "VRDEClient<i>" or "VRDE" for the first. */
 static void
-hl_info_client(struct headless *hl, int fd, const char *prefix,
+hl_info_client(struct headless *hl, FILE *f, const char *prefix,
 	       const struct headless_client *c)
 {
 	char key[64], buf[HEADLESS_STR];
@@ -73,28 +73,28 @@ hl_info_client(struct headless *hl, int fd, const char *prefix,
 
 #define INFO_KEY(name) (snprintf(key, sizeof(key), "%s%s", prefix, name), key)
 	hl_info_time(buf, sizeof(buf), c->since);
-	hl_info_str(fd, INFO_KEY("StartTime"), buf);
-	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesSent"),
+	hl_info_str(f, INFO_KEY("StartTime"), buf);
+	fprintf(f, "%s=%llu\n", INFO_KEY("BytesSent"),
 		(unsigned long long)sent);
-	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesSentTotal"),
+	fprintf(f, "%s=%llu\n", INFO_KEY("BytesSentTotal"),
 		(unsigned long long)sent);
-	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesReceived"),
+	fprintf(f, "%s=%llu\n", INFO_KEY("BytesReceived"),
 		(unsigned long long)recvd);
-	dprintf(fd, "%s=%llu\n", INFO_KEY("BytesReceivedTotal"),
+	fprintf(f, "%s=%llu\n", INFO_KEY("BytesReceivedTotal"),
 		(unsigned long long)recvd);
-	hl_info_str(fd, INFO_KEY("UserName"), c->user);
-	hl_info_str(fd, INFO_KEY("Domain"), c->domain);
+	hl_info_str(f, INFO_KEY("UserName"), c->user);
+	hl_info_str(f, INFO_KEY("Domain"), c->domain);
 	hl_info_qstr(hl, c->id, VRDE_QI_CLIENT_NAME, buf, sizeof(buf), "");
-	hl_info_str(fd, INFO_KEY("ClientName"), buf);
-	hl_info_str(fd, INFO_KEY("ClientIP"), c->address);
-	dprintf(fd, "%s=%u\n", INFO_KEY("ClientVersion"),
+	hl_info_str(f, INFO_KEY("ClientName"), buf);
+	hl_info_str(f, INFO_KEY("ClientIP"), c->address);
+	fprintf(f, "%s=%u\n", INFO_KEY("ClientVersion"),
 		(unsigned)hl_info_u64(hl, c->id, VRDE_QI_CLIENT_VERSION));
 	hl_info_qstr(hl, c->id, VRDE_QI_ENCRYPTION, buf, sizeof(buf), "");
-	hl_info_str(fd, INFO_KEY("Encryption"), buf);
+	hl_info_str(f, INFO_KEY("Encryption"), buf);
 	/* how the module delivers the screen (and video) to this client */
 	hl_info_qstr(hl, c->id, VRDE_QI_CODEC, buf, sizeof(buf), "");
-	hl_info_str(fd, INFO_KEY("Codec"), buf);
-	dprintf(fd, "%s=%u\n", INFO_KEY("Screen"), c->screen);
+	hl_info_str(f, INFO_KEY("Codec"), buf);
+	fprintf(f, "%s=%u\n", INFO_KEY("Screen"), c->screen);
 #undef INFO_KEY
 }
 
@@ -124,19 +124,19 @@ hl_info_state(struct headless *hl)
 }
 
 void
-hl_info_write(struct headless *hl, int fd)
+hl_info_write(struct headless *hl, FILE *f)
 {
 	struct headless_client clients[HEADLESS_MAX_CLIENTS];
 	char buf[64], fp[128];
 	int n = 0;
 	int32_t port;
 
-	hl_info_str(fd, "VMState", hl_info_state(hl));
+	hl_info_str(f, "VMState", hl_info_state(hl));
 	hl_info_time(buf, sizeof(buf), hl->state_change);
-	hl_info_str(fd, "VMStateChangeTime", buf);
+	hl_info_str(f, "VMStateChangeTime", buf);
 	/* vireo's own key: which CPU runs the guest (auto may have fallen
 	 * back to the software CPU) */
-	hl_info_str(fd, "accelerator", vmm_accel_name(vmm_get_accel(hl->vm)));
+	hl_info_str(f, "accelerator", vmm_accel_name(vmm_get_accel(hl->vm)));
 	pthread_mutex_lock(&hl->lock);
 	port = hl->vrde_port;
 	for (int i = 0; i < HEADLESS_MAX_CLIENTS; i++) {
@@ -144,27 +144,27 @@ hl_info_write(struct headless *hl, int fd)
 			clients[n++] = hl->clients[i];
 	}
 	pthread_mutex_unlock(&hl->lock);
-	dprintf(fd, "vrdeport=%d\n", (int)port);
+	fprintf(f, "vrdeport=%d\n", (int)port);
 	/* the certificate the server really presents, for users to compare
 	 * with what their viewer shows */
 	hl_info_qstr(hl, 0, VRDE_QI_CERT_FINGERPRINT, fp, sizeof(fp), "");
 	if (fp[0])
-		hl_info_str(fd, "VRDECertFingerprint", fp);
+		hl_info_str(f, "VRDECertFingerprint", fp);
 	/* a teleporter target: the port it listens on (port 0 in the
 	 * settings picks one) and the certificate it presents */
 	if (hl_state_phase(hl) == HL_PHASE_TELEPORTING_IN && hl->tp_port) {
-		dprintf(fd, "teleporterport=%u\n", hl->tp_port);
-		hl_info_str(fd, "teleporterfingerprint", hl->tp_fingerprint);
+		fprintf(f, "teleporterport=%u\n", hl->tp_port);
+		hl_info_str(f, "teleporterfingerprint", hl->tp_fingerprint);
 	}
-	hl_info_str(fd, "VRDEActiveConnection", n ? "on" : "off");
-	dprintf(fd, "VRDEClients==%d\n", n);
+	hl_info_str(f, "VRDEActiveConnection", n ? "on" : "off");
+	fprintf(f, "VRDEClients==%d\n", n);
 	for (int i = 0; i < n; i++) {
 		char prefix[32];
 
 		snprintf(prefix, sizeof(prefix), "VRDEClient%d", i + 1);
-		hl_info_client(hl, fd, prefix, &clients[i]);
+		hl_info_client(hl, f, prefix, &clients[i]);
 	}
 	if (n)
-		hl_info_client(hl, fd, "VRDE", &clients[0]);
-	hl_usb_info(hl, fd);
+		hl_info_client(hl, f, "VRDE", &clients[0]);
+	hl_usb_info(hl, f);
 }

@@ -614,7 +614,7 @@ hl_usb_fini(struct headless *hl)
 
 /* VBoxManage's "Currently attached USB devices" keys, and vireo's. */
 void
-hl_usb_info(struct headless *hl, int fd)
+hl_usb_info(struct headless *hl, FILE *f)
 {
 	struct hl_usb *u = hl->usb;
 	int n = 0;
@@ -629,19 +629,19 @@ hl_usb_info(struct headless *hl, int fd)
 		if (!e->used || !e->attached)
 			continue;
 		n++;
-		dprintf(fd, "USBAttachVendorId%d=\"0x%04x\"\n", n, e->vid);
-		dprintf(fd, "USBAttachProductId%d=\"0x%04x\"\n", n, e->pid);
-		dprintf(fd, "USBAttachRevision%d=\"0x%04x\"\n", n, e->rev);
+		fprintf(f, "USBAttachVendorId%d=\"0x%04x\"\n", n, e->vid);
+		fprintf(f, "USBAttachProductId%d=\"0x%04x\"\n", n, e->pid);
+		fprintf(f, "USBAttachRevision%d=\"0x%04x\"\n", n, e->rev);
 		snprintf(key, sizeof(key), "USBAttachManufacturer%d", n);
-		hl_info_str(fd, key, e->manufacturer);
+		hl_info_str(f, key, e->manufacturer);
 		snprintf(key, sizeof(key), "USBAttachProduct%d", n);
-		hl_info_str(fd, key, e->product);
+		hl_info_str(f, key, e->product);
 		snprintf(key, sizeof(key), "USBAttachSerialNumber%d", n);
-		hl_info_str(fd, key, e->serial);
+		hl_info_str(f, key, e->serial);
 		snprintf(key, sizeof(key), "USBAttachRemote%d", n);
 		snprintf(val, sizeof(val), "client %u port %d", e->client_id,
 			 e->port);
-		hl_info_str(fd, key, val);
+		hl_info_str(f, key, val);
 	}
 	pthread_mutex_unlock(&u->lock);
 }

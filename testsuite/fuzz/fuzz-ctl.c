@@ -79,9 +79,9 @@ input_scancodes(struct headless *hl, const uint8_t *codes, int n)
 }
 
 void
-hl_info_write(struct headless *hl, int fd)
+hl_info_write(struct headless *hl, FILE *f)
 {
-	dprintf(fd, "VMState=\"running\"\n");
+	fprintf(f, "VMState=\"running\"\n");
 }
 
 void

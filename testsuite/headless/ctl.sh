@@ -7,9 +7,9 @@
 . "$srcdir/tap.sh"
 . "$srcdir/headless/lib.sh"
 
-plan 42
+plan 44
 hl_setup
-HL_MONITORS=2 hl_vm two
+HL_MONITORS=2 hl_vm two 'allowMultiConnection="true"'
 hl_start two
 serial="$TMPD/vms/two/Logs/serial.log"
 ok "guest is up with two heads" hl_wait_file "$serial" '^testcard ready heads=2$' 60
@@ -31,6 +31,15 @@ like "$info" '^VRDEClient1UserName="alice"$' "info: per-client user"
 like "$info" '^VRDEClientIP="127.0.0.1"$' "info: first client's IP"
 like "$info" '^VRDEBytesSent=1007$' "info: bytes from the module's query_info"
 like "$info" '^VRDEActiveConnection="on"$' "info: active connection"
+# A reply of hundreds of lines arrives whole: written a field (or a
+# character) at a time it once filled the socket's buffer before the
+# client read, and lost its end.
+for id in $(seq 100 123); do hl_cmd logon $id "user$id" - - 127.0.0.1; done
+hl_wait_rec '^logon id=123 user=user123 rc=0$'
+info=$(hl_ctl info)
+like "$info" '^VRDEClients==25$' "info: 25 clients"
+like "$info" '^VRDEClient25Screen=[0-9]+$' \
+	"info: a long reply arrives whole (the last client's last key)"
 
 hl_ctl pause >/dev/null
 like "$(hl_ctl info)" '^VMState="paused"$' "pause"

@@ -6,7 +6,8 @@
 # vireo-headless running the testcard with an OHCI controller and a
 # Remote filter for it.
 #   - the testcard enumerates the remote tablet on COM1 ("usb: port N
-#     0627:0001 class 03/...") and polls its interrupt IN endpoint;
+#     0627:0001 class 03/...") and polls its interrupt IN endpoint; the
+#     VM log has xfreerdp's description of it (QUERY_DEVICE_TEXT);
 #   - the test appends reports to the library's report file one at a
 #     time (X, Y in 0..0x7fff for a pixel of the 1024x768 head, as the
 #     emulated tablet maps them); each comes back as "usb: tablet X Y B"
@@ -76,6 +77,8 @@ if ! check "COM1: the testcard lists the remote tablet" \
 	show "xfreerdp" "$XF"
 	show "synth-libusb log" "$SYNTH_LIBUSB_LOG"
 fi
+ok "VM log: xfreerdp's answer to QUERY_DEVICE_TEXT (the product string)" \
+	has "$LOG" 'VID_0627&PID_0001.*the client describes it as "synthetic USB tablet"'
 
 # each report, then the crosshair where it points (arms 5 pixels long)
 report 700 300

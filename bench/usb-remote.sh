@@ -75,16 +75,6 @@ stop_all() {
 trap 'stop_all; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while [ $_n -gt 0 ]; do
-		"$@" && return 0
-		_n=$((_n - 1))
-		sleep 0.2
-	done
-	return 1
-}
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print -1 }'; }
 
 # run_vm NAME VID:PID: a VM with OHCI and a Remote filter for VID:PID;
@@ -105,7 +95,7 @@ run_vm() {
 	PORT=
 	for _ in $(seq 600); do
 		PORT=$(sed -n 's/^VRDE server is listening on port \([0-9]*\)\..*/\1/p' \
-			"$work/$1.out" | head -n 1)
+			"$work/$1.out" 2>/dev/null | head -n 1)
 		[ -n "$PORT" ] && grep -q '^testcard ready' "$SER" 2>/dev/null &&
 			return 0
 		kill -0 "$vm_pid" 2>/dev/null || break
@@ -117,6 +107,8 @@ run_vm() {
 
 # run_viewer VID:PID DEVICES: xfreerdp with the test libusb offering them.
 run_viewer() {
+	# the last run's number must not be read before Xvfb writes its own
+	rm -f "$work/display"
 	Xvfb -displayfd 8 -screen 0 1024x768x24 -nolisten tcp -noreset \
 		8>"$work/display" >/dev/null 2>&1 &
 	xvfb=$!
@@ -124,11 +116,11 @@ run_viewer() {
 	synthusb_env "$work"
 	SYNTH_LIBUSB_DEVICES=$2
 	export SYNTH_LIBUSB_DEVICES
-	HOME=$work DISPLAY=:$(cat "$work/display") xfreerdp /v:127.0.0.1 \
-		/port:"$PORT" /u:bench /p:bench /sec:tls /cert:ignore \
-		/size:800x600 /usb:id:$1 \
-		>"$work/xfreerdp.log" 2>&1 &
-	viewer=$!
+	DISPLAY=:$(cat "$work/display")
+	export DISPLAY
+	synthusb_viewer "$work/xfreerdp.log" "$work" /port:"$PORT" \
+		/u:bench /p:bench /usb:id:$1
+	viewer=$SYNTHUSB_VIEWER
 }
 
 # bulk_run I: one echo of --bytes; its MB/s in $val.
@@ -179,7 +171,8 @@ for i in $(seq "$reps"); do
 done
 [ -n "$mbps$p50" ] || { echo "usb-remote: no run succeeded" >&2; exit 1; }
 list() { echo $1 | tr ' ' ','; }
-med() { echo $1 | tr ' ' '\n' | median; }
+# (null where no run gave a figure)
+med() { if [ -n "$1" ]; then echo $1 | tr ' ' '\n' | median; else echo null; fi; }
 json="{\"accel\": \"$accel\", \"host\": \"$(uname -n)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"reps\": $reps, \"bytes\": $bytes, \"window_s\": $secs, \"bulk_echo_MBps\": $(med "$mbps"), \"bulk_samples\": [$(list "$mbps")], \"intr_rtt_us_p50\": $(med "$p50"), \"intr_rtt_us_avg\": $(med "$avg"), \"intr_rtt_us_p99\": $(med "$p99"), \"intr_transfers\": [$(list "$n")]}"
 echo "$json"
 echo "$json" >"$out/usb-remote-$(date -u +%Y-%m-%d)-$accel.json"

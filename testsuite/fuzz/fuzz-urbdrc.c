@@ -41,6 +41,8 @@ check_client(const uint8_t *p, size_t n)
 	FUZZ_ASSERT(inside(p, n, m.result, m.result_len));
 	FUZZ_ASSERT(m.data_len <= m.out_size || m.kind == URBDRC_K_TEXT_RSP);
 	FUZZ_ASSERT(memchr(m.text, 0, sizeof(m.text)));
+	/* a text is cut only when the next character did not fit */
+	FUZZ_ASSERT(!m.text_cut || strlen(m.text) + 4 >= sizeof(m.text) - 1);
 	FUZZ_ASSERT(memchr(m.dev.hw_id[1], 0, sizeof(m.dev.hw_id[1])));
 	FUZZ_ASSERT(memchr(m.dev.instance_id, 0, sizeof(m.dev.instance_id)));
 	if (m.result_len) {

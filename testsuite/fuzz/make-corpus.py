@@ -283,6 +283,10 @@ put("urbdrc", "select-done", b"\0" + u32(0x40000100, 9, 0x102, 3, 8 + len(sel))
     + struct.pack("<HHI", 8 + len(sel), 0, 0) + sel + u32(0, 0))
 put("urbdrc", "ioctl-done", b"\0" + u32(0x40000100, 9, 0x100, 0x63, 0, 4, 4))
 put("urbdrc", "text", b"\0" + u32(0x80000005, 6) + usb_str("USB loopback") + u32(0))
+# the longest USB string (126 x U+4E2D), cut by the parser; one whose cch
+# leaves out the NUL
+put("urbdrc", "text-long", b"\0" + u32(0x80000005, 6) + usb_str("\u4e2d" * 126) + u32(0))
+put("urbdrc", "text-no-nul", b"\0" + u32(0x80000005, 6, 2) + "OK".encode("utf-16-le") + u32(0))
 put("urbdrc", "select-result", b"\2" + sel)
 loop_cfg = bytes([9, 2, 32, 0, 1, 1, 0, 0x80, 50, 9, 4, 0, 0, 2, 0xff, 0, 0, 0,
                   7, 5, 1, 2, 64, 0, 0, 7, 5, 0x81, 2, 64, 0, 0])

@@ -27,6 +27,9 @@
  *                 server never used
  *   spec          complete OUT as URB_COMPLETION_NO_DATA (the spec)
  *                 instead of echoing the data (FreeRDP 2.11)
+ *   longtext      describe the device (QUERY_DEVICE_TEXT) with the
+ *                 longest string a USB device has: 126 CJK characters
+ *                 (U+4E2D), 378 bytes of UTF-8
  * The first "URBDRC" channel is the control channel; each IFACE_RELEASE
  * 0x40000002 on it sends one ADD_VIRTUAL_CHANNEL per device (FreeRDP's
  * order), each on a later channel binds the next device (ADD_DEVICE).
@@ -90,6 +93,7 @@ static struct pu_chan *pu_ctl_chan, *pu_all;
 static bool pu_announced;
 static struct {
 	bool vanish, gone_opt, drop, malformed, toolong, unknownid, spec;
+	bool longtext;
 	bool vanish_done, malformed_done, toolong_done, unknownid_done;
 	bool gone; /* vanish happened: every request fails */
 } pu_opt;
@@ -142,6 +146,17 @@ static const uint8_t pu_tab_cfg[34] = {
 
 static const char *const pu_strings[2][3] = {
     {"vireo", "USB loopback", "LB0001"}, {"QEMU", "QEMU USB Tablet", "42"}};
+
+/* longtext's description: 126 x U+4E2D in UTF-8. */
+static const char *
+pu_long_text(void)
+{
+	static char text[126 * 3 + 1];
+
+	for (int i = 0; i < 126; i++)
+		memcpy(text + 3 * i, "\xe4\xb8\xad", 3);
+	return text;
+}
 
 /* A descriptor into @out (at most @max bytes).  @return its length or
  * -1 (stall). */
@@ -667,7 +682,10 @@ pu_request(struct pu_chan *pc, const struct urbdrc_req *q)
 	case URBDRC_FN_QUERY_DEVICE_TEXT:
 		pu_n.texts++;
 		urbdrc_put_text_response(&b, pc->dev->usbdev, q->msgid,
-					 pu_strings[pc->dev->kind][1], 0);
+					 pu_opt.longtext
+					     ? pu_long_text()
+					     : pu_strings[pc->dev->kind][1],
+					 0);
 		pu_send(pc, &b);
 		break;
 	case URBDRC_FN_CANCEL_REQUEST:
@@ -787,6 +805,8 @@ pu_options(const ADDIN_ARGV *args)
 			pu_opt.unknownid = true;
 		} else if (!strcmp(a, "spec")) {
 			pu_opt.spec = true;
+		} else if (!strcmp(a, "longtext")) {
+			pu_opt.longtext = true;
 		} else {
 			fprintf(stderr,
 				"rdp-probe: urbdrc: unknown option %s\n", a);

@@ -52,33 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: poll CMD every 0.2 s; true once it succeeds.
-wait_for() {
-	_n=$(($1 * 5))
-	shift
-	while [ $_n -gt 0 ]; do
-		"$@" && return 0
-		_n=$((_n - 1))
-		sleep 0.2
-	done
-	return 1
-}
-# check NAME CMD...: like ok, and returns CMD's status (for diagnostics)
-check() {
-	_name=$1
-	shift
-	"$@"
-	_rc=$?
-	tap_result $_rc "$_name"
-	return $_rc
-}
-has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
-hasi() { grep -Eiq -- "$2" "$1" 2>/dev/null; }
 echo_done() { [ "$(synthusb_result bytes_out)" = "$ECHO_BYTES" ]; }
-show() {
-	echo "#   $1:"
-	tail -n "${3:-15}" "$2" 2>/dev/null | sed 's/^/#     /' | cut -c1-200
-}
 
 e2e_vm usb --usbohci on
 ok "usbfilter add: a Remote filter for $VID:$PID" \
@@ -93,10 +67,11 @@ synthusb_env "$TMPD"
 SYNTH_LIBUSB_DEVICES="tablet; vendor id=$VID:$PID bytes=$ECHO_BYTES"
 export SYNTH_LIBUSB_DEVICES
 XF=$TMPD/xfreerdp.log
-HOME=$VHOME WLOG_LEVEL=DEBUG xfreerdp /v:127.0.0.1 /port:"$PORT" \
-	/u:"$E2E_USER" /p:"$E2E_PASS" /cert:ignore /sec:tls /size:800x600 \
-	/usb:dbg,id:$VID:$PID#0627:0001 >"$XF" 2>&1 &
-VIEWER=$!
+WLOG_LEVEL=DEBUG
+export WLOG_LEVEL
+synthusb_viewer "$XF" "$VHOME" /port:"$PORT" /u:"$E2E_USER" \
+	/p:"$E2E_PASS" /usb:dbg,id:$VID:$PID#0627:0001
+VIEWER=$SYNTHUSB_VIEWER
 
 # 1. the client side: urbdrc loaded our libusb and registered both
 ok "urbdrc found both synthetic devices through the test libusb" \

@@ -285,6 +285,49 @@ test_select_result(void)
 	urbdrc_buf_free(&r);
 }
 
+/* A device text: cut at a character when longer than kept, refused only
+ * when it overruns the message. */
+static void
+test_text_limits(struct urbdrc_buf *b)
+{
+	char want[URBDRC_STR_MAX];
+	struct urbdrc_msg m;
+	const char *err = NULL;
+	char long_text[126 * 3 + 1];
+	size_t i;
+	int rc;
+
+	/* 126 x U+4E2D: a full USB string descriptor, 378 bytes of UTF-8 */
+	for (i = 0; i < 126; i++)
+		memcpy(long_text + 3 * i, "\xe4\xb8\xad", 3);
+	long_text[3 * i] = '\0';
+	memcpy(want, long_text, 85 * 3); /* 85 whole characters fit in 255 */
+	want[85 * 3] = '\0';
+	urbdrc_put_text_response(b, 5, 7, long_text, 0x1234);
+	tap_ok(urbdrc_parse_client(b->data, b->len, &m, &err) == 0 &&
+		   m.kind == URBDRC_K_TEXT_RSP && m.text_cut &&
+		   !strcmp(m.text, want) && m.hresult == 0x1234,
+	       "a 126-character CJK device text is cut at a character, not "
+	       "refused");
+	b->len -= 6; /* the NUL and the HResult gone: cch overruns */
+	rc = urbdrc_parse_client(b->data, b->len, &m, &err);
+	tap_ok(rc == -EBADMSG,
+	       "a device text overrunning the message "
+	       "refused: %s",
+	       err ? err : "?");
+	b->len = 0;
+	/* cch without the NUL (seen from clients): the text, then HResult */
+	urbdrc_put_u32(b, URBDRC_MASK_STUB | 5);
+	urbdrc_put_u32(b, 8);
+	urbdrc_put_u32(b, 2);
+	urbdrc_put_bytes(b, "O\0K\0", 4);
+	urbdrc_put_u32(b, 0);
+	tap_ok(urbdrc_parse_client(b->data, b->len, &m, &err) == 0 &&
+		   !strcmp(m.text, "OK") && !m.text_cut,
+	       "a device text without its NUL");
+	b->len = 0;
+}
+
 static void
 test_client_messages(void)
 {
@@ -373,7 +416,9 @@ test_client_messages(void)
 		   m.kind == URBDRC_K_TEXT_RSP &&
 		   !strcmp(m.text, "Loop \xc3\xa9"),
 	       "QUERY_DEVICE_TEXT response, UTF-16 to UTF-8");
+	tap_ok(!m.text_cut && m.hresult == 0, "  not cut, HResult 0");
 	b.len = 0;
+	test_text_limits(&b);
 
 	urbdrc_put_add_virtual_channel(&b, 0);
 	tap_ok(urbdrc_parse_client(b.data, b.len, &m, &err) == 0 &&

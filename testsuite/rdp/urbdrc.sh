@@ -26,7 +26,7 @@
 tap_tmpdir
 # the probes stay connected while the host side runs its transfers
 PROBE_LIMIT=180
-plan 75
+plan 80
 
 # The n-th "usb-added" device of a vendor:product, from host.out.
 dev_of() {
@@ -114,6 +114,10 @@ ok "server log: capabilities exchanged" \
 	grep -q "URBDRC capabilities exchanged" "$TMPD/host.err"
 ok "server log: channel created" \
 	grep -q "URBDRC channel created" "$TMPD/host.err"
+like "$out" '"texts":2,' "probe: one QUERY_DEVICE_TEXT per device"
+ok "server log: the client's description of each device" \
+	sh -c "grep -q 'VID_1209&PID_4C42.*: the client describes it as \"USB loopback\" (hresult 0x0)' '$TMPD/host.err' &&
+		grep -q 'VID_0627&PID_0001.*: the client describes it as \"QEMU USB Tablet\" (hresult 0x0)' '$TMPD/host.err'"
 
 # ---- 2. misbehaving clients beside a good one ----------------------------
 probe --sec tls --freerdp /dvc:urbdrc,loopback --wait-urbdrc registered=1 \
@@ -166,6 +170,24 @@ host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
 is "$(vrde_host_cmd usb-loop "$d" 8192 4096)" "ok bytes=8192" \
 	"OUT completed as URB_COMPLETION_NO_DATA: 8 KiB loop byte-exact"
 wait $pm
+
+# the longest description a USB device has (126 CJK characters, 378 bytes
+# of UTF-8): logged cut at a character, the device works
+n=$(grep -c '^usb-added' "$TMPD/host.out")
+probe --sec tls --freerdp /dvc:urbdrc,loopback,longtext \
+	--wait-urbdrc registered=1 --sleep 3000 >"$TMPD/longtext.json" &
+pm=$!
+wait_lines $((n + 1)) '^usb-added'
+d=$(grep '^usb-added' "$TMPD/host.out" | sed -n "$((n + 1))p" |
+	sed 's/^usb-added dev=\([0-9]*\) .*/\1/')
+host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
+is "$(vrde_host_cmd usb-loop "$d" 4096 4096)" "ok bytes=4096" \
+	"longtext: the device is added and loops 4 KiB"
+cjk=$(awk 'BEGIN { for (i = 0; i < 85; i++) printf "\344\270\255" }')
+ok "longtext: logged as the 85 characters that fit, marked cut" \
+	grep -qF "the client describes it as \"$cjk\" (cut)" "$TMPD/host.err"
+wait $pm
+tap_result $? "longtext: the client's session went on"
 
 # while an IN waits: the device stops answering ("device gone"), is
 # unplugged (FreeRDP 2.11's way: its channel closes), or the whole client

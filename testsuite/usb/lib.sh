@@ -4,7 +4,15 @@
 #   synthusb_env DIR     export LD_LIBRARY_PATH and SYNTH_LIBUSB_LOG,
 #                        _RESULT, _UNPLUG pointing into DIR
 #   synthusb_unplug [NAME...]  the named devices (none: all) leave
-#   synthusb_result KEY  a value from the result file
+#   synthusb_result KEY [FILE]  a value from the result file
+#   synthusb_viewer LOG HOME ARGS...  xfreerdp in the background (its pid
+#                        in SYNTHUSB_VIEWER) on $DISPLAY with the library,
+#                        HOME for its certificate store; ARGS after /v:
+#   wait_for SECONDS CMD...  poll CMD every 0.2 s; true once it succeeds
+#   has FILE ERE / hasi FILE ERE  grep -E (-i) quietly
+# Tests only (tap.sh):
+#   check NAME CMD...    like ok, and returns CMD's status (for diagnostics)
+#   show WHAT FILE [N]   FILE's last N lines (15) as TAP comments
 SYNTHUSB_LIBDIR=${SYNTHUSB_LIBDIR:-$builddir/usb/.libs}
 
 synthusb_ready() {
@@ -32,4 +40,43 @@ synthusb_unplug() {
 
 synthusb_result() {
 	sed -n "s/^$1=//p" "${2:-$SYNTH_LIBUSB_RESULT}" 2>/dev/null
+}
+
+# xfreerdp, stock, with urbdrc and this library: the viewer of every
+# remote-USB test and benchmark (call synthusb_env first).
+synthusb_viewer() {
+	_log=$1
+	_home=$2
+	shift 2
+	env HOME="$_home" xfreerdp /v:127.0.0.1 /cert:ignore /sec:tls \
+		/size:800x600 "$@" >"$_log" 2>&1 &
+	SYNTHUSB_VIEWER=$!
+}
+
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	while [ $_n -gt 0 ]; do
+		"$@" && return 0
+		_n=$((_n - 1))
+		sleep 0.2
+	done
+	return 1
+}
+
+has() { grep -Eq -- "$2" "$1" 2>/dev/null; }
+hasi() { grep -Eiq -- "$2" "$1" 2>/dev/null; }
+
+check() {
+	_name=$1
+	shift
+	"$@"
+	_rc=$?
+	tap_result $_rc "$_name"
+	return $_rc
+}
+
+show() {
+	echo "#   $1:"
+	tail -n "${3:-15}" "$2" 2>/dev/null | sed 's/^/#     /' | cut -c1-200
 }

@@ -115,6 +115,8 @@ struct urbdrc_ch {
 	struct urbdrc_out *outq, **outq_tail;
 	/* device */
 	uint32_t usbdev, completion, device_id;
+	uint32_t text_msgid; /* our QUERY_DEVICE_TEXT */
+	bool text_asked;     /* ... not answered yet */
 	struct urbdrc_add_device *add;
 	int enum_step;
 	uint8_t devdesc[18];
@@ -918,9 +920,39 @@ urbdrc_add_device(struct urbdrc_ch *ch, const struct urbdrc_msg *m,
 	urbdrc_put_register_callback(&b, ch->usbdev, ch->msgid++,
 				     ch->completion);
 	urbdrc_queue(ch, &b);
+	/* the client's own name for the device, for the log only */
+	ch->text_msgid = ch->msgid++;
+	ch->text_asked = true;
+	urbdrc_put_query_text(&b, ch->usbdev, ch->text_msgid,
+			      URBDRC_TEXT_DESCRIPTION, URBDRC_TEXT_LOCALE);
+	urbdrc_queue(ch, &b);
 	ch->state = CH_ENUM;
 	ch->enum_step = 0;
 	urbdrc_enum_next(ch, k);
+}
+
+/* The answer to our QUERY_DEVICE_TEXT: one log line.  Any other text
+ * response (unasked, a second one, another device's) is harmless and
+ * ignored. */
+static void
+urbdrc_text(struct urbdrc_ch *ch, const struct urbdrc_msg *m)
+{
+	char text[4 * URBDRC_STR_MAX], hw[4 * URBDRC_STR_MAX]; /* never cut */
+
+	if (!ch->text_asked || m->msgid != ch->text_msgid ||
+	    (m->iface & URBDRC_ID_BITS) != ch->usbdev) {
+		rdp_debug(ch->c->srv,
+			  "client %u: a device text not asked for, ignored",
+			  ch->c->vc.id);
+		return;
+	}
+	ch->text_asked = false;
+	rdp_info(ch->c->srv,
+		 "client %u: USB device %s: the client describes it as "
+		 "\"%s\"%s (hresult 0x%x)",
+		 ch->c->vc.id, rdp_escape(hw, sizeof(hw), ch->add->hw_id[0]),
+		 rdp_escape(text, sizeof(text), m->text),
+		 m->text_cut ? " (cut)" : "", m->hresult);
 }
 
 static void
@@ -1009,7 +1041,8 @@ urbdrc_message(struct urbdrc_ch *ch, const uint8_t *p, size_t n,
 			urbdrc_add_device(ch, m, k);
 		break;
 	case URBDRC_K_TEXT_RSP:
-		break; /* we ask for none; a stray one is harmless */
+		urbdrc_text(ch, m);
+		break;
 	case URBDRC_K_IOCTL_DONE:
 	case URBDRC_K_URB_DONE:
 	case URBDRC_K_URB_DONE_NO_DATA:

@@ -440,7 +440,8 @@ urbdrc_u8(struct urbdrc_rd *r, const char *what)
 }
 
 /* UTF-16LE code units to UTF-8 into @out (NUL-terminated, at most
- * @size).  Stops at a NUL unit.  @return false when it does not fit. */
+ * @size).  Stops at a NUL unit.  @return false when it does not fit;
+ * @out then holds the whole characters that did. */
 static bool
 urbdrc_utf16_to_utf8(const uint8_t *p, uint32_t units, char *out, size_t size)
 {
@@ -485,8 +486,10 @@ urbdrc_utf16_to_utf8(const uint8_t *p, uint32_t units, char *out, size_t size)
 			enc[3] = (char)(0x80 | (c & 0x3F));
 			k = 4;
 		}
-		if (o + k + 1 > size)
+		if (o + k + 1 > size) {
+			out[o] = '\0';
 			return false;
+		}
 		memcpy(out + o, enc, k);
 		o += k;
 	}
@@ -527,6 +530,31 @@ urbdrc_str(struct urbdrc_rd *r, char *out, char *out2, const char *what)
 		}
 	}
 	return true;
+}
+
+/* QUERY_DEVICE_TEXT response after the header: u32 cch, the text, u32
+ * HResult.  A text longer than m->text is cut at a character, not
+ * refused: a product string may be 126 CJK characters, 378 bytes of
+ * UTF-8, and the text only goes to a log line.  Overrunning the message
+ * is an error. */
+static void
+urbdrc_parse_text(struct urbdrc_rd *r, struct urbdrc_msg *m)
+{
+	const char *what = "QUERY_DEVICE_TEXT response: text overruns the "
+			   "message";
+	uint32_t cch = urbdrc_u32(r, what);
+	const uint8_t *p;
+
+	if (r->err)
+		return;
+	if (cch > (r->n - r->off) / 2) {
+		r->err = what;
+		return;
+	}
+	p = r->p + r->off;
+	r->off += (size_t)cch * 2;
+	m->text_cut = !urbdrc_utf16_to_utf8(p, cch, m->text, sizeof(m->text));
+	m->hresult = urbdrc_u32(r, "QUERY_DEVICE_TEXT response: no HResult");
 }
 
 static void
@@ -636,11 +664,7 @@ urbdrc_parse_client(const uint8_t *p, size_t n, struct urbdrc_msg *m,
 	}
 	if (mask == URBDRC_MASK_STUB) {
 		m->kind = URBDRC_K_TEXT_RSP;
-		urbdrc_str(&r, m->text, NULL,
-			   "QUERY_DEVICE_TEXT response: text overruns the "
-			   "message or is too long");
-		m->hresult = urbdrc_u32(&r, "QUERY_DEVICE_TEXT response: no "
-					    "HResult");
+		urbdrc_parse_text(&r, m);
 		goto done;
 	}
 	if (mask != URBDRC_MASK_PROXY) {

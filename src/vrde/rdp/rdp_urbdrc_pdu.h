@@ -102,8 +102,10 @@
 #define URBDRC_RETRACT_BLOCKED_BY_POLICY 1u
 #define URBDRC_TEXT_DESCRIPTION		 0u
 #define URBDRC_TEXT_LOCATION		 1u
+#define URBDRC_TEXT_LOCALE		 0x0409u /* en-US */
 
-/* Limits of what the parser keeps (more is an error, not a truncation). */
+/* Limits of what the parser keeps (more is an error, not a truncation,
+ * except for a device text, which is only logged). */
 #define URBDRC_STR_MAX	  256 /* UTF-8 bytes of one id string, with NUL */
 #define URBDRC_PIPES_MAX  32  /* pipes of one SELECT_* result */
 #define URBDRC_IFACES_MAX 16  /* interfaces of one SELECT_CONFIGURATION */
@@ -216,8 +218,9 @@ struct urbdrc_msg {
 	uint32_t major, minor, caps;
 	/* ADD_DEVICE */
 	struct urbdrc_add_device dev;
-	/* TEXT_RSP: UTF-8 */
+	/* TEXT_RSP: UTF-8, cut at a character when longer (@text_cut) */
 	char text[URBDRC_STR_MAX];
+	bool text_cut;
 	/* completions */
 	uint32_t request_id;
 	uint32_t information;  /* IOCTL_DONE */

@@ -13,6 +13,7 @@
  * watch options: --server NAME --scenario NAME --server-pid PID
  *   --exclude-threads COMM --cpu-baseline CPU_S_PER_S --seconds S
  *   --key-interval S (0: type no keys) --dump FILE.ppm
+ *   --cycle N (bytes over frames kN..(k+1)N; --seconds must cover 2N)
  */
 #include <signal.h>
 #include <stdio.h>

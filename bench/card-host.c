@@ -9,7 +9,7 @@
  * from an ordinary process.
  *
  *   card-host --module PATH [--size WxH] [--folder DIR] [--prop K=V]...
- *             [--scene card|desktop] [--fps 30|60]
+ *             [--scene card|desktop] [--fps 1-60]
  *
  * The stand-in host of testsuite/lib/vhost.h loads the module and prints
  * "VRDE server is listening on port N."; card-host runs until SIGTERM.

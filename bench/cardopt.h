@@ -2,7 +2,8 @@
  * cardopt.h - the options that choose what the bench's own card drawers
  * (card-host, xanim) show, spelled the same in both:
  *   --scene card|desktop   the test card (default) or the desktop scene
- *   --fps 30|60            frames per second (default TESTCARD_FPS)
+ *   --fps N                frames per second, 1 to 60 (default TESTCARD_FPS;
+ *                          the bench uses 30 and 60)
  * They match the testcard guest's options "desktop" and "fps60".
  */
 #ifndef VIREO_BENCH_CARDOPT_H
@@ -16,6 +17,6 @@
 int cardopt_parse(struct card *c, unsigned *fps, int argc, char **argv, int *i);
 
 /** The options' usage text, for the callers' own. */
-#define CARDOPT_USAGE "[--scene card|desktop] [--fps 30|60]"
+#define CARDOPT_USAGE "[--scene card|desktop] [--fps 1-60]"
 
 #endif /* VIREO_BENCH_CARDOPT_H */

@@ -13,6 +13,9 @@
  * watch options: --server NAME --scenario NAME --server-pid PID
  *   --exclude-threads COMM --cpu-baseline CPU_S_PER_S --seconds S
  *   --key-interval S (0: type no keys) --dump FILE.ppm
+ *   --cycle N (bytes over frames kN..(k+1)N; --seconds must cover 2N)
+ *   --no-gfx (bitmap updates: FreeRDP 2.11's own "-gfx" does not turn the
+ *   graphics pipeline off)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -247,6 +250,7 @@ main(int argc, char **argv)
 	char *rdp_argv[RW_MAX_ARGS] = {argv[0]};
 	int rdp_argc = 1, rc = 1;
 	double timeout = 60;
+	int no_gfx = 0;
 
 	watch_init(&w);
 	for (int i = 1; i < argc; i++) {
@@ -254,6 +258,8 @@ main(int argc, char **argv)
 			continue;
 		if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--no-gfx"))
+			no_gfx = 1; /* FreeRDP 2.11's "-gfx" leaves it on */
 		else if (rdp_argc < RW_MAX_ARGS - 1)
 			rdp_argv[rdp_argc++] = argv[i];
 	}
@@ -273,6 +279,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rdp-watch: bad FreeRDP options\n");
 		goto out;
 	}
+	if (no_gfx)
+		ctx->settings->SupportGraphicsPipeline = FALSE;
 	if (!freerdp_connect(ctx->instance)) {
 		fprintf(stderr, "rdp-watch: cannot connect: 0x%08x\n",
 			freerdp_get_last_error(ctx));

@@ -113,8 +113,8 @@ measure() {
 		-v f="${frames:-0}" -v tf="${tframes:-0}" -v t="${total:-1}" -v fps="$fps" 'BEGIN {
 		bps = (b1 - b0) / s; cpu = (c1 - c0) / (s * 10.0);
 		ups = (f + tf) * 1000.0 / (t > 0 ? t : 1);
-		printf "{\"config\":\"%s\",\"path\":\"%s\",\"quality\":%s,\"codec\":\"%s\",\"seconds\":%s,\"bytes_per_s\":%.0f,\"kbit_per_s\":%.0f,\"bytes_per_frame\":%.0f,\"server_cpu_percent\":%.1f,\"client_updates_per_s\":%.1f}\n",
-			l, p, q, c, s, bps, bps * 8 / 1000, bps / fps, cpu, ups }' >>"$json"
+		printf "{\"config\":\"%s\",\"path\":\"%s\",\"quality\":%s,\"codec\":\"%s\",\"seconds\":%s,\"bytes_per_s\":%.0f,\"kbit_per_s\":%.0f,\"bytes_per_frame\":%.0f,\"server_cpu_percent\":%.1f,\"server_cpu_ms_per_frame\":%.2f,\"client_updates_per_s\":%.1f}\n",
+			l, p, q, c, s, bps, bps * 8 / 1000, bps / fps, cpu, (c1 - c0) / (s * fps), ups }' >>"$json"
 }
 
 : >"$json"
@@ -126,9 +126,9 @@ measure() {
 	sleep "$seconds"
 	c1=$(cmd cpu)
 	stop_host
-	awk -v s="$seconds" -v c0="$c0" -v c1="$c1" 'BEGIN {
-		printf "{\"config\":\"host drawing only\",\"path\":\"none\",\"quality\":0,\"codec\":\"\",\"seconds\":%s,\"bytes_per_s\":0,\"kbit_per_s\":0,\"bytes_per_frame\":0,\"server_cpu_percent\":%.1f,\"client_updates_per_s\":0}\n",
-			s, (c1 - c0) / (s * 10.0) }' >>"$json"
+	awk -v s="$seconds" -v c0="$c0" -v c1="$c1" -v fps="$fps" 'BEGIN {
+		printf "{\"config\":\"host drawing only\",\"path\":\"none\",\"quality\":0,\"codec\":\"\",\"seconds\":%s,\"bytes_per_s\":0,\"kbit_per_s\":0,\"bytes_per_frame\":0,\"server_cpu_percent\":%.1f,\"server_cpu_ms_per_frame\":%.2f,\"client_updates_per_s\":0}\n",
+			s, (c1 - c0) / (s * 10.0), (c1 - c0) / (s * fps) }' >>"$json"
 }
 measure "bitmaps, video channel off" bitmap 75 false --no-gfx
 measure "bitmaps, no bulk compression, video channel off" bitmap 75 false \
@@ -149,7 +149,9 @@ done
 	echo
 	echo "kbit/s and bytes/frame (kbit/s over the guest's $fps fps) come from"
 	echo "the module's byte counter over $seconds s; server CPU is the"
-	echo "video-host process (module included) in % of one core; client"
+	echo "video-host process (module included) in % of one core, and its"
+	echo "CPU time per video frame (CPU time, not wall time: the machine is"
+	echo "shared, so the time the process got says little); client"
 	echo "updates/s are the probe's painted updates plus decoded TSMF frames"
 	echo "over its whole session (incl. connecting), a rough rate."
 	echo "The picture is the testcard's gradient, which planar's row-delta RLE"
@@ -157,8 +159,8 @@ done
 	echo "perfectly; natural video costs bitmaps far more (see the encoder"
 	echo "part of make bench, frame kind 'photo')."
 	echo
-	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | client updates/s |"
-	echo "|---|---|---:|---:|---:|---:|"
-	sed 's/.*"config":"\([^"]*\)".*"codec":"\([^"]*\)".*"kbit_per_s":\([0-9]*\).*"bytes_per_frame":\([0-9]*\).*"server_cpu_percent":\([0-9.]*\).*"client_updates_per_s":\([0-9.]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 |/' "$json"
+	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | server CPU ms/frame | client updates/s |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	sed 's/.*"config":"\([^"]*\)".*"codec":"\([^"]*\)".*"kbit_per_s":\([0-9]*\).*"bytes_per_frame":\([0-9]*\).*"server_cpu_percent":\([0-9.]*\).*"server_cpu_ms_per_frame":\([0-9.]*\).*"client_updates_per_s":\([0-9.]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/' "$json"
 } >"$md"
 cat "$md"

@@ -62,6 +62,8 @@ watch_option(struct watch *w, int argc, char **argv, int *i)
 		w->dump = val;
 	else if (!strcmp(opt, "--key-interval"))
 		w->key_interval = atof(val);
+	else if (!strcmp(opt, "--cycle"))
+		w->cycle = (uint32_t)atoi(val);
 	else
 		return 0;
 	(*i)++;
@@ -298,6 +300,24 @@ watch_quality(struct watch *w, double now, uint32_t v, const uint8_t *px,
 		w->q_sse = watch_q_sse(w, px, stride);
 }
 
+/* The counter moved to @v (a frame after the first): the cycle's ends. */
+static void
+watch_cycle(struct watch *w, uint32_t v)
+{
+	if (!w->cycle || w->cycle_bytes || v % w->cycle > v - w->counter - 1)
+		return; /* no multiple of the cycle in (counter, v] */
+	if (!w->cycle_from) {
+		w->cycle_from = v;
+		w->cycle_bytes0 = watch_bytes();
+		w->cycle_distinct0 = w->distinct;
+		w->cycle_gaps0 = w->gaps;
+	} else if (v >= w->cycle_from + w->cycle) {
+		w->cycle_bytes = watch_bytes() - w->cycle_bytes0;
+		w->cycle_frames = w->distinct - w->cycle_distinct0;
+		w->cycle_gaps = w->gaps - w->cycle_gaps0;
+	}
+}
+
 static void
 watch_start_window(struct watch *w, double now)
 {
@@ -332,6 +352,8 @@ watch_frame(struct watch *w, const uint8_t *px, unsigned width, unsigned height,
 			w->distinct++;
 			w->gaps += v - w->counter - 1;
 		}
+		if (v > w->counter)
+			watch_cycle(w, v);
 		w->counter = v;
 		fresh = 1;
 	}
@@ -430,6 +452,13 @@ watch_report(struct watch *w, FILE *out)
 	if (w->distinct)
 		fprintf(out, ",\"bytes_per_frame\":%.0f",
 			(double)bytes / w->distinct);
+	if (w->cycle_bytes)
+		fprintf(out,
+			",\"cycle\":%u,\"cycle_from\":%u,\"cycle_bytes\":%llu,"
+			"\"cycle_frames\":%lu,\"cycle_gaps\":%lu",
+			w->cycle, w->cycle_from,
+			(unsigned long long)w->cycle_bytes, w->cycle_frames,
+			w->cycle_gaps);
 	if (w->npsnr)
 		fprintf(out,
 			",\"psnr_db_p50\":%.2f,\"psnr_db_p10\":%.2f,"

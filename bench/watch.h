@@ -18,6 +18,9 @@
  *   which typed keys change, left out).  Lossless paths show it exactly
  *   (reported as 99 dB and counted in "exact").
  * - bytes: what the client's TCP sockets received (TCP_INFO).
+ * - cycle bytes (--cycle N): the bytes between showing frame k*N and
+ *   frame (k+1)*N, and the frames and gaps between: one whole cycle of
+ *   the picture, so paths and runs compare exactly when no frame merged.
  * - server CPU and memory: from /proc/<pid>, optionally without the
  *   threads that run the guest (QEMU's "CPU n/KVM").
  */
@@ -62,6 +65,12 @@ struct watch {
 	long cpu_ticks0;
 	uint64_t bytes0;
 	const char *dump; /* write the last frame here (PPM), or NULL */
+	/* --cycle N: bytes over frames [k*N, (k+1)*N) of the picture, from
+	 * the first multiple of N seen to the next (0: not measured); with
+	 * every frame delivered the same for every run and path */
+	uint32_t cycle, cycle_from;
+	uint64_t cycle_bytes0, cycle_bytes;
+	unsigned long cycle_distinct0, cycle_frames, cycle_gaps0, cycle_gaps;
 };
 
 double watch_now(void);

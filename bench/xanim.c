@@ -8,7 +8,7 @@
  * the same benchmark client measures every server the same way.
  *
  * Usage: xanim [--width W --height H] [--override | --fullscreen]
- *              [--scene card|desktop] [--fps 30|60]
+ *              [--scene card|desktop] [--fps 1-60]
  *   --override: an override-redirect window at (0,0) (no window manager)
  *   --fullscreen: ask the window manager for full screen (Weston's
  *                 Xwayland window manager then also gives it the keyboard)

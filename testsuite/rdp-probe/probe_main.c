@@ -531,11 +531,13 @@ probe_report_end(struct probe *p, const char *error, int64_t connect_ms)
 		p->connected ? "true" : "false", (long long)connect_ms);
 	if (s && p->connected)
 		fprintf(p->json,
-			",\"width\":%u,\"height\":%u,\"security\":\"%s\"",
+			",\"width\":%u,\"height\":%u,\"security\":\"%s\","
+			"\"vc_chunk\":%u",
 			s->DesktopWidth, s->DesktopHeight,
 			s->NlaSecurity	 ? "nla"
 			: s->TlsSecurity ? "tls"
-					 : "rdp");
+					 : "rdp",
+			s->VirtualChannelChunkSize);
 	fprintf(p->json,
 		",\"bytes_received\":%llu,\"bytes_sent\":%llu,\"frames\":%llu,"
 		"\"total_ms\":%lld,\"fingerprint\":",

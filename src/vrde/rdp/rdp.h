@@ -59,6 +59,9 @@
 
 #define RDP_TILE	 VMOD_TILE
 #define RDP_GFX_INFLIGHT 3 /* frames sent but not acknowledged */
+/* the largest virtual channel chunk a server may announce (MS-RDPBCGR
+ * 2.2.7.1.10, VCChunkSize) */
+#define RDP_VC_CHUNK_MAX 16256
 
 /* Encoded-tile configurations; clients with the same one share bytes. */
 enum rdp_codec {

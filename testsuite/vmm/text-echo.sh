@@ -1,0 +1,17 @@
+#!/bin/sh
+# The testcard's echo redraws only the text cells a key changes: after
+# A, B and Backspace the line shows A alone (B's cell cleared, A's kept),
+# and Enter clears the whole line.
+. "$srcdir/vmm/vmm-lib.sh"
+# 'A' has no dot top left (17,433) but one next to it (19,433); 'B' has
+# one top left, in the second cell at 29,433.
+vmm_run -H 1 "serial:testcard ready heads=1\n" \
+	key:1e,down key:1e,up key:30,down key:30,up \
+	"serial:\nkey 1e down\nkey 1e up\nkey 30 down\nkey 30 up\n" \
+	pixel:0,19,433,ffff00 pixel:0,29,433,ffff00 \
+	key:0e,down key:0e,up "serial:\nkey 0e down\nkey 0e up\n" \
+	pixel:0,29,433,000000 pixel:0,19,433,ffff00 pixel:0,17,433,000000 \
+	key:1c,down key:1c,up "serial:\nkey 1c down\nkey 1c up\n" \
+	pixel:0,19,433,000000 \
+	poweroff exit:host-poweroff
+vmm_end

@@ -57,7 +57,10 @@ kvm_cpuid_fetch(struct vmm *vm)
 }
 
 /* The host's supported CPUID, with this vCPU's APIC ID, the hypervisor
- * bit, and the CPU count in leaf 1. */
+ * bit, and the CPU count in leaf 1.  Leaves 0xB and 0x1F keep in EDX the
+ * x2APIC ID of whichever host CPU answered KVM_GET_SUPPORTED_CPUID: it
+ * becomes this vCPU's, or the guest (and a saved state's CPUID check)
+ * would see the host's scheduling. */
 static int
 kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 {
@@ -81,6 +84,8 @@ kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 		}
 		if (e->function == 6) /* no energy-performance bias */
 			e->ecx &= ~(1u << 3);
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = (uint32_t)c->id;
 	}
 	if (ioctl(c->fd, KVM_SET_CPUID2, cp) < 0)
 		r = -errno;

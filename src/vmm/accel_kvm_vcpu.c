@@ -34,6 +34,23 @@
 #define MSR_KERNEL_GS_BASE    0xc0000102
 #define MSR_IA32_TSC	      0x10
 
+/* KVM_GET_SUPPORTED_CPUID answers with the APIC IDs of whichever host
+ * CPU ran the ioctl (leaf 1 EBX[31:24], leaves 0xB/0x1F EDX).  They are
+ * cleared here, so the table describes the host's CPU model alone (what
+ * teleporting compares) and each vCPU puts in its own. */
+static void
+kvm_cpuid_unhost(struct kvm_cpuid2 *c)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ebx &= 0x00ffffff;
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = 0;
+	}
+}
+
 static int
 kvm_cpuid_fetch(struct vmm *vm)
 {
@@ -46,6 +63,7 @@ kvm_cpuid_fetch(struct vmm *vm)
 			return -ENOMEM;
 		c->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			kvm_cpuid_unhost(c);
 			vm->cpuid = c;
 			return 0;
 		}
@@ -56,11 +74,9 @@ kvm_cpuid_fetch(struct vmm *vm)
 	}
 }
 
-/* The host's supported CPUID, with this vCPU's APIC ID, the hypervisor
- * bit, and the CPU count in leaf 1.  Leaves 0xB and 0x1F keep in EDX the
- * x2APIC ID of whichever host CPU answered KVM_GET_SUPPORTED_CPUID: it
- * becomes this vCPU's, or the guest (and a saved state's CPUID check)
- * would see the host's scheduling. */
+/* The host's supported CPUID, with this vCPU's APIC ID (leaf 1, and the
+ * x2APIC ID in leaves 0xB/0x1F), the hypervisor bit, and the CPU count in
+ * leaf 1. */
 static int
 kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 {

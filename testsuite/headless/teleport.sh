@@ -46,7 +46,8 @@ DST_UUID=${UUIDS##*|}
 # both run detached (startvm): make sure neither outlives the test
 tp_cleanup() {
 	[ -z "${VIEWER:-}" ] || kill "$VIEWER" 2>/dev/null
-	for p in $(pgrep -f "vireo-headless --startvm (${UUIDS#|})"); do
+	# the process shows the UUID in braces: {uuid}
+	for p in $(pgrep -f "vireo-headless --startvm [{]?(${UUIDS#|})"); do
 		kill -KILL "$p"
 	done
 	hl_cleanup
@@ -188,9 +189,11 @@ for mode in cut hold; do
 	if [ $mode = hold ]; then
 		i=0
 		while [ ! -e "$TMPD/mark" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-		tpid=$(pgrep -f "vireo-headless --startvm $DST_UUID")
+		tpid=$(pgrep -f "vireo-headless --startvm [{]?$DST_UUID")
 		[ -n "$tpid" ] && kill -KILL $tpid
 		what="the target killed mid-transfer"
+		ok "$what: the target's process was found and killed" \
+			test -n "$tpid"
 	else
 		what="the connection cut mid-transfer"
 	fi

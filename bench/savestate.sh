@@ -13,7 +13,8 @@
 # pages of zeros are neither written nor read, so the file (and the time)
 # grow with what the guest wrote - here mostly VRAM - not with the RAM
 # size.  The restore clears guest memory first (madvise), whatever its
-# size.
+# size.  The machine's load average (/proc/loadavg) before and after each
+# size goes with the figures: other work on the host stretches the times.
 #
 #   bench/savestate.sh [--top-builddir D] [--reps N] [--out DIR]
 #                      [--accel software|kvm] [--sizes "64 256 1024"]
@@ -42,14 +43,16 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 export VIREO_TESTCARD=$card
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print -1 }'; }
 
-json="{\"accel\": \"$accel\", \"host\": \"$(uname -n)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"reps\": $reps, \"firecracker_resume_ms\": 8, \"sizes\": ["
+json="{\"accel\": \"$accel\", \"host\": \"$(uname -n)\", \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\", \"reps\": $reps, \"cpus\": $(nproc), \"firecracker_resume_ms\": 8, \"sizes\": ["
 first=1
 for mib in $sizes; do
 	: >"$tmp/save"
 	: >"$tmp/restore"
 	: >"$tmp/bytes"
+	load0=$(loadavg)
 	i=0
 	while [ $i -lt "$reps" ]; do
 		o=$(timeout 300 "$run" -A "$accel" -m "$mib" -H 2 -t 120 \
@@ -65,7 +68,7 @@ for mib in $sizes; do
 	done
 	[ $first = 1 ] || json="$json, "
 	first=0
-	json="$json{\"ram_mib\": $mib, \"heads\": 2, \"save_ms\": $(median <"$tmp/save"), \"restore_ms\": $(median <"$tmp/restore"), \"file_bytes\": $(median <"$tmp/bytes"), \"save_samples_ms\": [$(paste -sd, "$tmp/save")], \"restore_samples_ms\": [$(paste -sd, "$tmp/restore")]}"
+	json="$json{\"ram_mib\": $mib, \"heads\": 2, \"save_ms\": $(median <"$tmp/save"), \"restore_ms\": $(median <"$tmp/restore"), \"file_bytes\": $(median <"$tmp/bytes"), \"save_samples_ms\": [$(paste -sd, "$tmp/save")], \"restore_samples_ms\": [$(paste -sd, "$tmp/restore")], \"loadavg_before\": [$load0], \"loadavg_after\": [$(loadavg)]}"
 done
 json="$json]}"
 echo "$json"

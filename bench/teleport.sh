@@ -13,8 +13,7 @@
 # What the figures are: pages of zeros are not sent, so the stream grows
 # with what the guest wrote (mostly VRAM), not with the RAM size; the
 # first pass still reads all of RAM to find them.  On the software CPU
-# the copy is live (a write hook); on KVM too (the slots' dirty logs),
-# but that path has not run on a KVM host yet.
+# the copy is live (a write hook); on KVM too (the slots' dirty logs).
 #
 # A sample is good when `controlvm teleport` reported its figures; each
 # size runs until it has --reps good samples (at most twice that many
@@ -56,7 +55,7 @@ export VIREO_HOME=$tmp/home
 mkdir -p "$VIREO_HOME"
 uuids=
 cleanup() {
-	[ -n "$uuids" ] && for p in $(pgrep -f "vireo-headless --startvm (${uuids#|})"); do
+	[ -n "$uuids" ] && for p in $(pgrep -f "vireo-headless --startvm [{]?(${uuids#|})"); do
 		kill -KILL "$p"
 	done
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"; [ -z "${KEEP_TMP:-}" ] || echo "kept $tmp" >&2

@@ -737,10 +737,12 @@ tp_source_handover(struct tp_conn *c, struct tpwire_msg *m, char *err,
 			 why);
 		return r;
 	}
-	if (!r)
-		r = tpwire_send(&c->io, "GO  ", NULL, 0);
-	if (r)
+	r = tpwire_send(&c->io, "GO  ", NULL, 0);
+	if (r) {
+		snprintf(err, errlen, "the hand-over to %s failed: %s", c->peer,
+			 strerror(-r));
 		return r;
+	}
 	return tpwire_expect(&c->io, m, "RUN ", 0, 0, err, errlen) ? 1 : 0;
 }
 
@@ -787,8 +789,12 @@ tp_source(struct tp_job *j, char *err, size_t errlen)
 		for (int i = 0; i < 4; i++)
 			crc[1 + i] = (uint8_t)(v >> (8 * i));
 	}
-	if (!r)
-		r = tpwire_send(&c.io, "CRC ", crc, sizeof(crc));
+	/* the stream can fit into the sockets' buffers: a target that died
+	 * meanwhile shows first here */
+	if (!r && (r = tpwire_send(&c.io, "CRC ", crc, sizeof(crc))))
+		snprintf(err, errlen,
+			 "sending the state to %s failed after %llu bytes: %s",
+			 c.peer, (unsigned long long)st.bytes, strerror(-r));
 	if (!r)
 		r = tp_source_handover(&c, m, err, errlen);
 	if (r == 0) {

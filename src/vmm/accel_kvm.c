@@ -14,9 +14,8 @@
  * returns, and the display reads the VRAM slot's log as well: both read
  * it under kvm_log_lock, migration keeps the bits it took for the display
  * (kvm_vram_pending) and the display hands migration the bits it took.
- * NOT TESTED on a KVM host yet (the machine this was written on has no
- * /dev/kvm): compile-checked only; the software CPU's pre-copy shares
- * everything above the accelerator.
+ * headless/teleport.sh runs this on KVM hosts, the target checking that
+ * guest memory arrived byte for byte (VIREO_TELEPORT_VERIFY).
  */
 #define LOG_TAG "vmm"
 #include "config.h"

@@ -483,6 +483,41 @@ kvms_read(struct vmm_vcpu *c, struct vmm_sr *r, struct kvms_vcpu *s, char *err,
 	return r->err;
 }
 
+/* CPUID bits KVM rewrites as the guest runs (kvm_update_cpuid_runtime):
+ * they follow CR4, XCR0, XSS and the APIC-base and MISC_ENABLE MSRs, which
+ * the restore sets, so a fresh vCPU's differ from a running one's without
+ * the CPU being another.  Masked out of the comparison only. */
+static const struct {
+	uint32_t function, index;
+	uint32_t ebx, ecx, edx;
+} kvms_cpuid_runtime[] = {
+    {0x1, 0, 0, (1u << 27) | (1u << 3), 1u << 9}, /* OSXSAVE MWAIT; APIC */
+    {0x7, 0, 0, 1u << 4, 0},			  /* OSPKE */
+    {0xd, 0, ~0u, 0, 0},			  /* XSAVE size for XCR0 */
+    {0xd, 1, ~0u, 0, 0},			  /* ... for XCR0|XSS */
+};
+
+static bool
+kvms_cpuid_same(const struct kvm_cpuid_entry2 *a,
+		const struct kvm_cpuid_entry2 *b)
+{
+	uint32_t mb = 0, mc = 0, md = 0;
+
+	if (a->function != b->function || a->index != b->index)
+		return false;
+	for (size_t i = 0;
+	     i < sizeof(kvms_cpuid_runtime) / sizeof(kvms_cpuid_runtime[0]);
+	     i++)
+		if (kvms_cpuid_runtime[i].function == a->function &&
+		    kvms_cpuid_runtime[i].index == a->index) {
+			mb = kvms_cpuid_runtime[i].ebx;
+			mc = kvms_cpuid_runtime[i].ecx;
+			md = kvms_cpuid_runtime[i].edx;
+		}
+	return a->eax == b->eax && ((a->ebx ^ b->ebx) & ~mb) == 0 &&
+	       ((a->ecx ^ b->ecx) & ~mc) == 0 && ((a->edx ^ b->edx) & ~md) == 0;
+}
+
 /* The state's CPUID must be this vCPU's, entry for entry: another CPU
  * model (or kernel) is refused, never silently run. */
 static int
@@ -505,9 +540,7 @@ kvms_check_cpuid(struct vmm_vcpu *c, const struct kvm_cpuid2 *saved, char *err,
 		const struct kvm_cpuid_entry2 *a = &saved->entries[i];
 		const struct kvm_cpuid_entry2 *b = &cur->entries[i];
 
-		if (a->function != b->function || a->index != b->index ||
-		    a->eax != b->eax || a->ebx != b->ebx || a->ecx != b->ecx ||
-		    a->edx != b->edx) {
+		if (!kvms_cpuid_same(a, b)) {
 			snprintf(err, errlen,
 				 "CPUID leaf 0x%x.%u differs from the host "
 				 "that saved the state (%08x %08x %08x %08x "

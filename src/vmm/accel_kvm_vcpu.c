@@ -34,12 +34,12 @@
 #define MSR_KERNEL_GS_BASE    0xc0000102
 #define MSR_IA32_TSC	      0x10
 
-/* Clear what KVM_GET_SUPPORTED_CPUID reports of the host core that ran
- * it (its APIC ID in leaf 1 EBX[31:24], its x2APIC ID in EDX of leaves
- * 0xb and 0x1f): the table describes the CPU model, and teleporting
- * compares it between hosts whatever core each read it on. */
+/* KVM_GET_SUPPORTED_CPUID answers with the APIC IDs of whichever host
+ * CPU ran the ioctl (leaf 1 EBX[31:24], leaves 0xB/0x1F EDX).  They are
+ * cleared here, so the table describes the host's CPU model alone (what
+ * teleporting compares) and each vCPU puts in its own. */
 static void
-kvm_cpuid_normalize(struct kvm_cpuid2 *c)
+kvm_cpuid_unhost(struct kvm_cpuid2 *c)
 {
 	for (uint32_t i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
@@ -63,7 +63,7 @@ kvm_cpuid_fetch(struct vmm *vm)
 			return -ENOMEM;
 		c->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			kvm_cpuid_normalize(c);
+			kvm_cpuid_unhost(c);
 			vm->cpuid = c;
 			return 0;
 		}
@@ -74,8 +74,9 @@ kvm_cpuid_fetch(struct vmm *vm)
 	}
 }
 
-/* The host's supported CPUID, with this vCPU's APIC ID (leaves 1, 0xb
- * and 0x1f), the hypervisor bit, and the CPU count in leaf 1. */
+/* The host's supported CPUID, with this vCPU's APIC ID (leaf 1, and the
+ * x2APIC ID in leaves 0xB/0x1F), the hypervisor bit, and the CPU count in
+ * leaf 1. */
 static int
 kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 {
@@ -99,12 +100,8 @@ kvm_vcpu_set_cpuid(struct vmm_vcpu *c)
 		}
 		if (e->function == 6) /* no energy-performance bias */
 			e->ecx &= ~(1u << 3);
-		/* KVM leaves EDX of the topology leaves as the host CPU that
-		 * ran the ioctl had it (its x2APIC ID): the guest must see its
-		 * own, and a saved state's CPUID must not depend on which
-		 * host core read it */
 		if (e->function == 0xb || e->function == 0x1f)
-			e->edx = c->id;
+			e->edx = (uint32_t)c->id;
 	}
 	if (ioctl(c->fd, KVM_SET_CPUID2, cp) < 0)
 		r = -errno;

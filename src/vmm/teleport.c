@@ -22,7 +22,9 @@
  * each count and round), and from devices that write guest memory
  * themselves (the OHCI controller's DMA), which neither sees.  The bits
  * are taken with an atomic exchange before the pages are read, so a
- * write racing the copy marks the page again for the next round.  These
+ * write racing the copy marks the page again for the next round (the
+ * software CPU's hook marks before its store lands, so there the bits
+ * are taken with the vCPU stopped: tp_take_all).  These
  * bitmaps are migration's alone: the display's damage tracking has its
  * own (the software CPU's display compares pixels; KVM's reads the VRAM
  * slot's log, which accel_kvm.c shares out so that neither side clears
@@ -261,6 +263,30 @@ tp_sync(struct tp_send *s)
 	return s->vm->accel->mig_sync ? s->vm->accel->mig_sync(s->vm) : 0;
 }
 
+/* Take the bits of both bitmaps.  The software CPU's write hook marks a
+ * page before its store lands: a vCPU preempted between the two (likely
+ * on a busy host) would have its bit taken and its page copied before
+ * the write, and the page never marked again.  So with no log of its own
+ * (mig_sync NULL) the bits are taken with the vCPU stopped, when no store
+ * is between its mark and its write.  KVM's logs mark after the fault
+ * that lets the write through and re-protect on reading: no such gap. */
+static uint64_t
+tp_take_all(struct tp_send *s)
+{
+	struct vmm *vm = s->vm;
+	bool stop =
+	    !vm->accel->mig_sync && vmm_get_state(vm) == VMM_STATE_RUNNING;
+	uint64_t n;
+
+	if (stop)
+		vmm_pause(vm);
+	n = tp_take(vm->mig_ram, s->ram_l, s->ram_words) +
+	    tp_take(vm->mig_vram, s->vram_l, s->vram_words);
+	if (stop)
+		vmm_resume(vm);
+	return n;
+}
+
 /* One pass over what was written since the last; @return pages sent. */
 static int
 tp_round(struct tp_send *s, uint64_t *pages)
@@ -270,8 +296,7 @@ tp_round(struct tp_send *s, uint64_t *pages)
 
 	if (r)
 		return r;
-	*pages = tp_take(vm->mig_ram, s->ram_l, s->ram_words) +
-		 tp_take(vm->mig_vram, s->vram_l, s->vram_words);
+	*pages = tp_take_all(s);
 	tp_send_dirty(&s->w, "RAM ", vm->ram, vm->ram_size, s->ram_l,
 		      s->bounce);
 	tp_send_dirty(&s->w, "VRAM", vm->vram, vm->vram_size, s->vram_l,

@@ -46,7 +46,8 @@ DST_UUID=${UUIDS##*|}
 # both run detached (startvm): make sure neither outlives the test
 tp_cleanup() {
 	[ -z "${VIEWER:-}" ] || kill "$VIEWER" 2>/dev/null
-	for p in $(pgrep -f "vireo-headless --startvm (${UUIDS#|})"); do
+	# the process shows the UUID in braces: {uuid}
+	for p in $(pgrep -f "vireo-headless --startvm [{]?(${UUIDS#|})"); do
 		kill -KILL "$p"
 	done
 	hl_cleanup
@@ -188,9 +189,11 @@ for mode in cut hold; do
 	if [ $mode = hold ]; then
 		i=0
 		while [ ! -e "$TMPD/mark" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-		tpid=$(pgrep -f "vireo-headless --startvm $DST_UUID")
+		tpid=$(pgrep -f "vireo-headless --startvm [{]?$DST_UUID")
 		[ -n "$tpid" ] && kill -KILL $tpid
 		what="the target killed mid-transfer"
+		ok "$what: the target's process was found and killed" \
+			test -n "$tpid"
 	else
 		what="the connection cut mid-transfer"
 	fi
@@ -231,7 +234,20 @@ vm controlvm src screenshotpng "$TMPD/before.png" 0
 before=$(counter "$TMPD/before.png")
 like "$before" '^[1-9][0-9]*$' "the source's frame counter: $before"
 SRC_PID=$(pgrep -f "vireo-headless --startvm .*$(vm showvminfo src --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')")
-teleport --port "$PORT" --passwordfile "$TMPD/pw" --fingerprint "$FP"
+# On KVM, with 1 ms the source sends round after round whenever the
+# testcard drew during the last (until 5 bring no fewer dirty pages), each
+# reading the slots' dirty logs while the display reads the video
+# memory's: the target's memory check below then shows that no page
+# written meanwhile was lost between the two.  (Whether a round runs
+# depends on the card drawing during the first pass, so it is not
+# asserted.)  The software CPU keeps the default: with 1 ms its target
+# found memory differing in 1 run of 5 (2026-12-03), which tp_take_all
+# (teleport.c) should have fixed; 6 runs since, with a delay injected
+# into the write hook, passed, too few to make it the test's path.
+down=250
+[ "$ACCEL" != kvm ] || down=1
+teleport --port "$PORT" --passwordfile "$TMPD/pw" --fingerprint "$FP" \
+	--maxdowntime "$down"
 is "$?" 0 "controlvm teleport succeeds"
 diag "$(tr '\n' ' ' <"$TMPD/tp.out")"
 like "$(cat "$TMPD/tp.out")" 'downtime_ms=[0-9]+' "it reports the downtime"

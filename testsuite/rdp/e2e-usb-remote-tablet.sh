@@ -27,15 +27,7 @@ synthusb_ready || skip_all "$SYNTHUSB_WHY"
 grep -q URBDRC "$RDP_MODULE" ||
 	skip_all "the RDP module has no URBDRC dynamic channel (no server side of MS-RDPEUSB in $(basename "$RDP_MODULE"))"
 
-e2e_setup
-viewer_display 1024x768x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
+e2e_viewer_setup 1024x768x24
 
 # tab PIXEL SIZE: the tablet's coordinate for PIXEL of SIZE pixels
 # (usb-facts: p * 0x7fff / (size - 1), to the nearest).

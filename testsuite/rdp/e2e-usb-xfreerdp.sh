@@ -42,15 +42,7 @@ COM1_GONE="^usb: port [0-9]+ .*(disconnect|removed|gone)"
 LOG_GONE="usb.*($VID:$PID|device).*(remov|detach|unplug|gone|disconnect)"
 LOG_REFUSED="0627:0001.*(refus|retract|no .*filter|not match)"
 
-e2e_setup
-viewer_display 1024x768x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
+e2e_viewer_setup 1024x768x24
 
 echo_done() { [ "$(synthusb_result bytes_out)" = "$ECHO_BYTES" ]; }
 

@@ -19,13 +19,7 @@
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
 . "$srcdir/usb/lib.sh"
-for t in Xvfb xfreerdp; do
-	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
-done
-synthusb_ready || skip_all "$SYNTHUSB_WHY"
-[ -e "$RDP_MODULE" ] || skip_all "no RDP module at $RDP_MODULE"
-grep -q URBDRC "$RDP_MODULE" ||
-	skip_all "the RDP module has no URBDRC dynamic channel (no server side of MS-RDPEUSB in $(basename "$RDP_MODULE"))"
+urbdrc_e2e_ready
 
 e2e_viewer_setup 1024x768x24
 

@@ -25,19 +25,8 @@ reps=3
 accel=software
 sizes="64 256 1024"
 out=$here/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--top-builddir) top=$2; shift ;;
-	--reps) reps=$2; shift ;;
-	--out) out=$2; shift ;;
-	--accel) accel=$2; shift ;;
-	--sizes) sizes=$2; shift ;;
-	*) echo "usage: $0 [--top-builddir D] [--reps N] [--out DIR] [--accel A] [--sizes LIST]" >&2
-	   exit 2 ;;
-	esac
-	shift
-done
 . "$here/vmm-lib.sh"
+bench_options --accel:accel:A --sizes:sizes:LIST -- "$@"
 vmm_bench_ready savestate
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT

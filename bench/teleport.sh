@@ -30,18 +30,8 @@ reps=5
 sizes="64 256 1024"
 maxdown=250
 out=$here/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--top-builddir) top=$2; shift ;;
-	--reps) reps=$2; shift ;;
-	--out) out=$2; shift ;;
-	--sizes) sizes=$2; shift ;;
-	--maxdowntime) maxdown=$2; shift ;;
-	*) echo "usage: $0 [--top-builddir D] [--reps N] [--out DIR] [--sizes LIST] [--maxdowntime MS]" >&2
-	   exit 2 ;;
-	esac
-	shift
-done
+. "$here/vmm-lib.sh"
+bench_options --sizes:sizes:LIST --maxdowntime:maxdown:MS -- "$@"
 card=$top/src/guest/testcard.elf
 if [ ! -x "$top/src/headless/vireo-headless" ] || [ ! -f "$card" ]; then
 	echo "teleport: build first (make)" >&2

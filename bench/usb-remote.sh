@@ -24,18 +24,8 @@ reps=3
 accel=software
 out=$here/results
 bytes=4194304
-while [ $# -gt 0 ]; do
-	case $1 in
-	--top-builddir) top=$2; shift ;;
-	--reps) reps=$2; shift ;;
-	--out) out=$2; shift ;;
-	--accel) accel=$2; shift ;;
-	--bytes) bytes=$2; shift ;;
-	*) echo "usage: $0 [--top-builddir D] [--reps N] [--out DIR] [--accel A] [--bytes N]" >&2
-	   exit 2 ;;
-	esac
-	shift
-done
+. "$here/vmm-lib.sh"
+bench_options --accel:accel:A --bytes:bytes:N -- "$@"
 secs=${VIREO_BENCH_SECONDS:-5}
 
 unavailable() {

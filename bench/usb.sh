@@ -16,18 +16,8 @@ top=$(cd "$here/.." && pwd)
 reps=3
 accel=software
 out=$here/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--top-builddir) top=$2; shift ;;
-	--reps) reps=$2; shift ;;
-	--out) out=$2; shift ;;
-	--accel) accel=$2; shift ;;
-	*) echo "usage: $0 [--top-builddir D] [--reps N] [--out DIR] [--accel A]" >&2
-	   exit 2 ;;
-	esac
-	shift
-done
 . "$here/vmm-lib.sh"
+bench_options --accel:accel:A -- "$@"
 vmm_bench_ready usb
 export VIREO_TESTCARD=$card
 export VIREO_BENCH_SECONDS=${VIREO_BENCH_SECONDS:-5}

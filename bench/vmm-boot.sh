@@ -18,36 +18,10 @@ heads=1
 accel=auto
 seconds=5
 out=$here/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--top-builddir) top=$2; shift ;;
-	--reps) reps=$2; shift ;;
-	--heads) heads=$2; shift ;;
-	--out) out=$2; shift ;;
-	--accel) accel=$2; shift ;;
-	--seconds) seconds=$2; shift ;;
-	*) echo "usage: $0 [--top-builddir D] [--reps N] [--heads N] [--out DIR] [--accel A] [--seconds S]" >&2
-	   exit 2 ;;
-	esac
-	shift
-done
-run=$top/testsuite/vmm/vmm-run
-card=$top/src/guest/testcard.elf
-if [ ! -x "$run" ] || [ ! -f "$card" ]; then
-	echo "vmm-boot: build first (make && make -C testsuite vmm/vmm-run)" >&2
-	exit 1
-fi
-# The VMM's own probe says whether the accelerator works here (auto:
-# whichever vireo would pick).
-if [ "$accel" != auto ]; then
-	why=$("$run" -A "$accel" -P 2>&1)
-	rc=$?
-	if [ "$rc" != 0 ]; then
-		echo "vmm-boot: not measured on $accel: ${why:-probe exit $rc}" >&2
-		exit "$rc"
-	fi
-fi
-mkdir -p "$out" || exit 1
+. "$here/vmm-lib.sh"
+bench_options --heads:heads:N --accel:accel:A --seconds:seconds:S -- "$@"
+# (the probe passes auto: whichever accelerator vireo would pick)
+vmm_bench_ready vmm-boot
 tmp=$(mktemp) || exit 1
 trap 'rm -f "$tmp"' EXIT
 i=0

@@ -6,9 +6,9 @@
  *
  * The report is the layout QEMU's and VirtualBox's tablets use (see
  * reference/usb-facts.md §4), 6 bytes: buttons (3 bits, 5 pad), X and Y
- * as little-endian 16-bit values 0..0x7fff, wheel (signed 8 bits).  The
- * descriptor is written from the HID 1.11 specification.  Linux binds
- * it with usbhid/hid-generic.  The IDs are QEMU's tablet's (0627:0001),
+ * as little-endian 16-bit values 0..0x7fff, wheel (signed 8 bits); its
+ * report descriptor is in usb_tablet_hid.h.  Linux binds it with
+ * usbhid/hid-generic.  The IDs are QEMU's tablet's (0627:0001),
  * which guests already know; the strings say vireo.
  *
  * Reports are queued so a click between two polls is not lost; the
@@ -24,6 +24,7 @@
 
 #include "state.h"
 #include "usb.h"
+#include "usb_tablet_hid.h"
 
 #define TAB_REPORT_LEN 6
 #define TAB_QUEUE      32
@@ -34,46 +35,6 @@ struct tablet {
 	uint32_t q_head, q_count;
 	uint8_t last[TAB_REPORT_LEN]; /* the state GET_REPORT answers */
 	uint8_t idle, protocol;
-};
-
-static const uint8_t tab_report_desc[] = {
-    0x05, 0x01,	      /* Usage Page (Generic Desktop) */
-    0x09, 0x02,	      /* Usage (Mouse) */
-    0xa1, 0x01,	      /* Collection (Application) */
-    0x09, 0x01,	      /*   Usage (Pointer) */
-    0xa1, 0x00,	      /*   Collection (Physical) */
-    0x05, 0x09,	      /*     Usage Page (Button) */
-    0x19, 0x01,	      /*     Usage Minimum (1) */
-    0x29, 0x03,	      /*     Usage Maximum (3) */
-    0x15, 0x00,	      /*     Logical Minimum (0) */
-    0x25, 0x01,	      /*     Logical Maximum (1) */
-    0x95, 0x03,	      /*     Report Count (3) */
-    0x75, 0x01,	      /*     Report Size (1) */
-    0x81, 0x02,	      /*     Input (Data, Variable, Absolute) */
-    0x95, 0x01,	      /*     Report Count (1) */
-    0x75, 0x05,	      /*     Report Size (5) */
-    0x81, 0x01,	      /*     Input (Constant): padding */
-    0x05, 0x01,	      /*     Usage Page (Generic Desktop) */
-    0x09, 0x30,	      /*     Usage (X) */
-    0x09, 0x31,	      /*     Usage (Y) */
-    0x15, 0x00,	      /*     Logical Minimum (0) */
-    0x26, 0xff, 0x7f, /*     Logical Maximum (32767) */
-    0x35, 0x00,	      /*     Physical Minimum (0) */
-    0x46, 0xff, 0x7f, /*     Physical Maximum (32767) */
-    0x75, 0x10,	      /*     Report Size (16) */
-    0x95, 0x02,	      /*     Report Count (2) */
-    0x81, 0x02,	      /*     Input (Data, Variable, Absolute) */
-    0x05, 0x01,	      /*     Usage Page (Generic Desktop) */
-    0x09, 0x38,	      /*     Usage (Wheel) */
-    0x15, 0x81,	      /*     Logical Minimum (-127) */
-    0x25, 0x7f,	      /*     Logical Maximum (127) */
-    0x35, 0x00,	      /*     Physical Minimum (0) */
-    0x45, 0x00,	      /*     Physical Maximum (0) */
-    0x75, 0x08,	      /*     Report Size (8) */
-    0x95, 0x01,	      /*     Report Count (1) */
-    0x81, 0x06,	      /*     Input (Data, Variable, Relative) */
-    0xc0,	      /*   End Collection */
-    0xc0,	      /* End Collection */
 };
 
 static const uint8_t tab_device_desc[18] = {
@@ -95,7 +56,7 @@ static const uint8_t tab_config_desc[TAB_CONFIG_LEN] = {
     /* interface 0: HID, no boot subclass */
     9, 4, 0, 0, 1, 3, 0, 0, 0,
     /* HID 1.11, one report descriptor */
-    9, 0x21, 0x11, 0x01, 0, 1, 0x22, sizeof(tab_report_desc), 0,
+    9, 0x21, 0x11, 0x01, 0, 1, 0x22, sizeof(usb_tablet_report_desc), 0,
     /* endpoint 0x81: interrupt IN, 8 bytes, every 10 ms */
     7, 5, 0x81, 3, 8, 0, 10};
 
@@ -149,7 +110,8 @@ tab_get_descriptor(uint16_t value, uint8_t *data, uint32_t *actual)
 		src = tab_config_desc + 18, n = 9;
 		break;
 	case 0x22: /* report */
-		src = tab_report_desc, n = sizeof(tab_report_desc);
+		src = usb_tablet_report_desc,
+		n = sizeof(usb_tablet_report_desc);
 		break;
 	default:
 		return USB_RES_STALL;

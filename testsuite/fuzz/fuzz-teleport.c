@@ -17,40 +17,8 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "lib/memio.h"
 #include "tpwire.h"
-
-struct fz_mem {
-	const uint8_t *p;
-	size_t len, pos;
-	uint8_t out[TPWIRE_MAX + 16];
-	size_t out_len;
-};
-
-static int
-fz_read(void *ctx, void *buf, size_t len)
-{
-	struct fz_mem *m = ctx;
-
-	if (m->pos == m->len && len)
-		return -ENODATA;
-	if (len > m->len - m->pos)
-		return -EPROTO;
-	memcpy(buf, m->p + m->pos, len);
-	m->pos += len;
-	return 0;
-}
-
-static int
-fz_write(void *ctx, const void *buf, size_t len)
-{
-	struct fz_mem *m = ctx;
-
-	if (m->out_len + len > sizeof(m->out))
-		return -ENOSPC;
-	memcpy(m->out + m->out_len, buf, len);
-	m->out_len += len;
-	return 0;
-}
 
 static bool
 fz_printable(const char *s)
@@ -83,26 +51,25 @@ fz_expect(const struct vmm_state_io *io, struct tpwire_msg *m, const char *tag,
 static void
 fz_nack_roundtrip(const uint8_t *p, size_t n, struct tpwire_msg *m)
 {
-	struct fz_mem mem = {.p = NULL};
-	struct vmm_state_io io = {fz_write, fz_read, &mem};
+	struct memio mem = {0};
+	struct vmm_state_io io = memio_io(&mem);
 	char why[600], err[600];
 
 	n = n < sizeof(why) - 1 ? n : sizeof(why) - 1;
 	memcpy(why, p, n);
 	why[n] = '\0';
 	FUZZ_ASSERT(tpwire_nack(&io, why) == 0);
-	mem.p = mem.out;
-	mem.len = mem.out_len;
 	FUZZ_ASSERT(tpwire_expect(&io, m, "DONE", 0, 0, err, sizeof(err)) ==
 		    -ECONNREFUSED);
 	FUZZ_ASSERT(fz_printable(err) && strlen(err) < 512);
+	memio_free(&mem);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_mem in = {.p = data, .len = size};
-	struct vmm_state_io io = {fz_write, fz_read, &in};
+	struct memio in;
+	struct vmm_state_io io = memio_io(&in);
 	struct tpwire_msg *m = malloc(sizeof(*m));
 	struct vmm_state_reader rd;
 	struct vmm_sr rec;
@@ -111,6 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!m)
 		return 0;
+	memio_lend(&in, data, size);
 	fz_nack_roundtrip(data, size, m);
 	if (fz_expect(&io, m, "AUTH", TPWIRE_PROOF, TPWIRE_PROOF) ||
 	    fz_expect(&io, m, "CONF", 9, TPWIRE_MAX))

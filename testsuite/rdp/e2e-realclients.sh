@@ -11,17 +11,8 @@ RDP_NO_PROBE=1
 for t in Xvfb xfreerdp rdesktop xdotool import convert; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
 done
-e2e_setup
+e2e_viewer_setup 1280x1024x24
 plan 7
-
-viewer_display 1280x1024x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
 
 e2e_vm real --vrdemulticon on
 e2e_start real

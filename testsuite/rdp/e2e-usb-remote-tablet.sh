@@ -19,23 +19,9 @@
 . "$srcdir/tap.sh"
 . "$srcdir/rdp/lib.sh"
 . "$srcdir/usb/lib.sh"
-for t in Xvfb xfreerdp; do
-	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
-done
-synthusb_ready || skip_all "$SYNTHUSB_WHY"
-[ -e "$RDP_MODULE" ] || skip_all "no RDP module at $RDP_MODULE"
-grep -q URBDRC "$RDP_MODULE" ||
-	skip_all "the RDP module has no URBDRC dynamic channel (no server side of MS-RDPEUSB in $(basename "$RDP_MODULE"))"
+urbdrc_e2e_ready
 
-e2e_setup
-viewer_display 1024x768x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
+e2e_viewer_setup 1024x768x24
 
 # tab PIXEL SIZE: the tablet's coordinate for PIXEL of SIZE pixels
 # (usb-facts: p * 0x7fff / (size - 1), to the nearest).

@@ -23,13 +23,7 @@
 RDP_NO_PROBE=1
 . "$srcdir/rdp/lib.sh"
 . "$srcdir/usb/lib.sh"
-for t in Xvfb xfreerdp; do
-	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
-done
-synthusb_ready || skip_all "$SYNTHUSB_WHY"
-[ -e "$RDP_MODULE" ] || skip_all "no RDP module at $RDP_MODULE"
-grep -q URBDRC "$RDP_MODULE" ||
-	skip_all "the RDP module has no URBDRC dynamic channel yet (no server side of MS-RDPEUSB in $(basename "$RDP_MODULE"))"
+urbdrc_e2e_ready
 
 ECHO_BYTES=${VIREO_USB_ECHO_BYTES:-1048576}
 ECHO_LIMIT=${VIREO_USB_ECHO_TIMEOUT:-300}
@@ -42,15 +36,7 @@ COM1_GONE="^usb: port [0-9]+ .*(disconnect|removed|gone)"
 LOG_GONE="usb.*($VID:$PID|device).*(remov|detach|unplug|gone|disconnect)"
 LOG_REFUSED="0627:0001.*(refus|retract|no .*filter|not match)"
 
-e2e_setup
-viewer_display 1024x768x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
+e2e_viewer_setup 1024x768x24
 
 echo_done() { [ "$(synthusb_result bytes_out)" = "$ECHO_BYTES" ]; }
 

@@ -243,6 +243,22 @@ viewer_stop() {
 	VIEWER=
 }
 
+# e2e_viewer_setup GEOMETRY: e2e_setup and viewer_display GEOMETRY, for
+# the tests of real viewers against vireo-headless; at exit the viewer
+# ($VIEWER), Xvfb and the VM end (e2e_viewer_cleanup).
+e2e_viewer_setup() {
+	e2e_setup
+	viewer_display "$1"
+	VIEWER=
+	trap e2e_viewer_cleanup EXIT
+}
+
+e2e_viewer_cleanup() {
+	viewer_stop
+	kill "$XVFB" 2>/dev/null
+	e2e_cleanup
+}
+
 # viewer_window CLASS: the id of the viewer's window of X class CLASS
 # once it exists and can be captured (at most 30 s), else nothing.
 # (import without a window id would wait for a mouse click.)

@@ -13,6 +13,8 @@
 # Tests only (tap.sh):
 #   check NAME CMD...    like ok, and returns CMD's status (for diagnostics)
 #   show WHAT FILE [N]   FILE's last N lines (15) as TAP comments
+#   urbdrc_e2e_ready     SKIP unless Xvfb, xfreerdp, this library and an
+#                        RDP module with URBDRC ($RDP_MODULE: rdp/lib.sh)
 SYNTHUSB_LIBDIR=${SYNTHUSB_LIBDIR:-$builddir/usb/.libs}
 
 synthusb_ready() {
@@ -79,4 +81,16 @@ check() {
 show() {
 	echo "#   $1:"
 	tail -n "${3:-15}" "$2" 2>/dev/null | sed 's/^/#     /' | cut -c1-200
+}
+
+# The module file is searched for the channel name, so a test runs as
+# soon as the module has the server side of MS-RDPEUSB.
+urbdrc_e2e_ready() {
+	for _t in Xvfb xfreerdp; do
+		command -v $_t >/dev/null 2>&1 || skip_all "$_t is not installed"
+	done
+	synthusb_ready || skip_all "$SYNTHUSB_WHY"
+	[ -e "$RDP_MODULE" ] || skip_all "no RDP module at $RDP_MODULE"
+	grep -q URBDRC "$RDP_MODULE" ||
+		skip_all "the RDP module has no URBDRC dynamic channel (no server side of MS-RDPEUSB in $(basename "$RDP_MODULE"))"
 }

@@ -40,6 +40,7 @@
 #include <libusb.h>
 
 #include "synth-libusb.h"
+#include "vmm/usb_tablet_hid.h"
 
 #define SYNTH_EXPORT __attribute__((visibility("default")))
 
@@ -217,48 +218,6 @@ synth_ctx(struct libusb_context *ctx)
 
 /* ---- descriptors ---------------------------------------------------- */
 
-/* The tablet's report: buttons (3 bits + 5 padding), X and Y (u16 LE,
- * 0..0x7fff, absolute), wheel (s8, relative): QEMU's usb-tablet layout. */
-static const uint8_t synth_tablet_report_desc[] = {
-    0x05, 0x01,	      /* Usage Page (Generic Desktop) */
-    0x09, 0x02,	      /* Usage (Mouse) */
-    0xa1, 0x01,	      /* Collection (Application) */
-    0x09, 0x01,	      /*   Usage (Pointer) */
-    0xa1, 0x00,	      /*   Collection (Physical) */
-    0x05, 0x09,	      /*     Usage Page (Button) */
-    0x19, 0x01,	      /*     Usage Minimum (1) */
-    0x29, 0x03,	      /*     Usage Maximum (3) */
-    0x15, 0x00,	      /*     Logical Minimum (0) */
-    0x25, 0x01,	      /*     Logical Maximum (1) */
-    0x95, 0x03,	      /*     Report Count (3) */
-    0x75, 0x01,	      /*     Report Size (1) */
-    0x81, 0x02,	      /*     Input (Data, Variable, Absolute) */
-    0x95, 0x01,	      /*     Report Count (1) */
-    0x75, 0x05,	      /*     Report Size (5) */
-    0x81, 0x01,	      /*     Input (Constant) */
-    0x05, 0x01,	      /*     Usage Page (Generic Desktop) */
-    0x09, 0x30,	      /*     Usage (X) */
-    0x09, 0x31,	      /*     Usage (Y) */
-    0x15, 0x00,	      /*     Logical Minimum (0) */
-    0x26, 0xff, 0x7f, /*     Logical Maximum (32767) */
-    0x35, 0x00,	      /*     Physical Minimum (0) */
-    0x46, 0xff, 0x7f, /*     Physical Maximum (32767) */
-    0x75, 0x10,	      /*     Report Size (16) */
-    0x95, 0x02,	      /*     Report Count (2) */
-    0x81, 0x02,	      /*     Input (Data, Variable, Absolute) */
-    0x05, 0x01,	      /*     Usage Page (Generic Desktop) */
-    0x09, 0x38,	      /*     Usage (Wheel) */
-    0x15, 0x81,	      /*     Logical Minimum (-127) */
-    0x25, 0x7f,	      /*     Logical Maximum (127) */
-    0x35, 0x00,	      /*     Physical Minimum (0) */
-    0x45, 0x00,	      /*     Physical Maximum (0) */
-    0x75, 0x08,	      /*     Report Size (8) */
-    0x95, 0x01,	      /*     Report Count (1) */
-    0x81, 0x06,	      /*     Input (Data, Variable, Relative) */
-    0xc0,	      /*   End Collection */
-    0xc0,	      /* End Collection */
-};
-
 static void
 synth_put16(uint8_t *p, unsigned v)
 {
@@ -339,11 +298,11 @@ synth_build_tablet(struct libusb_device *d)
 	    7, LIBUSB_DT_ENDPOINT, 0x81, 3, SYNTH_REPORT_LEN, 0, 10};
 	const uint8_t *eps[1] = {ep};
 
-	synth_put16(hid + 7, sizeof(synth_tablet_report_desc));
+	synth_put16(hid + 7, sizeof(usb_tablet_report_desc));
 	synth_device_desc(d, 0x0100, 0);
 	synth_config_desc(d, iface, hid, eps, 1);
-	d->hid_report = synth_tablet_report_desc;
-	d->hid_report_len = sizeof(synth_tablet_report_desc);
+	d->hid_report = usb_tablet_report_desc;
+	d->hid_report_len = sizeof(usb_tablet_report_desc);
 }
 
 static void

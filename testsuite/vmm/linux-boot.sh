@@ -6,18 +6,7 @@
 # of our MP table.  (A full boot needs hardware virtualization; where
 # guest ring 0 is emulated it gets about this far in a minute.)
 . "$srcdir/vmm/vmm-lib.sh"
-# A Linux guest needs KVM (the software CPU delivers no interrupts).
-why=$("$VMM_RUN" -A kvm -P)
-case $? in
-0) ;;
-77) skip_all "a Linux guest needs KVM: $why" ;;
-*) plan 1; tap_result 1 "KVM probe failed: $why"; exit 1 ;;
-esac
-kernel=
-for k in /boot/vmlinuz-*; do
-	[ -r "$k" ] && kernel=$k
-done
-[ -n "$kernel" ] || skip_all "no readable /boot/vmlinuz-* (install linux-image-amd64)"
+vmm_linux_ready
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q static ||
 	busybox=/bin/busybox

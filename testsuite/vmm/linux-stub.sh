@@ -6,18 +6,7 @@
 # the decompression needs hardware virtualization (minutes where guest
 # ring 0 is emulated), so the test stops there.
 . "$srcdir/vmm/vmm-lib.sh"
-# A Linux guest needs KVM (the software CPU delivers no interrupts).
-why=$("$VMM_RUN" -A kvm -P)
-case $? in
-0) ;;
-77) skip_all "a Linux guest needs KVM: $why" ;;
-*) plan 1; tap_result 1 "KVM probe failed: $why"; exit 1 ;;
-esac
-kernel=
-for k in /boot/vmlinuz-*; do
-	[ -r "$k" ] && kernel=$k
-done
-[ -n "$kernel" ] || skip_all "no readable /boot/vmlinuz-* (install linux-image-amd64)"
+vmm_linux_ready
 exec timeout 90 "$VMM_RUN" -A kvm -S -t 60 -L -G -m 512 -k "$kernel" \
 	-a "console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr" \
 	"serial:KASLR disabled: 'nokaslr' on cmdline." \

@@ -22,54 +22,17 @@
 #include <unistd.h>
 #include <unicorn/unicorn.h>
 
+#include "lib/memio.h"
 #include "tap.h"
 #include "vmm/vmm_internal.h"
 
-/* ---- an in-memory stream ------------------------------------------------- */
-
-struct mem {
-	uint8_t *p;
-	size_t len, cap, pos;
-};
-
-static int
-mem_write(void *ctx, const void *buf, size_t len)
-{
-	struct mem *m = ctx;
-
-	if (m->len + len > m->cap) {
-		size_t cap = (m->len + len) * 2;
-		uint8_t *p = realloc(m->p, cap);
-
-		if (!p)
-			return -ENOMEM;
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->len, buf, len);
-	m->len += len;
-	return 0;
-}
-
-static int
-mem_read(void *ctx, void *buf, size_t len)
-{
-	struct mem *m = ctx;
-
-	if (m->pos == m->len && len)
-		return -ENODATA;
-	if (len > m->len - m->pos)
-		return -EPROTO;
-	memcpy(buf, m->p + m->pos, len);
-	m->pos += len;
-	return 0;
-}
+/* ---- the sample stream, in memory (lib/memio.h) ------------------------ */
 
 /* Read all of @m; @return 0 (valid to the END record) or the error. */
 static int
-mem_parse(struct mem *m, char *err, size_t errlen, int *records)
+mem_parse(struct memio *m, char *err, size_t errlen, int *records)
 {
-	struct vmm_state_io io = {mem_write, mem_read, m};
+	struct vmm_state_io io = memio_io(m);
 	struct vmm_state_reader rd;
 	struct vmm_sr rec;
 	int r;
@@ -87,9 +50,9 @@ mem_parse(struct mem *m, char *err, size_t errlen, int *records)
 }
 
 static void
-sample_stream(struct mem *m)
+sample_stream(struct memio *m)
 {
-	struct vmm_state_io io = {mem_write, mem_read, m};
+	struct vmm_state_io io = memio_io(m);
 	struct vmm_sw w;
 	uint8_t blob[300];
 
@@ -111,9 +74,9 @@ sample_stream(struct mem *m)
 }
 
 static void
-test_roundtrip(struct mem *m)
+test_roundtrip(struct memio *m)
 {
-	struct vmm_state_io io = {mem_write, mem_read, m};
+	struct vmm_state_io io = memio_io(m);
 	struct vmm_state_reader rd;
 	struct vmm_sr rec;
 	char err[256];
@@ -145,7 +108,7 @@ test_roundtrip(struct mem *m)
 }
 
 static void
-test_truncation(struct mem *m)
+test_truncation(struct memio *m)
 {
 	size_t full = m->len, bad = 0;
 	char err[256], first[256] = "";
@@ -179,7 +142,7 @@ test_truncation(struct mem *m)
 }
 
 static void
-test_corruption(struct mem *m)
+test_corruption(struct memio *m)
 {
 	size_t missed = 0;
 	char err[256];
@@ -210,7 +173,7 @@ test_corruption(struct mem *m)
 
 /* Store @v at @off and fix the header checksum(s) that cover it. */
 static void
-patch32(struct mem *m, size_t off, uint32_t v, size_t crc_at, size_t crc_len)
+patch32(struct memio *m, size_t off, uint32_t v, size_t crc_at, size_t crc_len)
 {
 	uint32_t c;
 
@@ -220,7 +183,7 @@ patch32(struct mem *m, size_t off, uint32_t v, size_t crc_at, size_t crc_len)
 }
 
 static void
-test_version_and_limits(struct mem *m)
+test_version_and_limits(struct memio *m)
 {
 	char err[256];
 	int n;
@@ -285,9 +248,9 @@ set_regs(uc_engine *uc)
 }
 
 static int
-save_vcpu(struct vmm *vm, struct mem *m, char *err, size_t errlen)
+save_vcpu(struct vmm *vm, struct memio *m, char *err, size_t errlen)
 {
-	struct vmm_state_io io = {mem_write, mem_read, m};
+	struct vmm_state_io io = memio_io(m);
 	struct vmm_sw w;
 	int r;
 
@@ -305,10 +268,10 @@ save_vcpu(struct vmm *vm, struct mem *m, char *err, size_t errlen)
 
 /* Load the first record of @m, read as @short_by bytes shorter. */
 static int
-load_vcpu(struct vmm *vm, struct mem *m, size_t short_by, char *err,
+load_vcpu(struct vmm *vm, struct memio *m, size_t short_by, char *err,
 	  size_t errlen)
 {
-	struct vmm_state_io io = {mem_write, mem_read, m};
+	struct vmm_state_io io = memio_io(m);
 	struct vmm_state_reader rd;
 	struct vmm_sr rec;
 	int r;
@@ -329,7 +292,7 @@ static void
 test_soft_vcpu(void)
 {
 	struct vmm *a, *b;
-	struct mem ma, mb;
+	struct memio ma, mb;
 	char err[256] = "";
 	uint64_t rax = 0, x[2] = {0, 0}, cs = 0, lstar_v;
 	uc_x86_msr lstar = {.rid = 0xc0000082};
@@ -365,8 +328,8 @@ test_soft_vcpu(void)
 	tap_ok(load_vcpu(b, &ma, 1, err, sizeof(err)) == -EPROTO &&
 		   strstr(err, "register record of"),
 	       "a short register record is refused: %s", err);
-	free(ma.p);
-	free(mb.p);
+	memio_free(&ma);
+	memio_free(&mb);
 	vmm_destroy(a);
 	vmm_destroy(b);
 }
@@ -409,7 +372,7 @@ main(void)
 {
 	const char *t = getenv("TMPDIR");
 	char dir[4096];
-	struct mem m;
+	struct memio m;
 
 	if (!getenv("VIREO_TESTCARD"))
 		tap_skip_all("VIREO_TESTCARD not set");
@@ -418,7 +381,7 @@ main(void)
 	test_truncation(&m);
 	test_corruption(&m);
 	test_version_and_limits(&m);
-	free(m.p);
+	memio_free(&m);
 	test_soft_vcpu();
 	snprintf(dir, sizeof(dir), "%s/vireo-test-state.XXXXXX",
 		 t && *t ? t : "/tmp");

@@ -22,6 +22,24 @@ vmm_usable() {
 	return 1
 }
 
+# vmm_linux_ready: what the Linux loader's tests need, or SKIP: KVM (a
+# Linux guest needs it: the software CPU delivers no interrupts; a probe
+# that fails otherwise fails the test) and a readable /boot/vmlinuz-*,
+# the last of which is in $kernel.
+vmm_linux_ready() {
+	why=$("$VMM_RUN" -A kvm -P)
+	case $? in
+	0) ;;
+	77) skip_all "a Linux guest needs KVM: $why" ;;
+	*) plan 1; tap_result 1 "KVM probe failed: $why"; exit 1 ;;
+	esac
+	kernel=
+	for k in /boot/vmlinuz-*; do
+		[ -r "$k" ] && kernel=$k
+	done
+	[ -n "$kernel" ] || skip_all "no readable /boot/vmlinuz-* (install linux-image-amd64)"
+}
+
 # vmm_run_on ACCEL ARGS...: one vmm-run on ACCEL; its checks become this
 # script's (renumbered, named after the accelerator), its plan must match
 # the checks it printed, and its exit status is a check of its own.

@@ -14,15 +14,7 @@ for t in Xvfb xtigervncviewer vncpasswd xdotool import convert compare \
 	command -v $t >/dev/null 2>&1 ||
 		skip_all "$t is not installed (tools/install-deps)"
 done
-e2e_setup
-viewer_display 1280x1024x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
+e2e_viewer_setup 1280x1024x24
 
 # a certificate for "localhost": TigerVNC checks the name it connects to
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMPD/key.pem" \

@@ -15,15 +15,7 @@ for t in Xvfb xtigervncviewer vncpasswd vncsnapshot xdotool import convert \
 	command -v $t >/dev/null 2>&1 ||
 		skip_all "$t is not installed (tools/install-deps)"
 done
-e2e_setup
-viewer_display 1280x1024x24
-VIEWER=
-cleanup() {
-	viewer_stop
-	kill "$XVFB" 2>/dev/null
-	e2e_cleanup
-}
-trap cleanup EXIT
+e2e_viewer_setup 1280x1024x24
 
 vnc_vm view --vrdemulticon on --vrde-property VNCPassword=Secret-1 &&
 	e2e_start view

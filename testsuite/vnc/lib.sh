@@ -1,6 +1,6 @@
 # lib.sh - helpers for the vnc area's shell tests; source after tap.sh.
-# Builds on rdp/lib.sh (e2e_setup, e2e_start, e2e_stop, viewer_display,
-# picture_diff, picture_diag).
+# Builds on rdp/lib.sh (e2e_setup, e2e_viewer_setup, e2e_start, e2e_stop,
+# viewer_display, picture_diff, picture_diag).
 #
 #   vnc_vm NAME [modifyvm options]   a testcard VM served by the VNC module
 #   vnc_passwd FILE PASSWORD         a vncpasswd(1) file, mode 0600

@@ -982,6 +982,40 @@ urbdrc_add_channel(struct urbdrc_ch *ctl)
 	ud->ndevices++;
 }
 
+/* Whether @ch may take a message of @kind now: the handshake in its
+ * order, devices announced on the control channel once it is up, one
+ * ADD_DEVICE on each device channel, completions on device channels.
+ * @return NULL, or what urbdrc_bad says. */
+static const char *
+urbdrc_out_of_turn(const struct urbdrc_ch *ch, enum urbdrc_kind kind)
+{
+	bool up = ch->state == CH_CREATED || ch->state == CH_READY;
+
+	switch (kind) {
+	case URBDRC_K_CAPS_RSP:
+		return ch->state != CH_CAPS
+			   ? "capability response not asked for"
+			   : NULL;
+	case URBDRC_K_CHANNEL_CREATED:
+		return ch->state != CH_CREATED ? "CHANNEL_CREATED out of turn"
+					       : NULL;
+	case URBDRC_K_ADD_VIRTUAL_CHANNEL:
+		return !ch->control || !up ? "ADD_VIRTUAL_CHANNEL out of turn"
+					   : NULL;
+	case URBDRC_K_ADD_DEVICE:
+		return ch->control || ch->add || !up ? "ADD_DEVICE out of turn"
+						     : NULL;
+	case URBDRC_K_IOCTL_DONE:
+	case URBDRC_K_URB_DONE:
+	case URBDRC_K_URB_DONE_NO_DATA:
+		return ch->control ? "completion on the control channel" : NULL;
+	case URBDRC_K_RELEASE:
+	case URBDRC_K_TEXT_RSP:
+		break;
+	}
+	return NULL;
+}
+
 /* One message from the client on @ch.  Under the lock. */
 static void
 urbdrc_message(struct urbdrc_ch *ch, const uint8_t *p, size_t n,
@@ -995,16 +1029,13 @@ urbdrc_message(struct urbdrc_ch *ch, const uint8_t *p, size_t n,
 		urbdrc_bad(ch, "out of memory", k);
 		return;
 	}
-	if (urbdrc_parse_client(p, n, m, &err) < 0) {
+	if (urbdrc_parse_client(p, n, m, &err) < 0 ||
+	    (err = urbdrc_out_of_turn(ch, m->kind))) {
 		urbdrc_bad(ch, err, k);
 		goto out;
 	}
 	switch (m->kind) {
 	case URBDRC_K_CAPS_RSP:
-		if (ch->state != CH_CAPS) {
-			urbdrc_bad(ch, "capability response not asked for", k);
-			break;
-		}
 		if (ch->control)
 			rdp_info(c->srv,
 				 "client %u: URBDRC capabilities exchanged "
@@ -1013,10 +1044,6 @@ urbdrc_message(struct urbdrc_ch *ch, const uint8_t *p, size_t n,
 		urbdrc_send_created(ch);
 		break;
 	case URBDRC_K_CHANNEL_CREATED:
-		if (ch->state != CH_CREATED) {
-			urbdrc_bad(ch, "CHANNEL_CREATED out of turn", k);
-			break;
-		}
 		if (ch->control)
 			rdp_info(c->srv,
 				 "client %u: URBDRC channel created (client "
@@ -1027,18 +1054,10 @@ urbdrc_message(struct urbdrc_ch *ch, const uint8_t *p, size_t n,
 	case URBDRC_K_RELEASE:
 		break;
 	case URBDRC_K_ADD_VIRTUAL_CHANNEL:
-		if (!ch->control ||
-		    (ch->state != CH_CREATED && ch->state != CH_READY))
-			urbdrc_bad(ch, "ADD_VIRTUAL_CHANNEL out of turn", k);
-		else
-			urbdrc_add_channel(ch);
+		urbdrc_add_channel(ch);
 		break;
 	case URBDRC_K_ADD_DEVICE:
-		if (ch->control || ch->add ||
-		    (ch->state != CH_CREATED && ch->state != CH_READY))
-			urbdrc_bad(ch, "ADD_DEVICE out of turn", k);
-		else
-			urbdrc_add_device(ch, m, k);
+		urbdrc_add_device(ch, m, k);
 		break;
 	case URBDRC_K_TEXT_RSP:
 		urbdrc_text(ch, m);
@@ -1046,10 +1065,7 @@ urbdrc_message(struct urbdrc_ch *ch, const uint8_t *p, size_t n,
 	case URBDRC_K_IOCTL_DONE:
 	case URBDRC_K_URB_DONE:
 	case URBDRC_K_URB_DONE_NO_DATA:
-		if (ch->control)
-			urbdrc_bad(ch, "completion on the control channel", k);
-		else
-			urbdrc_completion(ch, m, k);
+		urbdrc_completion(ch, m, k);
 		break;
 	}
 out:

@@ -148,13 +148,25 @@ urbdrc_put_hdr(struct urbdrc_buf *b, uint32_t iface, uint32_t msgid,
 	urbdrc_put_u32(b, fn);
 }
 
+/* The header and then @n u32 fields at @v: all there is to most server
+ * requests, which differ only in these. */
+static void
+urbdrc_put_msg(struct urbdrc_buf *b, uint32_t iface, uint32_t msgid,
+	       uint32_t fn, size_t n, const uint32_t *v)
+{
+	urbdrc_put_hdr(b, iface, msgid, fn);
+	for (size_t i = 0; i < n; i++)
+		urbdrc_put_u32(b, v[i]);
+}
+
 /* ---- server to client -------------------------------------------------- */
 
 void
 urbdrc_put_caps_request(struct urbdrc_buf *b, uint32_t msgid)
 {
-	urbdrc_put_hdr(b, URBDRC_IF_CAPS, msgid, URBDRC_FN_CAPS_REQUEST);
-	urbdrc_put_u32(b, 1); /* RIM_CAPABILITY_VERSION_01 */
+	/* RIM_CAPABILITY_VERSION_01 */
+	urbdrc_put_msg(b, URBDRC_IF_CAPS, msgid, URBDRC_FN_CAPS_REQUEST, 1,
+		       (const uint32_t[]){1});
 }
 
 void
@@ -166,38 +178,35 @@ urbdrc_put_release(struct urbdrc_buf *b, uint32_t iface, uint32_t msgid)
 void
 urbdrc_put_channel_created(struct urbdrc_buf *b, uint32_t iface, uint32_t msgid)
 {
-	urbdrc_put_hdr(b, iface, msgid, URBDRC_FN_CHANNEL_CREATED);
-	urbdrc_put_u32(b, 1); /* major */
-	urbdrc_put_u32(b, 0); /* minor */
-	urbdrc_put_u32(b, 0); /* capabilities */
+	/* major 1, minor 0, capabilities 0 */
+	urbdrc_put_msg(b, iface, msgid, URBDRC_FN_CHANNEL_CREATED, 3,
+		       (const uint32_t[]){1, 0, 0});
 }
 
 void
 urbdrc_put_register_callback(struct urbdrc_buf *b, uint32_t usbdev,
 			     uint32_t msgid, uint32_t completion)
 {
-	urbdrc_put_hdr(b, URBDRC_MASK_PROXY | usbdev, msgid,
-		       URBDRC_FN_REGISTER_CALLBACK);
-	urbdrc_put_u32(b, 1);
-	urbdrc_put_u32(b, completion);
+	/* NumRequestCompletion 1, then the completion channel's id */
+	urbdrc_put_msg(b, URBDRC_MASK_PROXY | usbdev, msgid,
+		       URBDRC_FN_REGISTER_CALLBACK, 2,
+		       (const uint32_t[]){1, completion});
 }
 
 void
 urbdrc_put_cancel(struct urbdrc_buf *b, uint32_t usbdev, uint32_t msgid,
 		  uint32_t request_id)
 {
-	urbdrc_put_hdr(b, URBDRC_MASK_PROXY | usbdev, msgid,
-		       URBDRC_FN_CANCEL_REQUEST);
-	urbdrc_put_u32(b, request_id);
+	urbdrc_put_msg(b, URBDRC_MASK_PROXY | usbdev, msgid,
+		       URBDRC_FN_CANCEL_REQUEST, 1, &request_id);
 }
 
 void
 urbdrc_put_retract(struct urbdrc_buf *b, uint32_t usbdev, uint32_t msgid,
 		   uint32_t reason)
 {
-	urbdrc_put_hdr(b, URBDRC_MASK_PROXY | usbdev, msgid,
-		       URBDRC_FN_RETRACT_DEVICE);
-	urbdrc_put_u32(b, reason);
+	urbdrc_put_msg(b, URBDRC_MASK_PROXY | usbdev, msgid,
+		       URBDRC_FN_RETRACT_DEVICE, 1, &reason);
 }
 
 void
@@ -205,11 +214,10 @@ urbdrc_put_io_control(struct urbdrc_buf *b, uint32_t usbdev, uint32_t msgid,
 		      bool internal, uint32_t code, const uint8_t *in,
 		      uint32_t in_len, uint32_t out_size, uint32_t request_id)
 {
-	urbdrc_put_hdr(b, URBDRC_MASK_PROXY | usbdev, msgid,
+	urbdrc_put_msg(b, URBDRC_MASK_PROXY | usbdev, msgid,
 		       internal ? URBDRC_FN_INTERNAL_IO_CONTROL
-				: URBDRC_FN_IO_CONTROL);
-	urbdrc_put_u32(b, code);
-	urbdrc_put_u32(b, in_len);
+				: URBDRC_FN_IO_CONTROL,
+		       2, (const uint32_t[]){code, in_len});
 	urbdrc_put_bytes(b, in, in_len);
 	urbdrc_put_u32(b, out_size);
 	urbdrc_put_u32(b, request_id);
@@ -219,10 +227,9 @@ void
 urbdrc_put_query_text(struct urbdrc_buf *b, uint32_t usbdev, uint32_t msgid,
 		      uint32_t type, uint32_t locale)
 {
-	urbdrc_put_hdr(b, URBDRC_MASK_PROXY | usbdev, msgid,
-		       URBDRC_FN_QUERY_DEVICE_TEXT);
-	urbdrc_put_u32(b, type);
-	urbdrc_put_u32(b, locale);
+	urbdrc_put_msg(b, URBDRC_MASK_PROXY | usbdev, msgid,
+		       URBDRC_FN_QUERY_DEVICE_TEXT, 2,
+		       (const uint32_t[]){type, locale});
 }
 
 /* TS_USBD_INTERFACE_INFORMATION of @iface/@alt from @cfg: u16 Length,

@@ -13,6 +13,7 @@
 #include "headless/ctl.c"
 
 #include "fuzz.h"
+#include "portlist.h"
 
 static struct headless_server fuzz_server;
 static struct headless *fuzz_hl; /* the VM of the request being served */

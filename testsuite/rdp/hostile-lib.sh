@@ -47,3 +47,24 @@ flood() {
 field() {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
+
+# probe_tries NAME LOG PROBE-ARGS...: one TAP line; the probe (the
+# caller's `probe`) must exit 0 within 3 tries.  A refused or replaced
+# viewer during a flood is what a user sees as "could not connect" and
+# tries again.  Each failed try is reported with the probe's error and
+# the server's last lines about 127.0.0.1 from LOG, so a failure says why.
+probe_tries() {
+	pt_name=$1 pt_log=$2
+	shift 2
+	pt_try=0
+	while [ $pt_try -lt 3 ]; do
+		pt_try=$((pt_try + 1))
+		PROBE_OUT=$(probe "$@")
+		pt_rc=$?
+		[ $pt_rc = 0 ] && break
+		diag "$pt_name: try $pt_try failed: ${PROBE_OUT##*\"error\":}"
+		grep -F '127.0.0.1' "$pt_log" 2>/dev/null | tail -n 5 |
+			sed 's/^/#   /'
+	done
+	tap_result $pt_rc "$pt_name (try $pt_try of at most 3)"
+}

@@ -22,8 +22,8 @@
  * way "refuse when full" would let a churning attacker do.  Sources
  * refused or dropped lately are remembered for a while (a bounded table):
  * their connections go first, and their newcomers may replace only each
- * other.  A connection whose bytes wait unread is never replaced: the
- * server, not the client, is behind.
+ * other.  A connection the server has answered whose bytes wait unread
+ * is never replaced: the server, not the client, is behind.
  */
 #include "config.h"
 
@@ -194,15 +194,25 @@ rdp_guard_bytes(int fd)
 	return ti.tcpi_bytes_received;
 }
 
-/* Whether bytes the peer of @fd sent wait unread: then this server is
- * behind (its thread not yet scheduled, a busy machine), not the client,
- * and the connection is not a victim. */
+/* Whether bytes the peer of @fd sent wait unread after this server has
+ * answered it at least once: then the server is behind (its thread not
+ * yet scheduled, a busy machine), not the client, and the connection is
+ * not a victim.  A connection never answered (its connection request
+ * still incomplete) gets no such shelter: when the server falls behind
+ * a flood, every flood connection has bytes waiting, and sheltering
+ * them all left no place a real client could take. */
 static bool
 rdp_guard_unread(int fd)
 {
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
 	int n = 0;
 
-	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+	if (ioctl(fd, FIONREAD, &n) < 0 || n <= 0)
+		return false;
+	memset(&ti, 0, sizeof(ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	       ti.tcpi_bytes_acked > 1; /* the SYN-ACK counts one */
 }
 
 /* Shut @s down; its thread ends and releases it.  Caller holds the lock. */

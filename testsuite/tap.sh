@@ -5,10 +5,17 @@
 #   done_testing (exit status: 1 if anything failed)
 #   tap_bail "why": stop the test as failed (TAP "Bail out!"), also from
 #   inside $(...), where a "not ok" line would be captured
+#   tap_stop PID NAME [SECONDS [SIGNAL]]: stop a child of the test with
+#   SIGNAL (TERM), wait SECONDS (30) for it; one that hangs is reported
+#   with its threads' stacks (gdb, where installed) and killed; sets
+#   tap_stop_rc to its exit status
 #   lacks FILE REGEX: FILE is readable and no line matches (grep -E); a
 #   missing file fails, so a negative check cannot pass by accident
 tap_n=0
 tap_fail=0
+# SIGTERM (lib/run-test's time limit, a user's kill) ends the test through
+# exit, so that its EXIT trap still stops its servers and removes $TMPD
+trap 'exit 143' TERM
 exec 6>&1 # TAP's own stdout, for tap_bail
 tap_bail() {
 	echo "Bail out! $*" >&6
@@ -73,6 +80,26 @@ need_kvm() {
 		exit 1
 		;;
 	esac
+}
+tap_stop() {
+	kill -"${4:-TERM}" "$1" 2>/dev/null
+	for _ in $(seq $((${3:-30} * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "# $2 (pid $1) still runs ${3:-30} s after SIG${4:-TERM}:"
+		tap_stacks "$1"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	tap_stop_rc=$?
+}
+# where a process hangs: the top frames of each of its threads
+tap_stacks() {
+	command -v gdb >/dev/null 2>&1 || return 0
+	timeout 60 gdb -p "$1" -batch -ex 'thread apply all bt 12' 2>/dev/null |
+		grep -E '^(Thread|#)' | head -n 200 | sed 's/^/#   /'
 }
 done_testing() {
 	[ "$tap_fail" = 0 ]

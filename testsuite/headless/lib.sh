@@ -143,12 +143,8 @@ hl_ctl() {
 }
 
 hl_stop() {
-	kill -"${1:-TERM}" "$HL_PID" 2>/dev/null
-	HL_RC=0
-	timeout 30 sh -c "while kill -0 $HL_PID 2>/dev/null; do sleep 0.1; done" ||
-		kill -KILL "$HL_PID"
-	wait "$HL_PID"
-	HL_RC=$?
+	tap_stop "$HL_PID" vireo-headless 30 "${1:-TERM}"
+	HL_RC=$tap_stop_rc
 	HL_PID=
 }
 

@@ -190,9 +190,8 @@ e2e_kvm_usable() {
 }
 
 e2e_stop() {
-	kill -TERM "$E2E_PID" 2>/dev/null
-	wait "$E2E_PID"
-	E2E_RC=$?
+	tap_stop "$E2E_PID" vireo-headless 60
+	E2E_RC=$tap_stop_rc
 	E2E_PID=
 }
 
@@ -237,8 +236,7 @@ viewer_display() {
 # in /dev/shm; remove it with the viewer.
 viewer_stop() {
 	[ -n "${VIEWER:-}" ] || return 0
-	kill "$VIEWER" 2>/dev/null
-	wait "$VIEWER" 2>/dev/null
+	tap_stop "$VIEWER" viewer 20
 	rm -f "/dev/shm/com.freerdp.xfreerdp.tsmf_$(printf '%016X' "$VIEWER")"
 	VIEWER=
 }

@@ -155,16 +155,19 @@ scene_watch_args() {
 	fi
 }
 
-# measure_rdp NAME PID PORT [EXCLUDE]: the repetitions of one RDP server.
+# measure_rdp NAME PID PORT [OPTION...]: the repetitions of one RDP
+# server, each OPTION passed on to rdp-watch (--no-gfx, say).
 measure_rdp() {
+	_name=$1 _pid=$2 _port=$3
+	shift 3
 	_rep=1
 	while [ "$_rep" -le "$reps" ]; do
 		# shellcheck disable=SC2046 # scene_watch_args is words
 		record "$_rep" timeout $((serve_seconds + 60)) "$builddir/rdp-watch" \
-			--server "$1" $(scene_watch_args) --server-pid "$2" \
-			--seconds "$serve_seconds" --timeout 30 \
-			"/v:127.0.0.1:$3" /cert:ignore /u:bench /p:bench \
-			/sec:tls || log "$1: rdp-watch failed (exit $?)"
+			--server "$_name" $(scene_watch_args) --server-pid "$_pid" \
+			--seconds "$serve_seconds" --timeout 30 "$@" \
+			"/v:127.0.0.1:$_port" /cert:ignore /u:bench /p:bench \
+			/sec:tls || log "$_name: rdp-watch failed (exit $?)"
 		_rep=$((_rep + 1))
 	done
 }

@@ -172,6 +172,11 @@ module_e2e() {
 	log "vireo-module: measuring on port $module_port"
 	measure_rdp vireo-module "$module_pid" "$module_port"
 	note vireo-module "vireo's RDP module (vireo-vrde-rdp.so) loaded by bench/card-host, a minimal VRDE host drawing the test card with the guest's own draw.c at 30 frames per second: no VM, so the CPU figure is the module's serving work plus card-host's drawing (a few hundred microseconds per frame)."
+	# the same module and picture through bitmap updates, the path of
+	# viewers without the graphics pipeline (rdesktop, older mstsc): the
+	# pipeline must not cost more bytes than this row
+	measure_rdp vireo-module-bitmap "$module_pid" "$module_port" --no-gfx
+	note vireo-module-bitmap "the same module and card-host as vireo-module, the client asking for bitmap updates instead of the graphics pipeline (rdp-watch --no-gfx: FreeRDP 2.11's own -gfx leaves the pipeline on)."
 	want scaling && scaling_levels vireo-module "$module_pid" "$module_port" \
 		"$(cpu_rate "$module_pid" 3)"
 	stop "$module_pid"

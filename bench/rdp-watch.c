@@ -37,6 +37,13 @@
 
 #define RW_MAX_ARGS 64
 
+/* The graphics pipeline's channel, while it is open.  Its PDUs are
+ * decoded on FreeRDP's dynamic-channel thread, which writes the primary
+ * buffer while the main loop samples it; gdi's writers hold the
+ * context's mux, and so does the main loop while it looks (a picture
+ * half old and half new was 18-54 % of the pipeline's samples). */
+static RdpgfxClientContext *_Atomic rw_gfx;
+
 /* SIGTERM ends the window early: the figures so far are reported. */
 static volatile sig_atomic_t rw_stop;
 
@@ -52,8 +59,10 @@ rw_channel_connected(void *ctx, ChannelConnectedEventArgs *e)
 	rdpContext *context = ctx;
 
 	/* Without this the graphics pipeline draws nothing. */
-	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0)
+	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0) {
 		gdi_graphics_pipeline_init(context->gdi, e->pInterface);
+		rw_gfx = e->pInterface;
+	}
 }
 
 static void
@@ -61,8 +70,35 @@ rw_channel_disconnected(void *ctx, ChannelDisconnectedEventArgs *e)
 {
 	rdpContext *context = ctx;
 
-	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0)
+	if (strcmp(e->name, RDPGFX_DVC_CHANNEL_NAME) == 0) {
+		RdpgfxClientContext *gfx = e->pInterface;
+
+		EnterCriticalSection(&gfx->mux);
+		rw_gfx = NULL;
+		LeaveCriticalSection(&gfx->mux);
 		gdi_graphics_pipeline_uninit(context->gdi, e->pInterface);
+	}
+}
+
+/* Look at the received picture: measure it, or dump it when @dump. */
+static void
+rw_look(rdpContext *ctx, struct watch *w, int dump)
+{
+	RdpgfxClientContext *gfx = rw_gfx;
+	rdpGdi *gdi = ctx->gdi;
+
+	if (gfx)
+		EnterCriticalSection(&gfx->mux);
+	if (gdi && gdi->primary_buffer) {
+		if (dump)
+			watch_dump(w, gdi->primary_buffer, gdi->width,
+				   gdi->height, gdi->stride);
+		else
+			watch_frame(w, gdi->primary_buffer, gdi->width,
+				    gdi->height, gdi->stride);
+	}
+	if (gfx)
+		LeaveCriticalSection(&gfx->mux);
 }
 
 static BOOL
@@ -221,17 +257,12 @@ rw_loop(rdpContext *ctx, struct watch *w, double timeout)
 			fprintf(stderr, "rdp-watch: connection lost\n");
 			return -1;
 		}
-		rdpGdi *gdi = ctx->gdi;
-		if (gdi && gdi->primary_buffer)
-			watch_frame(w, gdi->primary_buffer, gdi->width,
-				    gdi->height, gdi->stride);
+		rw_look(ctx, w, 0);
 		int backspace;
 		if (watch_want_key(w, &backspace))
 			rw_type_key(instance, backspace);
 		if (!w->t_first_frame && watch_now() - w->t_process > timeout) {
-			if (gdi && gdi->primary_buffer)
-				watch_dump(w, gdi->primary_buffer, gdi->width,
-					   gdi->height, gdi->stride);
+			rw_look(ctx, w, 1);
 			fprintf(stderr,
 				"rdp-watch: no frame counter within "
 				"%.0f s\n",

@@ -41,6 +41,7 @@ void card_draw_frame(struct card *c, uint32_t head);
 void card_draw_rect(struct card *c, uint32_t head, uint32_t x, uint32_t y,
 		    uint32_t w, uint32_t h);
 void card_move_crosshair(struct card *c, uint32_t head, int x, int y);
+void card_show_crosshair(struct card *c, uint32_t head);
 void card_draw_span(const struct card *c, uint32_t head, uint32_t *row,
 		    uint32_t x0, uint32_t x1, uint32_t y);
 void card_damage(struct card *c, uint32_t x, uint32_t y, uint32_t w,

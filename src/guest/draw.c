@@ -186,6 +186,14 @@ card_move_crosshair(struct card *c, uint32_t head, int x, int y)
 	}
 }
 
+/* Plot @head's crosshair again (where it has one) after a redraw under
+ * it; the other heads' crosshairs stay as they are. */
+void
+card_show_crosshair(struct card *c, uint32_t head)
+{
+	card_plot_crosshair(c, head, 0);
+}
+
 void
 card_draw_full(struct card *c, uint32_t head)
 {

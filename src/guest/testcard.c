@@ -342,8 +342,9 @@ text_key(uint8_t code)
 	if (card.head[0].enabled) {
 		card_draw_rect(&card, 0, x, TESTCARD_TEXT_Y, w,
 			       TESTCARD_TEXT_HEIGHT);
-		card_move_crosshair(&card, 0, card.head[0].cross_x,
-				    card.head[0].cross_y);
+		/* only head 0's: moving it there would erase the
+		 * crosshair another head shows */
+		card_show_crosshair(&card, 0);
 	}
 }
 

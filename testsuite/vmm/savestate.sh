@@ -7,6 +7,8 @@
 # sequence across both processes (one "testcard ready", the key typed
 # before, a key and a pointer event queued while paused - saved with the
 # devices and delivered after the restore - and the key typed after).
+# The pointer's line may come before or after the queued key's: the
+# save may land between the guest's keyboard and pointer polls.
 # Truncated and corrupted copies of the file are refused with the reason,
 # and the files are left as they were.
 . "$srcdir/vmm/vmm-lib.sh"
@@ -41,9 +43,15 @@ for a in $VMM_ACCELS; do
 		ok "$a: head $h is pixel for pixel what it was when saved" \
 			cmp -s "$TMPD/$a-before-$h.ppm" "$TMPD/$a-after-$h.ppm"
 	done
-	is "$(grep -v '^testcard rtc ' "$LOG" | tr '\n' '|')" \
-		"testcard ready heads=2|key 1e down|key 1e up|key 1f down|key 1f up|ptr 30 40 0 head=1|key 30 down|key 30 up|" \
-		"$a: COM1 is one sequence across save and restore, with the input queued while paused"
+	# the keyboard's and the pointer's queues are the guest's to poll
+	# in its own order, and the save may land between the two polls:
+	# the pointer line may come before or after the queued keys
+	is "$(grep -v -e '^testcard rtc ' -e '^ptr ' "$LOG" | tr '\n' '|')" \
+		"testcard ready heads=2|key 1e down|key 1e up|key 1f down|key 1f up|key 30 down|key 30 up|" \
+		"$a: COM1 is one sequence across save and restore, with the keys queued while paused"
+	is "$(grep -v -e '^testcard rtc ' -e '^key 1f ' "$LOG" | tr '\n' '|')" \
+		"testcard ready heads=2|key 1e down|key 1e up|ptr 30 40 0 head=1|key 30 down|key 30 up|" \
+		"$a: COM1: the pointer event queued while paused came once, after the restore, before the next key"
 
 	# damaged copies: refused, with the reason, and left unchanged
 	size=$(stat -c %s "$S")

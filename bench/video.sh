@@ -9,7 +9,9 @@
 # --only takes a comma list of paths (bitmap, gfx-planar, tsmf-mjpeg,
 # gfx-avc420) and measures only those; --tag T names the files
 # video-<date>-<host>-T.* so a partial run does not replace a full one;
-# --fps sets the video's frame rate (default 25).
+# --fps sets the video's frame rate (default 25).  VIDEO_BENCH_MODULE
+# names another build of vireo-vrde-rdp.so to measure (an A/B of an
+# encoder setting, say).
 #
 # Needs the test programs (make -C testsuite video/video-host
 # rdp-probe/rdp-probe) and the RDP module.  Each configuration runs one
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
 done
 host_bin=$top/testsuite/video/video-host
 probe_bin=$top/testsuite/rdp-probe/rdp-probe
-module=$top/src/vrde/rdp/.libs/vireo-vrde-rdp.so
+module=${VIDEO_BENCH_MODULE:-$top/src/vrde/rdp/.libs/vireo-vrde-rdp.so}
 for f in "$host_bin" "$probe_bin" "$module"; do
 	[ -e "$f" ] || { echo "video.sh: missing $f (build it first)" >&2; exit 1; }
 done

@@ -27,9 +27,85 @@
 #define STATE_CRC_OK(a, b) ((a) == (b))
 #endif
 
+/*
+ * The checksum is zlib's and liblzma's CRC-32 (the reflected polynomial
+ * 0xedb88320).  liblzma computes it at about 1 GB/s here, and a restore
+ * checks 5 MB of guest memory: 5 ms, the largest part of a KVM restore
+ * (perf).  Where the CPU multiplies carry-less (PCLMULQDQ), long buffers
+ * are folded 64 bytes at a time instead: four 128-bit lanes, each
+ * multiplied by x^(512+64) and x^512 mod P and added to the data 64
+ * bytes on; the lanes then fold into one (x^(128+64), x^128), whose 16
+ * bytes, being congruent to everything folded so far, finish in
+ * liblzma's table code together with the tail.  The result is the same
+ * number, so files stay compatible; test-state compares the two.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define STATE_CRC_FOLD 64 /* bytes folded per step, at least */
+
+__attribute__((target("pclmul,sse2"))) static __m128i
+state_crc_fold(__m128i x, __m128i k)
+{
+	return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+			     _mm_clmulepi64_si128(x, k, 0x11));
+}
+
+__attribute__((target("pclmul,sse2"))) static uint32_t
+state_crc32_clmul(const uint8_t *p, size_t n, uint32_t crc)
+{
+	/* x^(4*128+64) and x^(4*128) mod P, bit-reflected; then for one
+	 * lane: x^(128+64) and x^128 */
+	const __m128i k4 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
+	const __m128i k1 = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0);
+	__m128i x[4];
+	uint8_t last[16];
+
+	for (int i = 0; i < 4; i++)
+		x[i] = _mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + 16 * i));
+	/* the running value enters as the first 32 bits of the message */
+	x[0] = _mm_xor_si128(x[0], _mm_cvtsi32_si128((int)~crc));
+	p += 64;
+	n -= 64;
+	for (; n >= 64; p += 64, n -= 64)
+		for (int i = 0; i < 4; i++)
+			x[i] = _mm_xor_si128(
+			    state_crc_fold(x[i], k4),
+			    _mm_loadu_si128(
+				(const __m128i *)(const void *)(p + 16 * i)));
+	for (int i = 1; i < 4; i++)
+		x[0] = _mm_xor_si128(state_crc_fold(x[0], k1), x[i]);
+	for (; n >= 16; p += 16, n -= 16)
+		x[0] = _mm_xor_si128(
+		    state_crc_fold(x[0], k1),
+		    _mm_loadu_si128((const __m128i *)(const void *)p));
+	/* the folded lane is a message whose CRC, started from 0 with no
+	 * inversion, is the running value: lzma_crc32() inverts before and
+	 * after, so start it from ~0 and invert its result */
+	_mm_storeu_si128((__m128i *)(void *)last, x[0]);
+	crc = ~lzma_crc32(last, sizeof(last), 0xffffffffu);
+	return lzma_crc32(p, n, ~crc);
+}
+
+static bool
+state_crc_has_clmul(void)
+{
+	static int has = -1;
+
+	if (has < 0)
+		has = __builtin_cpu_supports("pclmul");
+	return has;
+}
+#endif
+
 uint32_t
 vmm_state_crc32(const void *p, size_t n, uint32_t crc)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (n >= STATE_CRC_FOLD && state_crc_has_clmul())
+		return state_crc32_clmul(p, n, crc);
+#endif
 	return lzma_crc32(p, n, crc);
 }
 

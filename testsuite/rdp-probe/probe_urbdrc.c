@@ -30,6 +30,26 @@
  *   longtext      describe the device (QUERY_DEVICE_TEXT) with the
  *                 longest string a USB device has: 126 CJK characters
  *                 (U+4E2D), 378 bytes of UTF-8
+ *   turn=CASE     send one message out of turn, once (then carry on as
+ *                 usual); ctl-* on the control channel, dev-* on the
+ *                 first device channel to get there:
+ *                   ctl-created-early, dev-created-early: CHANNEL_CREATED
+ *                     before the capability response
+ *                   ctl-addvc-early: ADD_VIRTUAL_CHANNEL before it
+ *                   ctl-adddev, dev-adddev-early: ADD_DEVICE before it
+ *                   ctl-caps-twice, dev-caps-twice: the capability
+ *                     response twice
+ *                   dev-created-twice: CHANNEL_CREATED twice
+ *                   ctl-completion: an IOCONTROL_COMPLETION on the control
+ *                     channel instead of ADD_VIRTUAL_CHANNEL (sent after)
+ *                   dev-addvc: ADD_VIRTUAL_CHANNEL instead of ADD_DEVICE
+ *                   dev-completion-early: a URB completion before
+ *                     ADD_DEVICE
+ *                   dev-adddev-twice: ADD_DEVICE twice
+ *                   dev-ioctl-unknown: IO_CONTROL answered with a
+ *                     RequestId the server never used
+ *                   dev-after-retract: after RETRACT_DEVICE, ADD_DEVICE
+ *                     and a completion on the retracted device's channel
  * The first "URBDRC" channel is the control channel; each IFACE_RELEASE
  * 0x40000002 on it sends one ADD_VIRTUAL_CHANNEL per device (FreeRDP's
  * order), each on a later channel binds the next device (ADD_DEVICE).
@@ -58,6 +78,8 @@
 #define PU_FIFO_MAX  (4u << 20)
 #define PU_PARKED    16
 #define PU_PIPE_BASE 0x01050000u /* FreeRDP: bus << 24 | dev << 16 | ep */
+/* a RequestCompletion interface no REGISTER_REQUEST_CALLBACK named */
+#define PU_STRAY_CB  0x100u
 
 enum pu_kind { PU_LOOPBACK, PU_TABLET };
 
@@ -94,6 +116,8 @@ static bool pu_announced;
 static struct {
 	bool vanish, gone_opt, drop, malformed, toolong, unknownid, spec;
 	bool longtext;
+	char turn[32]; /* turn=CASE, "" none */
+	bool turn_done;
 	bool vanish_done, malformed_done, toolong_done, unknownid_done;
 	bool gone; /* vanish happened: every request fails */
 } pu_opt;
@@ -121,6 +145,7 @@ static struct {
 	X(cancelled)                                                           \
 	X(retracts)                                                            \
 	X(closed)                                                              \
+	X(ended)                                                               \
 	X(bytes_out)                                                           \
 	X(bytes_in)                                                            \
 	X(bad)                                                                 \
@@ -201,6 +226,18 @@ pu_descriptor(const struct pu_dev *d, uint8_t type, uint8_t index, uint8_t *out,
 }
 
 /* ---- writing ----------------------------------------------------------- */
+
+/* Is @name the turn=CASE to play now (once)? */
+static bool
+pu_turn(const struct pu_chan *pc, const char *name)
+{
+	if (pu_opt.turn_done || strcmp(pu_opt.turn, name) ||
+	    pc->control != !strncmp(name, "ctl-", 4))
+		return false;
+	pu_opt.turn_done = true;
+	pu_n.misbehaved++;
+	return true;
+}
 
 static void
 pu_send(struct pu_chan *pc, struct urbdrc_buf *b)
@@ -553,8 +590,11 @@ pu_ioctl(struct pu_chan *pc, const struct urbdrc_req *q)
 	uint8_t st[4] = {0x03, 0x03, 0, 0};
 
 	pu_n.ioctl++;
-	if (q->fn == URBDRC_FN_IO_CONTROL &&
-	    q->code == URBDRC_IOCTL_RESET_PORT) {
+	if (pu_turn(pc, "dev-ioctl-unknown")) {
+		urbdrc_put_ioctl_done(&b, pc->completion, q->msgid,
+				      q->request_id + 1000, 0, 4, st, 4);
+	} else if (q->fn == URBDRC_FN_IO_CONTROL &&
+		   q->code == URBDRC_IOCTL_RESET_PORT) {
 		pu_n.resets++;
 		/* claims 4 bytes and sends none */
 		urbdrc_put_ioctl_done(&b, pc->completion, q->msgid,
@@ -587,6 +627,79 @@ pu_cancel(struct pu_chan *pc, uint32_t rid)
 }
 
 /* ---- the channel --------------------------------------------------------- */
+
+/* ADD_DEVICE for a device the probe does not have (UsbDevice 99), for
+ * turn=. */
+static void
+pu_put_stray_device(struct urbdrc_buf *b)
+{
+	struct urbdrc_add_device *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return;
+	a->usbdev = 99;
+	snprintf(a->instance_id, sizeof(a->instance_id), "probe#99");
+	snprintf(a->hw_id[0], sizeof(a->hw_id[0]),
+		 "USB\\VID_1209&PID_0000&REV_0100");
+	snprintf(a->hw_id[1], sizeof(a->hw_id[1]), "USB\\VID_1209&PID_0000");
+	snprintf(a->compat_id, sizeof(a->compat_id),
+		 "USB\\Class_FF&SubClass_00&Prot_00");
+	snprintf(a->container_id, sizeof(a->container_id),
+		 "{00000000-0000-0000-0000-000000000099}");
+	a->caps = (struct urbdrc_dev_caps){28, 2, 0x600, 0x200, 0, 1, 80};
+	urbdrc_put_add_device(b, a);
+	free(a);
+}
+
+/* turn=: what goes before the capability response. */
+static void
+pu_early(struct pu_chan *pc)
+{
+	struct urbdrc_buf b = {0};
+
+	if (pu_turn(pc, "ctl-created-early") ||
+	    pu_turn(pc, "dev-created-early"))
+		urbdrc_put_channel_created(
+		    &b, URBDRC_MASK_PROXY | URBDRC_IF_CLIENT_NTF, 0);
+	else if (pu_turn(pc, "ctl-addvc-early"))
+		urbdrc_put_add_virtual_channel(&b, 0);
+	else if (pu_turn(pc, "ctl-adddev") || pu_turn(pc, "dev-adddev-early"))
+		pu_put_stray_device(&b);
+	else
+		return;
+	pu_send(pc, &b);
+}
+
+/* turn=: instead of ADD_DEVICE on a device channel.  @return true when
+ * it replaced it. */
+static bool
+pu_no_device(struct pu_chan *pc)
+{
+	struct urbdrc_buf b = {0};
+
+	if (pu_turn(pc, "dev-addvc"))
+		urbdrc_put_add_virtual_channel(&b, 0);
+	else if (pu_turn(pc, "dev-completion-early"))
+		urbdrc_put_urb_done(&b, PU_STRAY_CB, 0, 1, true, 9, 0, NULL, 0,
+				    0, NULL, 0);
+	else
+		return false;
+	pu_send(pc, &b);
+	return true;
+}
+
+/* turn=dev-after-retract: the retracted device's channel carries on. */
+static void
+pu_after_retract(struct pu_chan *pc)
+{
+	struct urbdrc_buf b = {0};
+
+	pu_put_stray_device(&b);
+	pu_send(pc, &b);
+	urbdrc_put_urb_done(&b, pc->completion, 0, 1, true, 9, 0, NULL, 0, 0,
+			    NULL, 0);
+	pu_send(pc, &b);
+}
 
 static void
 pu_add_device(struct pu_chan *pc)
@@ -625,6 +738,8 @@ pu_add_device(struct pu_chan *pc)
 	urbdrc_put_add_device(&b, a);
 	free(a);
 	pu_n.devices++;
+	if (pu_turn(pc, "dev-adddev-twice") && !b.oom)
+		pc->chan->Write(pc->chan, (ULONG)b.len, b.data, NULL);
 	pu_send(pc, &b);
 }
 
@@ -635,7 +750,12 @@ pu_request(struct pu_chan *pc, const struct urbdrc_req *q)
 
 	if (q->iface == URBDRC_IF_CAPS && q->fn == URBDRC_FN_CAPS_REQUEST) {
 		pu_n.caps++;
+		pu_early(pc);
 		urbdrc_put_caps_response(&b, q->msgid);
+		if ((pu_turn(pc, "ctl-caps-twice") ||
+		     pu_turn(pc, "dev-caps-twice")) &&
+		    !b.oom)
+			pc->chan->Write(pc->chan, (ULONG)b.len, b.data, NULL);
 		pu_send(pc, &b);
 		return;
 	}
@@ -644,6 +764,8 @@ pu_request(struct pu_chan *pc, const struct urbdrc_req *q)
 		pu_n.created++;
 		urbdrc_put_channel_created(
 		    &b, URBDRC_MASK_PROXY | URBDRC_IF_CLIENT_NTF, q->msgid);
+		if (pu_turn(pc, "dev-created-twice") && !b.oom)
+			pc->chan->Write(pc->chan, (ULONG)b.len, b.data, NULL);
 		pu_send(pc, &b);
 		return;
 	}
@@ -651,13 +773,18 @@ pu_request(struct pu_chan *pc, const struct urbdrc_req *q)
 		if (q->iface != (URBDRC_MASK_PROXY | URBDRC_IF_SERVER_NTF))
 			return;
 		if (pc->control && !pu_announced) {
+			if (pu_turn(pc, "ctl-completion")) {
+				urbdrc_put_ioctl_done(&b, PU_STRAY_CB, 0, 1, 0,
+						      0, NULL, 0);
+				pu_send(pc, &b);
+			}
 			pu_announced = true;
 			for (int i = 0; i < pu_ndevs; i++) {
 				urbdrc_put_add_virtual_channel(&b, 0);
 				pu_send(pc, &b);
 				pu_n.add_vc++;
 			}
-		} else if (!pc->control && !pc->dev) {
+		} else if (!pc->control && !pc->dev && !pu_no_device(pc)) {
 			pu_add_device(pc);
 		}
 		return;
@@ -693,6 +820,8 @@ pu_request(struct pu_chan *pc, const struct urbdrc_req *q)
 		break;
 	case URBDRC_FN_RETRACT_DEVICE:
 		pu_n.retracts++;
+		if (pu_turn(pc, "dev-after-retract"))
+			pu_after_retract(pc);
 		break;
 	}
 }
@@ -725,6 +854,7 @@ pu_on_close(IWTSVirtualChannelCallback *cb)
 	/* kept until the plug-in ends: a vanish thread may hold it */
 	pthread_mutex_lock(&pu_lock);
 	pc->closed = true;
+	pu_n.ended++; /* either side closed it */
 	pthread_mutex_unlock(&pu_lock);
 	return CHANNEL_RC_OK;
 }
@@ -807,6 +937,8 @@ pu_options(const ADDIN_ARGV *args)
 			pu_opt.spec = true;
 		} else if (!strcmp(a, "longtext")) {
 			pu_opt.longtext = true;
+		} else if (!strncmp(a, "turn=", 5)) {
+			snprintf(pu_opt.turn, sizeof(pu_opt.turn), "%s", a + 5);
 		} else {
 			fprintf(stderr,
 				"rdp-probe: urbdrc: unknown option %s\n", a);

@@ -132,10 +132,8 @@ for i in $(seq $N); do
 	wrong tls "$i" &
 	pids="$pids $!"
 done
-refused=0
-for p in $pids; do
-	wait "$p" && refused=$((refused + 1))
-done
+wait_ok $pids
+refused=$WAIT_OK
 relay_stop
 is "$refused" $((2 * N)) "$((2 * N)) parallel wrong passwords (NLA, TLS) each fail to log on"
 n=$(grep -c "logon of user 'alice' from 127\.90\.1\.[0-9]* over NLA denied" "$LOG")

@@ -7,6 +7,7 @@
 #   flood PORT [rdp-hostile flood options]   # counts on stdout
 #   relay_start PORT NET        # rdp-hostile's relay; sets RELAY, RELAY_PID
 #   relay_stop                  # (also for the caller's EXIT trap)
+#   wait_ok PID...              # sets WAIT_OK: how many exited 0
 HOSTILE=$builddir/rdp/rdp-hostile
 
 proc_sample() {
@@ -93,4 +94,13 @@ relay_stop() {
 		wait "$RELAY_PID" 2>/dev/null
 		RELAY_PID=
 	fi
+}
+
+# wait_ok PID...: wait for the caller's children; WAIT_OK is how many of
+# them exited 0 (a variable: in a $(...) subshell they are not children).
+wait_ok() {
+	WAIT_OK=0
+	for wo_pid; do
+		wait "$wo_pid" && WAIT_OK=$((WAIT_OK + 1))
+	done
 }

@@ -24,11 +24,8 @@ wrong_logons() {
 			>"$TMPD/wrong-$1-$i.json" 2>>"$TMPD/probe.err" &
 		pids="$pids $!"
 	done
-	refused=0
-	for p in $pids; do
-		wait "$p" && refused=$((refused + 1))
-	done
-	echo $refused
+	wait_ok $pids
+	echo $WAIT_OK
 }
 
 host_start --user alice:secret --prop Host/AuthHasNtHashes=1

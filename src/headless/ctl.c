@@ -8,14 +8,16 @@
  * accept.  Each connection carries one request line (TAB-separated
  * fields, at most 4096 bytes); requests are carried out one at a time in
  * this thread and get zero or more data lines and a final "ok" or "error
- * <message>".  Replies are written without blocking: a client that does
- * not read loses what does not fit into the socket's buffer.  Long
- * replies ("info") are composed in memory and written in one piece,
- * waiting up to CTL_REPLY_WAIT_MS for the client to read: written a
- * field at a time, a few hundred small writes filled a Unix socket's
- * buffer (it counts each write's overhead) before the client read, and
- * the reply lost its end.  The socket is mode 0600 in the machine folder
- * and removed when the VM stops.
+ * <message>".  Every reply, here and from the savestate and teleport
+ * threads and on the console socket (serial_console.c), is written by
+ * hl_ctl_write_all: whole, waiting up to CTL_REPLY_WAIT_MS for the client
+ * to read, as the socket does not block; only a client that reads nothing
+ * for that long loses the rest.  Long replies ("info") are composed in
+ * memory and written in one piece: written a field at a time, a few
+ * hundred small writes filled a Unix socket's buffer (it counts each
+ * write's overhead) before the client read, and the reply lost its end.
+ * The socket is mode 0600 in the machine folder and removed when the VM
+ * stops.
  */
 #define LOG_TAG "ctl"
 #include "config.h"
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +61,62 @@ static char hl_ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static pthread_t hl_ctl_thread;
 static bool hl_ctl_running;
 
+/* ---- replies -------------------------------------------------------- */
+
+int
+hl_ctl_write_all(int fd, const char *buf, size_t len)
+{
+	long end = headless_now_ms() + CTL_REPLY_WAIT_MS;
+
+	while (len) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+		long left;
+
+		if (w > 0) {
+			buf += w;
+			len -= (size_t)w;
+			continue;
+		}
+		if (w == 0)
+			return -EPIPE;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		left = end - headless_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int
+hl_ctl_printf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	rc = hl_ctl_write_all(fd, s, (size_t)n);
+	free(s);
+	return rc;
+}
+
 /* ---- requests ------------------------------------------------------- */
 
 static void
 hl_ctl_reply(int fd, int rc, const char *what)
 {
 	if (rc == 0)
-		dprintf(fd, "ok\n");
+		hl_ctl_printf(fd, "ok\n");
 	else
-		dprintf(fd, "error %s: %s\n", what, strerror(-rc));
+		hl_ctl_printf(fd, "error %s: %s\n", what, strerror(-rc));
 }
 
 /* Start VRDE and hand it the screens; errors are answered on @fd.
@@ -82,7 +132,7 @@ hl_ctl_vrde_on(struct headless *hl, int fd)
 	rc = vrdehost_start(hl, err, sizeof(err));
 	if (rc < 0) {
 		log_err("%s", err);
-		dprintf(fd, "error %s\n", err);
+		hl_ctl_printf(fd, "error %s\n", err);
 		return rc;
 	}
 	rc = vrdehost_enable(hl);
@@ -107,9 +157,9 @@ hl_ctl_vrde(struct headless *hl, int fd, const char *arg)
 {
 	if (strcmp(arg, "off") == 0) {
 		vrdehost_stop(hl);
-		dprintf(fd, "ok\n");
+		hl_ctl_printf(fd, "ok\n");
 	} else if (hl_ctl_vrde_on(hl, fd) == 0) {
-		dprintf(fd, "ok\n");
+		hl_ctl_printf(fd, "ok\n");
 	}
 }
 
@@ -126,7 +176,7 @@ hl_ctl_set_prop(struct headless *hl, int fd, const char *name,
 	}
 	log_info("VRDE property %s set to '%s' for this run", name, value);
 	if (hl_ctl_restart_vrde(hl, fd) == 0)
-		dprintf(fd, "ok\n");
+		hl_ctl_printf(fd, "ok\n");
 }
 
 /* Screen @s (absent: 0) if the VM has it; else answer why not. */
@@ -136,7 +186,8 @@ hl_ctl_screen(struct headless *hl, int fd, const char *s, uint32_t *head)
 	*head = s ? (uint32_t)strtoul(s, NULL, 10) : 0;
 	if (*head < hl->heads)
 		return 0;
-	dprintf(fd, "error no screen %u (the VM has %u)\n", *head, hl->heads);
+	hl_ctl_printf(fd, "error no screen %u (the VM has %u)\n", *head,
+		      hl->heads);
 	return -ENODEV;
 }
 
@@ -165,24 +216,26 @@ hl_ctl_console_token(struct headless *hl, int fd)
 
 	/* only the VNC module serves the browser console */
 	if (!hl->vrde_module || strcmp(hl->vrde_module, "vnc")) {
-		dprintf(fd,
-			"error the VM's remote display is %s, not VNC: the "
-			"browser console is not available (modifyvm "
-			"--vrde-extpack VNC)\n",
-			hl->vrde_module ? hl->vrde_module : "off");
+		hl_ctl_printf(
+		    fd,
+		    "error the VM's remote display is %s, not VNC: the "
+		    "browser console is not available (modifyvm "
+		    "--vrde-extpack VNC)\n",
+		    hl->vrde_module ? hl->vrde_module : "off");
 		return;
 	}
 	pthread_mutex_lock(&hl->lock);
 	port = hl->vrde_port;
 	pthread_mutex_unlock(&hl->lock);
 	if (port <= 0) {
-		dprintf(fd, "error the VM's remote display is not running\n");
+		hl_ctl_printf(fd,
+			      "error the VM's remote display is not running\n");
 		return;
 	}
 	rc = logon_console_token(hl, tok, sizeof(tok));
 	if (rc == 0)
-		dprintf(fd, "token=%s\nport=%d\nttl=%d\n", tok, port,
-			LOGON_TOKEN_TTL_MS / 1000);
+		hl_ctl_printf(fd, "token=%s\nport=%d\nttl=%d\n", tok, port,
+			      LOGON_TOKEN_TTL_MS / 1000);
 	hl_ctl_reply(fd, rc, "consoletoken");
 }
 
@@ -195,14 +248,15 @@ hl_ctl_busy(struct headless *hl, int fd)
 
 	if (p == HL_PHASE_RUNNING)
 		return false;
-	dprintf(fd, "error the VM is %s\n",
-		p == HL_PHASE_RESTORING	       ? "being restored"
-		: p == HL_PHASE_STARTING       ? "starting"
-		: p == HL_PHASE_TELEPORTING_IN ? "waiting for a teleported VM"
-		: p == HL_PHASE_TELEPORTING || p == HL_PHASE_TELEPORTING_PAUSED
-		    ? "being teleported"
-		: p == HL_PHASE_TELEPORTED ? "teleported"
-					   : "being saved");
+	hl_ctl_printf(
+	    fd, "error the VM is %s\n",
+	    p == HL_PHASE_RESTORING	   ? "being restored"
+	    : p == HL_PHASE_STARTING	   ? "starting"
+	    : p == HL_PHASE_TELEPORTING_IN ? "waiting for a teleported VM"
+	    : p == HL_PHASE_TELEPORTING || p == HL_PHASE_TELEPORTING_PAUSED
+		? "being teleported"
+	    : p == HL_PHASE_TELEPORTED ? "teleported"
+				       : "being saved");
 	return true;
 }
 
@@ -234,30 +288,6 @@ hl_ctl_state(struct headless *hl, int fd, int rc, const char *what)
 	hl_ctl_reply(fd, rc, what);
 }
 
-/* Write @len bytes of @buf to the non-blocking @fd, waiting while the
- * client reads, CTL_REPLY_WAIT_MS at most; what is left then is lost. */
-static void
-hl_ctl_write_all(int fd, const char *buf, size_t len)
-{
-	long end = headless_now_ms() + CTL_REPLY_WAIT_MS;
-
-	while (len) {
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
-		long left;
-
-		if (w > 0) {
-			buf += w;
-			len -= (size_t)w;
-			continue;
-		}
-		left = end - headless_now_ms();
-		if (w == 0 || (errno != EAGAIN && errno != EINTR) ||
-		    left <= 0 || poll(&p, 1, (int)left) < 0)
-			return;
-	}
-}
-
 /* The "info" reply, composed in memory and written in one piece. */
 static void
 hl_ctl_info(struct headless *hl, int fd)
@@ -267,7 +297,7 @@ hl_ctl_info(struct headless *hl, int fd)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f) {
-		dprintf(fd, "error info: %s\n", strerror(errno));
+		hl_ctl_printf(fd, "error info: %s\n", strerror(errno));
 		return;
 	}
 	hl_info_write(hl, f);
@@ -275,7 +305,7 @@ hl_ctl_info(struct headless *hl, int fd)
 	if (fclose(f) == 0)
 		hl_ctl_write_all(fd, buf, len);
 	else
-		dprintf(fd, "error info: out of memory\n");
+		hl_ctl_printf(fd, "error info: out of memory\n");
 	free(buf);
 }
 
@@ -287,7 +317,7 @@ hl_ctl_dispatch(struct headless *hl, int fd, char **f, int n)
 
 	r = ctlproto_check((const char *const *)f, n, err, sizeof(err));
 	if (!r) {
-		dprintf(fd, "error %s\n", err);
+		hl_ctl_printf(fd, "error %s\n", err);
 		return;
 	}
 	if (r->id != CTLPROTO_INFO && hl_ctl_busy(hl, fd))
@@ -353,7 +383,8 @@ hl_ctl_serve(struct headless *hl, int fd, char *line)
 	int n = ctlproto_split(line, f, CTLPROTO_MAX_FIELDS);
 
 	if (n < 0) {
-		dprintf(fd, "error more than %d fields\n", CTLPROTO_MAX_FIELDS);
+		hl_ctl_printf(fd, "error more than %d fields\n",
+			      CTLPROTO_MAX_FIELDS);
 		return;
 	}
 	log_debug("request '%s'", f[0]);
@@ -364,7 +395,7 @@ static void
 hl_ctl_close(struct hl_ctl_conn *c, const char *error)
 {
 	if (error)
-		dprintf(c->fd, "error %s\n", error);
+		hl_ctl_printf(c->fd, "error %s\n", error);
 	close(c->fd);
 	c->fd = -1;
 }
@@ -416,7 +447,7 @@ hl_ctl_accept(struct hl_ctl_conn *conns)
 	}
 	log_warn("control socket: %d requests pending; one refused",
 		 CTL_MAX_CONNS);
-	dprintf(fd, "error too many pending requests\n");
+	hl_ctl_printf(fd, "error too many pending requests\n");
 	close(fd);
 	return 0;
 }

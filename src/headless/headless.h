@@ -274,6 +274,13 @@ void logon_probe_nt_hashes(struct headless *hl);
 /* ctl.c */
 int hl_ctl_start(struct headless *hl, char *errbuf, size_t size);
 void hl_ctl_stop(struct headless *hl);
+/** Write a reply (or its next lines) whole to the non-blocking socket @fd
+ * of a control or console client, waiting for it to read.  @return 0, or
+ * -errno with the rest lost (-ETIMEDOUT: it read nothing for 2 s). */
+int hl_ctl_write_all(int fd, const char *buf, size_t len);
+/** The same, formatted. */
+int hl_ctl_printf(int fd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void hl_info_write(struct headless *hl, FILE *f);
 /* info.c: key="value" with the value escaped */
 void hl_info_str(FILE *f, const char *key, const char *value);

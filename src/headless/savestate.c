@@ -197,13 +197,13 @@ hl_state_saver(void *arg)
 	if (rc) {
 		log_err("savestate: %s", err);
 		hl_state_set_phase(hl, HL_PHASE_RUNNING);
-		dprintf(fd, "error %s\n", err);
+		hl_ctl_printf(fd, "error %s\n", err);
 		close(fd);
 		return NULL;
 	}
 	/* recorded: from here on this process never runs the VM again */
 	hl_state_set_phase(hl, HL_PHASE_SAVED);
-	dprintf(fd, "ok\n");
+	hl_ctl_printf(fd, "ok\n");
 	close(fd);
 	vmm_poweroff(hl->vm);
 	return NULL;
@@ -236,7 +236,7 @@ hl_state_request(struct headless *hl, int fd)
 
 	if (hl_state_phase(hl) != HL_PHASE_RUNNING ||
 	    (s != VMM_STATE_RUNNING && s != VMM_STATE_PAUSED)) {
-		dprintf(fd, "error savestate: the VM is not running\n");
+		hl_ctl_printf(fd, "error savestate: the VM is not running\n");
 		return;
 	}
 	j = malloc(sizeof(*j));
@@ -245,7 +245,7 @@ hl_state_request(struct headless *hl, int fd)
 		j->fd = dup(fd);
 	}
 	if (!j || j->fd < 0) {
-		dprintf(fd, "error savestate: %s\n", strerror(errno));
+		hl_ctl_printf(fd, "error savestate: %s\n", strerror(errno));
 		free(j);
 		return;
 	}
@@ -256,7 +256,7 @@ hl_state_request(struct headless *hl, int fd)
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &a, hl_state_saver, j)) {
 		hl_state_set_phase(hl, HL_PHASE_RUNNING);
-		dprintf(fd, "error savestate: cannot start a thread\n");
+		hl_ctl_printf(fd, "error savestate: cannot start a thread\n");
 		close(j->fd);
 		free(j);
 	}

@@ -35,7 +35,7 @@ hl_serial_con_close(struct hl_serial_console *c)
 static void
 hl_serial_con_refuse(struct hl_serial_console *c, const char *why)
 {
-	dprintf(c->r.fd, "error %s\n", why);
+	hl_ctl_printf(c->r.fd, "error %s\n", why);
 	log_warn("console request refused: %s", why);
 	hl_serial_con_close(c);
 }
@@ -59,8 +59,8 @@ hl_serial_con_accept(void)
 		c->deadline = headless_now_ms() + SERIAL_REQ_MS;
 		return;
 	}
-	dprintf(fd, "error %d consoles are attached already\n",
-		SERIAL_CONSOLES);
+	hl_ctl_printf(fd, "error %d consoles are attached already\n",
+		      SERIAL_CONSOLES);
 	log_warn("console refused: %d consoles are attached already",
 		 SERIAL_CONSOLES);
 	close(fd);
@@ -94,7 +94,7 @@ hl_serial_con_attach(struct hl_serial_console *c, size_t nl)
 	c->state = SERIAL_CON_ATTACHED;
 	hl_serial_reader_attach(p, &c->r, c->r.fd);
 	input = hl_serial_input_owner(p) == &c->r;
-	dprintf(c->r.fd, "ok %s\n", input ? "input" : "watch");
+	hl_ctl_printf(c->r.fd, "ok %s\n", input ? "input" : "watch");
 	log_info("console attached to %s (%s)", p->name,
 		 input ? "input" : "watching");
 	if (rest && input) /* typed right after the request */

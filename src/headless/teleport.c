@@ -800,13 +800,13 @@ tp_source(struct tp_job *j, char *err, size_t errlen)
 	if (r == 0) {
 		uint64_t now = vmm_now_ns();
 
-		dprintf(j->fd,
-			"live=%s\nrounds=%u\nbytes=%llu\nrate_mbs=%.0f\n"
-			"downtime_ms=%llu\ntotal_ms=%llu\n",
-			st.live ? "on" : "off", st.rounds,
-			(unsigned long long)st.bytes, st.rate_mbs,
-			(unsigned long long)tp_ms(now - st.paused_ns),
-			(unsigned long long)tp_ms(now - st.start_ns));
+		hl_ctl_printf(j->fd,
+			      "live=%s\nrounds=%u\nbytes=%llu\nrate_mbs=%.0f\n"
+			      "downtime_ms=%llu\ntotal_ms=%llu\n",
+			      st.live ? "on" : "off", st.rounds,
+			      (unsigned long long)st.bytes, st.rate_mbs,
+			      (unsigned long long)tp_ms(now - st.paused_ns),
+			      (unsigned long long)tp_ms(now - st.start_ns));
 		log_info("VM teleported to %s: %llu bytes, %u pre-copy rounds, "
 			 "downtime %llu ms, total %llu ms",
 			 c.peer, (unsigned long long)st.bytes, st.rounds,
@@ -867,12 +867,12 @@ tp_source_thread(void *arg)
 			: was_paused ? "stays paused as it was"
 				     : "runs on here");
 		hl_tp_set_phase(hl, HL_PHASE_RUNNING);
-		dprintf(j->fd, "error teleport: %s\n", err);
+		hl_ctl_printf(j->fd, "error teleport: %s\n", err);
 	} else {
 		/* from here on this process never runs the VM again */
 		hl_tp_set_phase(hl, HL_PHASE_TELEPORTED);
 		tp_source_viewers_note(hl, j->host);
-		dprintf(j->fd, "ok\n");
+		hl_ctl_printf(j->fd, "ok\n");
 		vmm_poweroff(hl->vm);
 	}
 	close(j->fd);
@@ -890,12 +890,12 @@ hl_teleport_request(struct headless *hl, int fd, char **f)
 
 	if (hl_state_phase(hl) != HL_PHASE_RUNNING ||
 	    (s != VMM_STATE_RUNNING && s != VMM_STATE_PAUSED)) {
-		dprintf(fd, "error teleport: the VM is not running\n");
+		hl_ctl_printf(fd, "error teleport: the VM is not running\n");
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (!j || (j->fd = dup(fd)) < 0) {
-		dprintf(fd, "error teleport: %s\n", strerror(errno));
+		hl_ctl_printf(fd, "error teleport: %s\n", strerror(errno));
 		free(j);
 		return;
 	}
@@ -916,7 +916,7 @@ hl_teleport_request(struct headless *hl, int fd, char **f)
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &a, tp_source_thread, j)) {
 		hl_tp_set_phase(hl, HL_PHASE_RUNNING);
-		dprintf(fd, "error teleport: cannot start a thread\n");
+		hl_ctl_printf(fd, "error teleport: cannot start a thread\n");
 		close(j->fd);
 		free(j);
 	}

@@ -118,18 +118,10 @@ ok "the global limit is in vireo.log with its reason" \
 
 # 2. Parallel wrong passwords over NLA and TLS, each from its own address
 # (rdp-hostile's relay), with the auth helpers counted.
-"$HOSTILE" relay "$port" --sources 250 --net 90.1 --seconds 300 \
-	>"$TMPD/relay.out" 2>&1 &
-RELAY_PID=$!
-trap 'kill $RELAY_PID 2>/dev/null; [ -n "$HL_PID" ] && kill -KILL $HL_PID 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"' EXIT
-relay=
-for _ in $(seq 50); do
-	relay=$(sed -n 's/^relay port //p' "$TMPD/relay.out")
-	[ -n "$relay" ] && break
-	sleep 0.1
-done
+trap 'relay_stop; hl_cleanup' EXIT
+relay_start "$port" 90.1
 wrong() {
-	timeout 120 "$PROBE" --port "$relay" --timeout 60 --no-gfx --sec "$1" \
+	timeout 120 "$PROBE" --port "$RELAY" --timeout 60 --no-gfx --sec "$1" \
 		--user alice --password "wrong$2" --expect-fail logon \
 		>/dev/null 2>>"$TMPD/probe.err"
 }
@@ -140,12 +132,9 @@ for i in $(seq $N); do
 	wrong tls "$i" &
 	pids="$pids $!"
 done
-refused=0
-for p in $pids; do
-	wait "$p" && refused=$((refused + 1))
-done
-kill $RELAY_PID 2>/dev/null
-wait $RELAY_PID 2>/dev/null
+wait_ok $pids
+refused=$WAIT_OK
+relay_stop
 is "$refused" $((2 * N)) "$((2 * N)) parallel wrong passwords (NLA, TLS) each fail to log on"
 n=$(grep -c "logon of user 'alice' from 127\.90\.1\.[0-9]* over NLA denied" "$LOG")
 ok "each wrong NLA password is logged with its address ($n)" test "$n" -ge $N

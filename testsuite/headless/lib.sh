@@ -13,6 +13,12 @@
 #   hl_wait_file FILE REGEX      wait until FILE has a matching line
 #   hl_ctl REQ...                ctl-send to the running VM's socket
 #   hl_stop [SIGNAL]             signal vireo-headless, wait; sets HL_RC
+#   hl_manage_vm NAME [MODIFYVM ARGS]  vireo-manage createvm (registered,
+#                                in $TMPD/vms) and modifyvm; sets HL_UUID
+#   hl_vminfo NAME KEY           KEY's value in showvminfo --machinereadable
+#   hl_state NAME                its VMState; hl_wait_state NAME STATE
+#   hl_gone PID                  wait up to 20 s for PID to exit
+#   hl_counter PNG               head 0's frame counter in a screenshot
 . "$srcdir/lib/vhost.sh"
 
 HL_UUIDN=0
@@ -151,4 +157,53 @@ hl_stop() {
 # Wait for the running VM's guest to print "testcard ready".
 hl_wait_guest() {
 	hl_wait_file "$HL_DIR/Logs/serial.log" '^testcard ready' 60
+}
+
+# VMs made the way users make them (vireo-manage), on the software CPU
+# unless modifyvm says otherwise.
+hl_manage_vm() {
+	hl_name=$1
+	shift
+	timeout 120 vireo-manage createvm --name "$hl_name" --register \
+		--basefolder "$TMPD/vms" >/dev/null
+	[ $# = 0 ] || timeout 120 vireo-manage modifyvm "$hl_name" "$@"
+	HL_UUID=$(hl_vminfo "$hl_name" UUID)
+}
+
+hl_vminfo() {
+	timeout 120 vireo-manage showvminfo "$1" --machinereadable |
+		sed -n "s/^$2=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p"
+}
+
+hl_state() {
+	hl_vminfo "$1" VMState 2>/dev/null
+}
+
+# Wait up to 60 s for VM $1 to be in state $2.
+hl_wait_state() {
+	i=0
+	while [ $i -lt 300 ]; do
+		[ "$(hl_state "$1")" = "$2" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+hl_gone() {
+	i=0
+	while [ $i -lt 200 ] && kill -0 "$1" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# 32 blocks of 16 pixels at y = 8, white = 1, most significant first
+# (testcard.h)
+hl_counter() {
+	convert "$1" -crop 512x1+0+8 -depth 8 txt:- |
+		awk -F'[,: ]+' '$1 % 16 == 8 {
+			v = v * 2 + ($0 ~ /#FFFFFF/ ? 1 : 0)
+		} END { print v + 0 }'
 }

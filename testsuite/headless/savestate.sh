@@ -20,30 +20,8 @@ hl_setup
 vm() { timeout 120 vireo-manage "$@"; }
 D=$TMPD/vms/svm
 SERIAL=$D/Logs/serial.log
-vm createvm --name svm --register --basefolder "$TMPD/vms" >/dev/null
-vm modifyvm svm --monitorcount 2 --cpus 1
-uuid=$(vm showvminfo svm --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')
-
-# head 0's frame counter from a screenshot: 32 blocks of 16 pixels at
-# y = 8, white = 1, most significant first (testcard.h)
-counter() {
-	convert "$1" -crop 512x1+0+8 -depth 8 txt:- |
-		awk -F'[,: ]+' '$1 % 16 == 8 {
-			v = v * 2 + ($0 ~ /#FFFFFF/ ? 1 : 0)
-		} END { print v + 0 }'
-}
-
-# wait until showvminfo says $1 (up to 60 s)
-wait_state() {
-	i=0
-	while [ $i -lt 300 ]; do
-		vm showvminfo svm --machinereadable 2>/dev/null |
-			grep -q "^VMState=\"$1\"$" && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
+hl_manage_vm svm --monitorcount 2 --cpus 1
+uuid=$HL_UUID
 
 out=$(vm startvm svm --type headless)
 is "$?" 0 "startvm starts the VM"
@@ -56,20 +34,12 @@ vm controlvm svm pause
 for h in 0 1; do
 	vm controlvm svm screenshotpng "$TMPD/before-$h.png" $h
 done
-before=$(counter "$TMPD/before-0.png")
+before=$(hl_counter "$TMPD/before-0.png")
 like "$before" '^[1-9][0-9]*$' "head 0's frame counter before saving: $before"
 
 vm controlvm svm savestate
 is "$?" 0 "controlvm savestate succeeds"
-gone() {
-	i=0
-	while [ $i -lt 200 ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	! kill -0 "$1" 2>/dev/null
-}
-ok "vireo-headless has exited" gone "$HL_PID"
+ok "vireo-headless has exited" hl_gone "$HL_PID"
 HL_PID=
 like "$(vm showvminfo svm --machinereadable)" '^VMState="saved"$' \
 	"showvminfo: saved"
@@ -80,13 +50,14 @@ cp "$D/$rel" "$TMPD/good.sav"
 
 vireo-headless --startvm svm --start-paused --vrde off >"$TMPD/hl.out" 2>&1 &
 HL_PID=$!
-ok "vireo-headless --startvm --start-paused restores it" wait_state paused
+ok "vireo-headless --startvm --start-paused restores it" \
+	hl_wait_state svm paused
 for h in 0 1; do
 	vm controlvm svm screenshotpng "$TMPD/after-$h.png" $h
 	is "$(compare -metric AE "$TMPD/before-$h.png" "$TMPD/after-$h.png" \
 		null: 2>&1)" 0 "head $h: no pixel differs from before the save"
 done
-is "$(counter "$TMPD/after-0.png")" "$before" \
+is "$(hl_counter "$TMPD/after-0.png")" "$before" \
 	"head 0's frame counter reads where it stopped"
 ok "the .vbox no longer names a state" sh -c "! grep -q stateFile '$D/svm.vbox'"
 ok "the restored state file is removed" test ! -e "$D/$rel"
@@ -96,7 +67,7 @@ now=$before
 while [ $i -lt 100 ] && [ "$now" = "$before" ]; do
 	sleep 0.1
 	vm controlvm svm screenshotpng "$TMPD/run.png" 0
-	now=$(counter "$TMPD/run.png")
+	now=$(hl_counter "$TMPD/run.png")
 	i=$((i + 1))
 done
 ok "after resume the counter goes on from $before ($now)" \
@@ -153,7 +124,7 @@ like "$(vm showvminfo svm --machinereadable)" '^VMState="running"$' \
 vm controlvm svm poweroff
 is "$(grep -c '^testcard ready' "$SERIAL")" 1 \
 	"no restore booted the guest again"
-ok "and vireo-headless exits" gone "$HL_PID"
+ok "and vireo-headless exits" hl_gone "$HL_PID"
 HL_PID=
 echo "1..$tap_n"
 done_testing

@@ -35,12 +35,11 @@ S=$TMPD/vms/src
 T=$TMPD/vms/dst
 UUIDS=
 for n in src dst; do
-	vm createvm --name $n --register --basefolder "$TMPD/vms" >/dev/null
-	vm modifyvm $n --memory 64 --cpus 1
+	hl_manage_vm $n --memory 64 --cpus 1
 	# a remote display each, loopback only (auth Null), for the viewers
 	[ -n "$RDP_WHY" ] || vm modifyvm $n --vrde on --vrdeport 34400-34499 \
 		--vrdeauthtype null
-	UUIDS="$UUIDS|$(vm showvminfo $n --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')"
+	UUIDS="$UUIDS|$HL_UUID"
 done
 DST_UUID=${UUIDS##*|}
 # both run detached (startvm): make sure neither outlives the test
@@ -63,33 +62,13 @@ like "$(vm showvminfo dst --machinereadable)" \
 	"the target's password is stored as its SHA-512 hash"
 ok "the .vbox holds no plain password" sh -c "! grep -q 'correct horse' '$T/dst.vbox'"
 
-counter() {
-	convert "$1" -crop 512x1+0+8 -depth 8 txt:- |
-		awk -F'[,: ]+' '$1 % 16 == 8 {
-			v = v * 2 + ($0 ~ /#FFFFFF/ ? 1 : 0)
-		} END { print v + 0 }'
-}
-state() {
-	vm showvminfo "$1" --machinereadable 2>/dev/null |
-		sed -n 's/^VMState="\(.*\)"$/\1/p'
-}
-wait_state() {
-	i=0
-	while [ $i -lt 300 ]; do
-		[ "$(state "$1")" = "$2" ] && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
-vmkey() { vm showvminfo "$1" --machinereadable | sed -n "s/^$2=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p"; }
-key() { vmkey dst "$1"; }
+key() { hl_vminfo dst "$1"; }
 
 # the target: waits, shows its port and certificate
 start_target() {
 	VIREO_TELEPORTER_TIMEOUT=${1:-120} vm startvm dst --type headless \
 		>"$TMPD/startvm.out" 2>&1
-	wait_state dst teleportingin
+	hl_wait_state dst teleportingin
 	i=0
 	# the port is known once it listens (settings say 0)
 	while [ $i -lt 100 ] && [ "$(key teleporterport)" = 0 ]; do
@@ -101,11 +80,11 @@ start_target() {
 }
 target_gone() {
 	i=0
-	while [ $i -lt 150 ] && [ "$(state dst)" != poweroff ]; do
+	while [ $i -lt 150 ] && [ "$(hl_state dst)" != poweroff ]; do
 		sleep 0.2
 		i=$((i + 1))
 	done
-	[ "$(state dst)" = poweroff ]
+	[ "$(hl_state dst)" = poweroff ]
 }
 teleport() {
 	vm controlvm src teleport --host 127.0.0.1 "$@" >"$TMPD/tp.out" 2>&1
@@ -115,7 +94,7 @@ out=$(vm startvm src --type headless)
 is "$?" 0 "the source starts"
 # the VMs take KVM where it is usable (auto), else the software CPU; the
 # KVM pre-copy (dirty logs) has only run where this says kvm
-ACCEL=$(vmkey src accelerator)
+ACCEL=$(hl_vminfo src accelerator)
 diag "accelerator: $ACCEL"
 if [ "$ACCEL" != kvm ]; then
 	kvm_why=$("$top_builddir/testsuite/vmm/vmm-run" -A kvm -P 2>&1)
@@ -127,7 +106,7 @@ ok "the guest is up on the source" \
 start_target
 like "$(cat "$TMPD/startvm.out")" 'waiting for a teleported VM' \
 	"startvm of the target reports it waiting"
-is "$(state dst)" teleportingin "the target is teleportingin"
+is "$(hl_state dst)" teleportingin "the target is teleportingin"
 like "$PORT" '^[1-9][0-9]*$' "it listens on port $PORT (port 0 picked one)"
 like "$FP" '^SHA256:([0-9A-F]{2}:){31}[0-9A-F]{2}$' \
 	"it shows its certificate's fingerprint"
@@ -140,7 +119,7 @@ teleport --port "$PORT" --passwordfile "$TMPD/pw"
 is "$?" 1 "without --fingerprint the teleport is refused"
 like "$(cat "$TMPD/tp.out")" "certificate is $FP.*--fingerprint $FP" \
 	"and the source names the certificate to pin"
-is "$(state src)" running "the source runs on"
+is "$(hl_state src)" running "the source runs on"
 ok "the target exits" target_gone
 
 start_target
@@ -148,7 +127,7 @@ bad=SHA256:$(echo "$FP" | cut -c8- | tr '0-9A-F' '1-9A-F0')
 teleport --port "$PORT" --passwordfile "$TMPD/pw" --fingerprint "$bad"
 is "$?" 1 "a wrong fingerprint: refused"
 like "$(cat "$TMPD/tp.out")" "not the pinned" "the source says why"
-is "$(state src)" running "the source runs on"
+is "$(hl_state src)" running "the source runs on"
 ok "the target exits" target_gone
 
 start_target
@@ -160,7 +139,7 @@ like "$(cat "$TMPD/tp.out")" "wrong teleporter password" "the source says why"
 diag "$(grep 'wrong password' "$T/Logs/vireo.log")"
 ok "the answer was delayed (>= 0.5 s: $(((t1 - t0) / 1000000)) ms)" \
 	test $(((t1 - t0) / 1000000)) -ge 500
-is "$(state src)" running "the source runs on"
+is "$(hl_state src)" running "the source runs on"
 ok "the target exits" target_gone
 like "$(cat "$T/Logs/vireo.log")" "teleport from 127.0.0.1:[0-9]+: wrong password" \
 	"the target logs the wrong password with the address"
@@ -171,7 +150,7 @@ VIREO_TELEPORT_TEST_CPUID=1 start_target
 teleport --port "$PORT" --passwordfile "$TMPD/pw" --fingerprint "$FP"
 is "$?" 1 "another CPU: refused"
 like "$(cat "$TMPD/tp.out")" "CPUID differs" "the source says why"
-is "$(state src)" running "the source runs on"
+is "$(hl_state src)" running "the source runs on"
 ok "the target exits" target_gone
 
 # mid-transfer failures through the relay
@@ -203,7 +182,7 @@ for mode in cut hold; do
 		"sending the state to .* failed after [0-9]+ bytes|did not confirm the state it was sent" \
 		"$what: it broke off before the hand-over, while the state was sent or loaded"
 	wait $PROXY
-	is "$(state src)" running "$what: the source runs on"
+	is "$(hl_state src)" running "$what: the source runs on"
 	ok "$what: the target is gone" target_gone
 done
 like "$(cat "$T/Logs/vireo-headless.out")" 'teleport failed: .*not started' \
@@ -213,16 +192,16 @@ like "$(cat "$T/Logs/vireo-headless.out")" 'teleport failed: .*not started' \
 start_target
 VIEWER=
 if [ -z "$RDP_WHY" ]; then
-	"$PROBE" --port "$(vmkey src vrdeport)" --timeout 20 --sec tls --no-gfx \
-		--wait-pixel 32,100,ffffff --wait-disconnect 120000 \
+	"$PROBE" --port "$(hl_vminfo src vrdeport)" --timeout 20 --sec tls \
+		--no-gfx --wait-pixel 32,100,ffffff --wait-disconnect 120000 \
 		>"$TMPD/viewer.json" 2>"$TMPD/viewer.err" &
 	VIEWER=$!
 	i=0
-	while [ $i -lt 300 ] && [ "$(vmkey src VRDEActiveConnection)" != on ]; do
+	while [ $i -lt 300 ] && [ "$(hl_vminfo src VRDEActiveConnection)" != on ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	active=$(vmkey src VRDEActiveConnection)
+	active=$(hl_vminfo src VRDEActiveConnection)
 	is "$active" on "a viewer is connected to the source"
 	if [ "$active" != on ]; then
 		diag "$(vm showvminfo src --machinereadable | grep -i vrde)"
@@ -231,9 +210,9 @@ if [ -z "$RDP_WHY" ]; then
 	fi
 fi
 vm controlvm src screenshotpng "$TMPD/before.png" 0
-before=$(counter "$TMPD/before.png")
+before=$(hl_counter "$TMPD/before.png")
 like "$before" '^[1-9][0-9]*$' "the source's frame counter: $before"
-SRC_PID=$(pgrep -f "vireo-headless --startvm .*$(vm showvminfo src --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')")
+SRC_PID=$(pgrep -f "vireo-headless --startvm .*$(hl_vminfo src UUID)")
 # On KVM, with 1 ms the source sends round after round whenever the
 # testcard drew during the last (until 5 bring no fewer dirty pages), each
 # reading the slots' dirty logs while the display reads the video
@@ -253,15 +232,7 @@ diag "$(tr '\n' ' ' <"$TMPD/tp.out")"
 like "$(cat "$TMPD/tp.out")" 'downtime_ms=[0-9]+' "it reports the downtime"
 like "$(cat "$TMPD/tp.out")" 'live=on' "the copy was live (pre-copy)"
 like "$(cat "$TMPD/tp.out")" 'VM "src" teleported' "and says teleported"
-gone() {
-	i=0
-	while [ $i -lt 200 ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	! kill -0 "$1" 2>/dev/null
-}
-ok "the source's vireo-headless has exited" gone "$SRC_PID"
+ok "the source's vireo-headless has exited" hl_gone "$SRC_PID"
 like "$(cat "$S/Logs/vireo.log")" 'VM teleported; this side powered off' \
 	"the source's log ends teleported"
 if [ -n "$VIEWER" ]; then
@@ -279,16 +250,16 @@ if [ -n "$VIEWER" ]; then
 else
 	skip "a viewer on the source: $RDP_WHY"
 fi
-is "$(state dst)" running "the target runs the VM"
+is "$(hl_state dst)" running "the target runs the VM"
 like "$(cat "$T/Logs/vireo.log")" 'guest memory verified identical' \
 	"the target's memory is the source's (CRC)"
 vm controlvm dst screenshotpng "$TMPD/after.png" 0
-after=$(counter "$TMPD/after.png")
+after=$(hl_counter "$TMPD/after.png")
 ok "the counter goes on from $before on the target ($after)" \
 	test "$after" -ge "$before" -a "$after" -lt $((before + 2000))
 sleep 0.5
 vm controlvm dst screenshotpng "$TMPD/later.png" 0
-later=$(counter "$TMPD/later.png")
+later=$(hl_counter "$TMPD/later.png")
 ok "and keeps counting ($later)" test "$later" -gt "$after"
 vm controlvm dst keyboardputscancode 1e 9e
 ok "a key typed on the target reaches the guest" \

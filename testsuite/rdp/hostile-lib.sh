@@ -5,6 +5,9 @@
 #   sampler_start PID FILE      # sample every 0.2 s (at most 10 min)
 #   sampler_stop                # FILE then holds the maxima
 #   flood PORT [rdp-hostile flood options]   # counts on stdout
+#   relay_start PORT NET        # rdp-hostile's relay; sets RELAY, RELAY_PID
+#   relay_stop                  # (also for the caller's EXIT trap)
+#   wait_ok PID...              # sets WAIT_OK: how many exited 0
 HOSTILE=$builddir/rdp/rdp-hostile
 
 proc_sample() {
@@ -67,4 +70,37 @@ probe_tries() {
 			sed 's/^/#   /'
 	done
 	tap_result $pt_rc "$pt_name (try $pt_try of at most 3)"
+}
+
+# relay_start PORT NET: rdp-hostile's relay to PORT, giving every
+# connection the next source address of 127.NET.x; sets RELAY (its port,
+# empty when it did not come up in 5 s) and RELAY_PID.  The caller's EXIT
+# trap calls relay_stop.
+relay_start() {
+	"$HOSTILE" relay "$1" --sources 250 --net "$2" --seconds 300 \
+		>"$TMPD/relay.out" 2>&1 &
+	RELAY_PID=$!
+	RELAY=
+	for _ in $(seq 50); do
+		RELAY=$(sed -n 's/^relay port //p' "$TMPD/relay.out")
+		[ -n "$RELAY" ] && break
+		sleep 0.1
+	done
+}
+
+relay_stop() {
+	if [ -n "${RELAY_PID:-}" ]; then
+		kill "$RELAY_PID" 2>/dev/null
+		wait "$RELAY_PID" 2>/dev/null
+		RELAY_PID=
+	fi
+}
+
+# wait_ok PID...: wait for the caller's children; WAIT_OK is how many of
+# them exited 0 (a variable: in a $(...) subshell they are not children).
+wait_ok() {
+	WAIT_OK=0
+	for wo_pid; do
+		wait "$wo_pid" && WAIT_OK=$((WAIT_OK + 1))
+	done
 }

@@ -14,28 +14,6 @@ plan 16
 tap_tmpdir
 N=12 # wrong logons per security layer, all at once
 
-# relay_start PORT NET: sets RELAY (its port), RELAY_PID
-relay_start() {
-	"$HOSTILE" relay "$1" --sources 250 --net "$2" --seconds 300 \
-		>"$TMPD/relay.out" 2>&1 &
-	RELAY_PID=$!
-	trap 'relay_stop; host_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"' EXIT
-	RELAY=
-	for _ in $(seq 50); do
-		RELAY=$(sed -n 's/^relay port //p' "$TMPD/relay.out")
-		[ -n "$RELAY" ] && break
-		sleep 0.1
-	done
-}
-
-relay_stop() {
-	if [ -n "${RELAY_PID:-}" ]; then
-		kill "$RELAY_PID" 2>/dev/null
-		wait "$RELAY_PID" 2>/dev/null
-		RELAY_PID=
-	fi
-}
-
 # wrong_logons SEC: N parallel wrong passwords through the relay; prints
 # how many were refused.
 wrong_logons() {
@@ -46,14 +24,12 @@ wrong_logons() {
 			>"$TMPD/wrong-$1-$i.json" 2>>"$TMPD/probe.err" &
 		pids="$pids $!"
 	done
-	refused=0
-	for p in $pids; do
-		wait "$p" && refused=$((refused + 1))
-	done
-	echo $refused
+	wait_ok $pids
+	echo $WAIT_OK
 }
 
 host_start --user alice:secret --prop Host/AuthHasNtHashes=1
+trap 'relay_stop; host_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMPD"' EXIT
 relay_start "$PORT" 90.0
 ok "the relay is up" test -n "$RELAY"
 

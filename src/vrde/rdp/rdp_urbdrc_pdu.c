@@ -413,38 +413,25 @@ urbdrc_need(struct urbdrc_rd *r, size_t k, const char *what)
 	return false;
 }
 
+/* The next @width (1, 2 or 4) bytes, little-endian; 0 and @what kept
+ * as the error when fewer are left. */
 static uint32_t
-urbdrc_u32(struct urbdrc_rd *r, const char *what)
+urbdrc_le(struct urbdrc_rd *r, size_t width, const char *what)
 {
-	const uint8_t *q;
+	uint32_t v = 0;
 
-	if (!urbdrc_need(r, 4, what))
+	if (!urbdrc_need(r, width, what))
 		return 0;
-	q = r->p + r->off;
-	r->off += 4;
-	return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
-	       (uint32_t)q[3] << 24;
+	for (size_t i = 0; i < width; i++)
+		v |= (uint32_t)r->p[r->off + i] << (8 * i);
+	r->off += width;
+	return v;
 }
 
-static uint16_t
-urbdrc_u16(struct urbdrc_rd *r, const char *what)
-{
-	const uint8_t *q;
-
-	if (!urbdrc_need(r, 2, what))
-		return 0;
-	q = r->p + r->off;
-	r->off += 2;
-	return (uint16_t)(q[0] | q[1] << 8);
-}
-
-static uint8_t
-urbdrc_u8(struct urbdrc_rd *r, const char *what)
-{
-	if (!urbdrc_need(r, 1, what))
-		return 0;
-	return r->p[r->off++];
-}
+/* named by width, as the fields are in MS-RDPEUSB's tables */
+#define urbdrc_u32(r, what) urbdrc_le(r, 4, what)
+#define urbdrc_u16(r, what) ((uint16_t)urbdrc_le(r, 2, what))
+#define urbdrc_u8(r, what)  ((uint8_t)urbdrc_le(r, 1, what))
 
 /* UTF-16LE code units to UTF-8 into @out (NUL-terminated, at most
  * @size).  Stops at a NUL unit.  @return false when it does not fit;

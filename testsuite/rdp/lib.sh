@@ -3,6 +3,8 @@
 #   tap_tmpdir; host_start [rdp-host options]   # sets PORT, HOST_PID
 #   host_cmd "fill 0 0 0 64 64 ff00ff"          # waits for its answer
 #   probe [rdp-probe options]                   # JSON on stdout
+#   host_wait_lines N PATTERN                   # rdp-host's output has N
+#                                               # lines matching (10 s)
 #   host_stop
 # Every test gets a port of the rdp range 35000-35999 from the server
 # itself (TCP/Ports range), so tests can run in parallel.
@@ -44,6 +46,16 @@ host_stop() {
 	VRDE_HOST_PID=${HOST_PID:-}
 	vrde_host_quit
 	HOST_PID=
+}
+
+# Wait until rdp-host's output has N lines matching PATTERN (grep -E),
+# 10 s at most.
+host_wait_lines() {
+	for _ in $(seq 100); do
+		[ "$(grep -cE -- "$2" "$TMPD/host.out")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 probe() {

@@ -32,15 +32,6 @@ added_dev() {
 		sed 's/^usb-added dev=\([0-9]*\) .*/\1/'
 }
 
-# Wait until host.out has N lines matching PATTERN (10 s at most).
-wait_lines() {
-	for _ in $(seq 100); do
-		[ "$(grep -cE -- "$2" "$TMPD/host.out")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 log_lines() { wc -l <"$TMPD/host.err"; }
 
 # Wait until the server's log, after its first FROM lines, has a line
@@ -80,7 +71,7 @@ dev_case() {
 	pm=$!
 	ok "$1: one log line names it, that device channel is closed" \
 		wait_log "$l" "USB device channel \(device 0\): $2; closing that channel"
-	wait_lines $((n + 1)) '^usb-added'
+	host_wait_lines $((n + 1)) '^usb-added'
 	d=$(added_dev $((n + 1)))
 	host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
 	is "$(vrde_host_cmd usb-loop "$d" 4096 4096)" "ok bytes=4096" \
@@ -118,7 +109,7 @@ probe --sec tls --freerdp /dvc:urbdrc,loopback,loopback,turn=dev-ioctl-unknown \
 	--wait-urbdrc registered=2 --wait-urbdrc misbehaved=1 --sleep 4000 \
 	>"$TMPD/ioctl.json" &
 pm=$!
-wait_lines $((n + 2)) '^usb-added'
+host_wait_lines $((n + 2)) '^usb-added'
 d1=$(added_dev $((n + 1)))
 d2=$(added_dev $((n + 2)))
 is "$(vrde_host_cmd usb-reset "$d1")" "rc=0" \
@@ -126,7 +117,7 @@ is "$(vrde_host_cmd usb-reset "$d1")" "rc=0" \
 ok "dev-ioctl-unknown: one log line, that device channel is closed" \
 	wait_log "$l" "USB device channel \(device $d1\): completion with an unknown RequestId; closing that channel"
 ok "dev-ioctl-unknown: the host hears the device removed" \
-	wait_lines 1 "^usb-removed dev=$d1\$"
+	host_wait_lines 1 "^usb-removed dev=$d1\$"
 host_cmd usb-ctrl "$d2" 0009010000000000 >/dev/null
 is "$(vrde_host_cmd usb-loop "$d2" 4096 4096)" "ok bytes=4096" \
 	"dev-ioctl-unknown: the other device still loops 4 KiB"
@@ -140,7 +131,7 @@ probe --sec tls --freerdp /dvc:urbdrc,loopback,loopback,turn=dev-after-retract \
 	--wait-urbdrc registered=2 --wait-urbdrc misbehaved=1 --sleep 2000 \
 	>"$TMPD/retract.json" &
 pm=$!
-wait_lines $((n + 2)) '^usb-added'
+host_wait_lines $((n + 2)) '^usb-added'
 d1=$(added_dev $((n + 1)))
 d2=$(added_dev $((n + 2)))
 host_cmd usb-release "$d1"
@@ -162,7 +153,7 @@ n=$(added)
 probe --sec tls --freerdp /dvc:urbdrc,loopback --wait-urbdrc registered=1 \
 	--sleep 2000 >"$TMPD/good.json" &
 pm=$!
-wait_lines $((n + 1)) '^usb-added'
+host_wait_lines $((n + 1)) '^usb-added'
 d=$(added_dev $((n + 1)))
 host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
 is "$(vrde_host_cmd usb-loop "$d" 65536 8192)" "ok bytes=65536" \

@@ -34,15 +34,6 @@ dev_of() {
 		sed 's/^usb-added dev=\([0-9]*\) .*/\1/'
 }
 
-# Wait until host.out has N lines matching PATTERN (10 s at most).
-wait_lines() {
-	for _ in $(seq 100); do
-		[ "$(grep -cE -- "$2" "$TMPD/host.out")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 host_start --usb
 # ---- 1. a loopback device and a tablet ------------------------------------
 probe --sec tls --freerdp /dvc:urbdrc,loopback,tablet \
@@ -50,7 +41,7 @@ probe --sec tls --freerdp /dvc:urbdrc,loopback,tablet \
 	>"$TMPD/p1.json" &
 P1=$!
 host_cmd usb-wait 2 >/dev/null
-ok "two devices reported and accepted" wait_lines 2 '^usb-added'
+ok "two devices reported and accepted" host_wait_lines 2 '^usb-added'
 LB=$(dev_of 1209 4c42)
 TAB=$(dev_of 0627 0001)
 like "$(grep "^usb-added dev=$LB " "$TMPD/host.out")" \
@@ -124,7 +115,7 @@ probe --sec tls --freerdp /dvc:urbdrc,loopback --wait-urbdrc registered=1 \
 	--wait-urbdrc retracts=1 >"$TMPD/good.json" &
 PG=$!
 n=$(grep -c '^usb-added' "$TMPD/host.out")
-wait_lines $((n + 1)) '^usb-added'
+host_wait_lines $((n + 1)) '^usb-added'
 GOOD=$(dev_of 1209 4c42 2)
 host_cmd usb-ctrl "$GOOD" 0009010000000000 >/dev/null
 
@@ -138,7 +129,7 @@ misbehave() {
 		--wait-urbdrc registered=1 --sleep 4000 \
 		>"$TMPD/$1.json" &
 	pm=$!
-	wait_lines $((n + 1)) '^usb-added'
+	host_wait_lines $((n + 1)) '^usb-added'
 	d=$(grep '^usb-added' "$TMPD/host.out" | sed -n "$((n + 1))p" |
 		sed 's/^usb-added dev=\([0-9]*\) .*/\1/')
 	host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
@@ -149,7 +140,7 @@ misbehave() {
 	fi
 	like "$res" "$2" "$1: the transfer fails as the device is gone"
 	ok "$1: the host hears the device removed" \
-		wait_lines $((r + 1)) '^usb-removed'
+		host_wait_lines $((r + 1)) '^usb-removed'
 	ok "$1: one log line says why" grep -qE -- "$3" "$TMPD/host.err"
 	wait $pm
 	tap_result $? "$1: that client's session went on"
@@ -163,7 +154,7 @@ n=$(grep -c '^usb-added' "$TMPD/host.out")
 probe --sec tls --freerdp /dvc:urbdrc,loopback,spec --wait-urbdrc registered=1 \
 	--sleep 3000 >"$TMPD/spec.json" &
 pm=$!
-wait_lines $((n + 1)) '^usb-added'
+host_wait_lines $((n + 1)) '^usb-added'
 d=$(grep '^usb-added' "$TMPD/host.out" | sed -n "$((n + 1))p" |
 	sed 's/^usb-added dev=\([0-9]*\) .*/\1/')
 host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
@@ -177,7 +168,7 @@ n=$(grep -c '^usb-added' "$TMPD/host.out")
 probe --sec tls --freerdp /dvc:urbdrc,loopback,longtext \
 	--wait-urbdrc registered=1 --sleep 3000 >"$TMPD/longtext.json" &
 pm=$!
-wait_lines $((n + 1)) '^usb-added'
+host_wait_lines $((n + 1)) '^usb-added'
 d=$(grep '^usb-added' "$TMPD/host.out" | sed -n "$((n + 1))p" |
 	sed 's/^usb-added dev=\([0-9]*\) .*/\1/')
 host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
@@ -198,7 +189,7 @@ for m in gone vanish drop; do
 	probe --sec tls --freerdp "/dvc:urbdrc,loopback,$m" \
 		--wait-urbdrc registered=1 --sleep 4000 >"$TMPD/$m.json" &
 	pm=$!
-	wait_lines $((n + 1)) '^usb-added'
+	host_wait_lines $((n + 1)) '^usb-added'
 	d=$(grep '^usb-added' "$TMPD/host.out" | sed -n "$((n + 1))p" |
 		sed 's/^usb-added dev=\([0-9]*\) .*/\1/')
 	host_cmd usb-ctrl "$d" 0009010000000000 >/dev/null
@@ -211,7 +202,7 @@ for m in gone vanish drop; do
 		;;
 	vanish)
 		ok "vanish: the host hears the device removed" \
-			wait_lines $((r + 1)) '^usb-removed'
+			host_wait_lines $((r + 1)) '^usb-removed'
 		ok "vanish: the log says it was unplugged" \
 			grep -qE "USB device $d unplugged" "$TMPD/host.err"
 		like "$(vrde_host_cmd usb-in "$d" bulk 81 64 100)" "rc=-19" \
@@ -223,7 +214,7 @@ for m in gone vanish drop; do
 	if [ $m = drop ]; then
 		is "$rc" 4 "drop: the client process vanished mid-transfer"
 		ok "drop: the host hears the device removed" \
-			wait_lines $((r + 1)) '^usb-removed'
+			host_wait_lines $((r + 1)) '^usb-removed'
 	else
 		tap_result $rc "$m: the client's session went on"
 	fi
@@ -237,7 +228,7 @@ like "$(cat "$TMPD/flood.json")" '"add_vc":20,"devices":16,' \
 	"flood: only 16 device channels opened"
 ok "flood: the limit is logged" grep -q "more than 16 USB devices" "$TMPD/host.err"
 ok "flood: all 16 removed when the client left" \
-	wait_lines $((r + 16)) '^usb-removed'
+	host_wait_lines $((r + 16)) '^usb-removed'
 is "$(vrde_host_cmd usb-loop "$GOOD" 65536 8192)" "ok bytes=65536" \
 	"the other client's device still loops 64 KiB byte-exact"
 host_cmd usb-release "$GOOD"

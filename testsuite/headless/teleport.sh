@@ -208,6 +208,10 @@ if [ -z "$RDP_WHY" ]; then
 		diag "$(cat "$TMPD/viewer.err")"
 		diag "$(grep -i 'client\|vrde' "$S/Logs/vireo.log" | tail -5)"
 	fi
+	# The teleport below ends the session: the viewer must have seen the
+	# testcard first, or its --wait-pixel step fails (CI, 2026-12-03).
+	ok "the source's viewer sees the testcard" hl_wait_file \
+		"$TMPD/viewer.json" '"step":"wait-pixel","arg":"[^"]*","ok":true' 30
 fi
 vm controlvm src screenshotpng "$TMPD/before.png" 0
 before=$(hl_counter "$TMPD/before.png")
@@ -237,7 +241,9 @@ like "$(cat "$S/Logs/vireo.log")" 'VM teleported; this side powered off' \
 	"the source's log ends teleported"
 if [ -n "$VIEWER" ]; then
 	wait "$VIEWER"
-	is "$?" 0 "the source's viewer was disconnected (rdp-probe --wait-disconnect)"
+	st=$?
+	is "$st" 0 "the source's viewer was disconnected (rdp-probe --wait-disconnect)"
+	[ "$st" = 0 ] || diag "$(cat "$TMPD/viewer.json" "$TMPD/viewer.err")"
 	like "$(cat "$TMPD/viewer.json")" \
 		'"error_info":1,"error_info_name":"ERRINFO_RPC_INITIATED_DISCONNECT"' \
 		"and told why: Set Error Info 1, disconnected by the server's administrator"

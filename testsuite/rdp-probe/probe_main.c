@@ -252,6 +252,8 @@ json_step(struct probe *p, const struct step *s, int rc, int64_t ms,
 	json_str(p->json, s->arg ? s->arg : "");
 	fprintf(p->json, ",\"ok\":%s,\"ms\":%lld%s}",
 		rc >= 0 ? "true" : "false", (long long)ms, extra ? extra : "");
+	/* a test may watch the report to learn that a step is done */
+	fflush(p->json);
 }
 
 /* Until @n video frames arrived over TSMF, at most 20 s: the server

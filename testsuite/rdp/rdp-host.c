@@ -12,6 +12,7 @@
  * prints) and then reads commands on stdin, one per line:
  *   fill SCREEN X Y W H RRGGBB   paint a rectangle and update()
  *   noise SCREEN X Y W H SEED    paint pseudo-random pixels (incompressible)
+ *   damage SCREEN X Y W H        update() a rectangle without changing it
  *   resize SCREEN W H            change a screen's size
  *   pointer W H                  set a W x H opaque red pointer shape
  *   hidepointer                  hide the pointer
@@ -246,6 +247,23 @@ cmd_fill(const char *args, bool noise)
 	return 0;
 }
 
+/* Report damage where no pixel changed (as a guest redrawing the same
+ * picture does): the module should find nothing to send. */
+static int
+cmd_damage(const char *args)
+{
+	unsigned s, x, y, w, h;
+
+	if (sscanf(args, "%u %u %u %u %u", &s, &x, &y, &w, &h) != 5 ||
+	    s >= vh.nscreens)
+		return -EINVAL;
+	pthread_mutex_lock(&vh.screen[s].lock);
+	vhost_damage(&vh, s, x, y, w, h);
+	vh.ep->update(vh.srv, s, NULL);
+	pthread_mutex_unlock(&vh.screen[s].lock);
+	return 0;
+}
+
 static int
 cmd_resize(const char *args)
 {
@@ -300,6 +318,8 @@ host_command(struct vhost *h, const char *cmd, char *args)
 		return cmd_fill(args, false);
 	if (!strcmp(cmd, "noise"))
 		return cmd_fill(args, true);
+	if (!strcmp(cmd, "damage"))
+		return cmd_damage(args);
 	if (!strcmp(cmd, "resize"))
 		return cmd_resize(args);
 	if (!strcmp(cmd, "pointer"))

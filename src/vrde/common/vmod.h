@@ -129,8 +129,8 @@ void vmod_peer_address(const struct sockaddr_storage *ss, char *buf,
 /*
  * Each screen's pixels are copied in update() (or under the host's screen
  * lock) into a shadow cut into VMOD_TILE x VMOD_TILE tiles; every copy
- * stamps the tiles it touches with a new generation, so a client that
- * remembers the generation it sent knows which tiles to send next.
+ * stamps the tiles whose pixels changed with a new generation, so a client
+ * that remembers the generation it sent knows which tiles to send next.
  */
 struct vmod_fb {
 	pthread_mutex_t lock; /* everything below; the module's tile caches */

@@ -142,12 +142,45 @@ vmod_fb_resize(struct vmod_fb *fb)
 	pthread_mutex_unlock(&fb->lock);
 }
 
-/* Copy the rectangle (clipped) from the host's pixels; stamp its tiles. */
+/* Copy the rows of tile (@tx, @ty) that lie in [@x0, @x1) x [@y0, @y1) and
+ * differ from the shadow.  @return whether any did. */
+static bool
+vmod_fb_copy_tile(struct vmod_fb *fb, const struct vrde_screen_info *in,
+		  uint32_t tx, uint32_t ty, uint32_t x0, uint32_t y0,
+		  uint32_t x1, uint32_t y1)
+{
+	size_t dst_stride = (size_t)fb->pad_w * 4;
+	uint32_t xa = tx * VMOD_TILE > x0 ? tx * VMOD_TILE : x0;
+	uint32_t xb = (tx + 1) * VMOD_TILE < x1 ? (tx + 1) * VMOD_TILE : x1;
+	uint32_t ya = ty * VMOD_TILE > y0 ? ty * VMOD_TILE : y0;
+	uint32_t yb = (ty + 1) * VMOD_TILE < y1 ? (ty + 1) * VMOD_TILE : y1;
+	size_t len = (size_t)(xb - xa) * 4;
+	bool changed = false;
+
+	for (uint32_t y = ya; y < yb; y++) {
+		uint8_t *d = fb->shadow + y * dst_stride + (size_t)xa * 4;
+		const uint8_t *src =
+		    in->pixels + (size_t)y * in->stride + (size_t)xa * 4;
+
+		if (memcmp(d, src, len)) {
+			memcpy(d, src, len);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+/* Copy the rectangle (clipped) from the host's pixels; stamp the tiles
+ * whose pixels changed.  Damage is often wider than the change (a dirty
+ * page is a whole row, a guest redraws a line of text for one character):
+ * comparing costs about what copying does, and each tile found unchanged
+ * is one encode fewer for every client. */
 static void
 vmod_fb_copy(struct vmod_fb *fb, const struct vrde_screen_info *in, uint32_t x0,
 	     uint32_t y0, uint32_t x1, uint32_t y1)
 {
-	size_t dst_stride = (size_t)fb->pad_w * 4;
+	uint64_t gen = fb->gen + 1;
+	bool any = false;
 
 	if (x1 > fb->width)
 		x1 = fb->width;
@@ -155,15 +188,16 @@ vmod_fb_copy(struct vmod_fb *fb, const struct vrde_screen_info *in, uint32_t x0,
 		y1 = fb->height;
 	if (x0 >= x1 || y0 >= y1 || !in->pixels)
 		return;
-	for (uint32_t y = y0; y < y1; y++)
-		memcpy(fb->shadow + y * dst_stride + (size_t)x0 * 4,
-		       in->pixels + (size_t)y * in->stride + (size_t)x0 * 4,
-		       (size_t)(x1 - x0) * 4);
-	fb->gen++;
 	for (uint32_t ty = y0 / VMOD_TILE; ty <= (y1 - 1) / VMOD_TILE; ty++)
 		for (uint32_t tx = x0 / VMOD_TILE; tx <= (x1 - 1) / VMOD_TILE;
-		     tx++)
-			fb->tile_gen[ty * fb->tiles_x + tx] = fb->gen;
+		     tx++) {
+			if (!vmod_fb_copy_tile(fb, in, tx, ty, x0, y0, x1, y1))
+				continue;
+			fb->tile_gen[ty * fb->tiles_x + tx] = gen;
+			any = true;
+		}
+	if (any)
+		fb->gen = gen;
 }
 
 static uint32_t

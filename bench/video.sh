@@ -18,9 +18,10 @@
 # video-host (the module inside) and one rdp-probe; after 2 s of warm-up
 # (detection takes 10 frames) it reads the module's byte counter
 # (query_info BYTES_SENT) and the host's CPU time twice, S seconds apart.
-# The host's own drawing of the frames is measured without a client and
-# listed separately.  Writes video-<date>-<host>.json (one object per
-# configuration) and .md to bench/results/.  Not part of make check.
+# The host's own drawing of the frames is measured without a client,
+# listed separately and subtracted ("without the drawing").  Writes
+# video-<date>-<host>.json (one object per configuration) and .md to
+# bench/results/.  Not part of make check.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -112,24 +113,29 @@ measure() {
 	total=$(printf '%s' "$pj" | sed -n 's/.*"total_ms":\([0-9]*\).*/\1/p')
 	awk -v l="$label" -v p="$path" -v q="$q" -v c="$codec" -v s="$seconds" \
 		-v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" \
-		-v f="${frames:-0}" -v tf="${tframes:-0}" -v t="${total:-1}" -v fps="$fps" 'BEGIN {
+		-v f="${frames:-0}" -v tf="${tframes:-0}" -v t="${total:-1}" -v fps="$fps" \
+		-v d="$draw_cpu" 'BEGIN {
 		bps = (b1 - b0) / s; cpu = (c1 - c0) / (s * 10.0);
 		ups = (f + tf) * 1000.0 / (t > 0 ? t : 1);
-		printf "{\"config\":\"%s\",\"path\":\"%s\",\"quality\":%s,\"codec\":\"%s\",\"seconds\":%s,\"bytes_per_s\":%.0f,\"kbit_per_s\":%.0f,\"bytes_per_frame\":%.0f,\"server_cpu_percent\":%.1f,\"server_cpu_ms_per_frame\":%.2f,\"client_updates_per_s\":%.1f}\n",
-			l, p, q, c, s, bps, bps * 8 / 1000, bps / fps, cpu, (c1 - c0) / (s * fps), ups }' >>"$json"
+		printf "{\"config\":\"%s\",\"path\":\"%s\",\"quality\":%s,\"codec\":\"%s\",\"seconds\":%s,\"bytes_per_s\":%.0f,\"kbit_per_s\":%.0f,\"bytes_per_frame\":%.0f,\"server_cpu_percent\":%.1f,\"module_cpu_percent\":%.1f,\"server_cpu_ms_per_frame\":%.2f,\"client_updates_per_s\":%.1f}\n",
+			l, p, q, c, s, bps, bps * 8 / 1000, bps / fps, cpu, cpu - d, (c1 - c0) / (s * fps), ups }' >>"$json"
 }
 
 : >"$json"
-# The host drawing 25 frames/s with nobody connected: subtract it.
-[ -z "$only" ] && start_host --prop VideoChannel/Enabled=false && {
+# The host drawing its frames with nobody connected: the VM's share, not
+# the server's, subtracted from each configuration's CPU (module_cpu).
+draw_cpu=0
+start_host --prop VideoChannel/Enabled=false && {
 	cmd play >/dev/null
 	sleep 1
 	c0=$(cmd cpu)
 	sleep "$seconds"
 	c1=$(cmd cpu)
 	stop_host
+	draw_cpu=$(awk -v s="$seconds" -v c0="$c0" -v c1="$c1" \
+		'BEGIN { printf "%.1f", (c1 - c0) / (s * 10.0) }')
 	awk -v s="$seconds" -v c0="$c0" -v c1="$c1" -v fps="$fps" 'BEGIN {
-		printf "{\"config\":\"host drawing only\",\"path\":\"none\",\"quality\":0,\"codec\":\"\",\"seconds\":%s,\"bytes_per_s\":0,\"kbit_per_s\":0,\"bytes_per_frame\":0,\"server_cpu_percent\":%.1f,\"server_cpu_ms_per_frame\":%.2f,\"client_updates_per_s\":0}\n",
+		printf "{\"config\":\"host drawing only\",\"path\":\"none\",\"quality\":0,\"codec\":\"\",\"seconds\":%s,\"bytes_per_s\":0,\"kbit_per_s\":0,\"bytes_per_frame\":0,\"server_cpu_percent\":%.1f,\"module_cpu_percent\":0,\"server_cpu_ms_per_frame\":%.2f,\"client_updates_per_s\":0}\n",
 			s, (c1 - c0) / (s * 10.0), (c1 - c0) / (s * fps) }' >>"$json"
 }
 measure "bitmaps, video channel off" bitmap 75 false --no-gfx
@@ -151,7 +157,9 @@ done
 	echo
 	echo "kbit/s and bytes/frame (kbit/s over the guest's $fps fps) come from"
 	echo "the module's byte counter over $seconds s; server CPU is the"
-	echo "video-host process (module included) in % of one core, and its"
+	echo "video-host process (module included) in % of one core, then the"
+	echo "same less the host's own drawing of the frames with nobody"
+	echo "connected (row 'host drawing only': in a VM the guest draws), and its"
 	echo "CPU time per video frame (CPU time, not wall time: the machine is"
 	echo "shared, so the time the process got says little); client"
 	echo "updates/s are the probe's painted updates plus decoded TSMF frames"
@@ -161,8 +169,8 @@ done
 	echo "perfectly; natural video costs bitmaps far more (see the encoder"
 	echo "part of make bench, frame kind 'photo')."
 	echo
-	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | server CPU ms/frame | client updates/s |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
-	sed 's/.*"config":"\([^"]*\)".*"codec":"\([^"]*\)".*"kbit_per_s":\([0-9]*\).*"bytes_per_frame":\([0-9]*\).*"server_cpu_percent":\([0-9.]*\).*"server_cpu_ms_per_frame":\([0-9.]*\).*"client_updates_per_s":\([0-9.]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/' "$json"
+	echo "| configuration | codec (query_info) | kbit/s | bytes/frame | server CPU % | without the drawing % | server CPU ms/frame | client updates/s |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	sed 's/.*"config":"\([^"]*\)".*"codec":"\([^"]*\)".*"kbit_per_s":\([0-9]*\).*"bytes_per_frame":\([0-9]*\).*"server_cpu_percent":\([0-9.]*\).*"module_cpu_percent":\([-0-9.]*\).*"server_cpu_ms_per_frame":\([0-9.]*\).*"client_updates_per_s":\([0-9.]*\).*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 | \8 |/' "$json"
 } >"$md"
 cat "$md"

@@ -18,10 +18,10 @@
 # video-host (the module inside) and one rdp-probe; after 2 s of warm-up
 # (detection takes 10 frames) it reads the module's byte counter
 # (query_info BYTES_SENT) and the host's CPU time twice, S seconds apart.
-# The host's own drawing of the frames is measured without a client,
-# listed separately and subtracted ("without the drawing").  Writes
-# video-<date>-<host>.json (one object per configuration) and .md to
-# bench/results/.  Not part of make check.
+# The host's own drawing of the frames is measured alone (video-host
+# --draw-only), listed separately and subtracted ("without the
+# drawing").  Writes video-<date>-<host>.json (one object per
+# configuration) and .md to bench/results/.  Not part of make check.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -122,10 +122,10 @@ measure() {
 }
 
 : >"$json"
-# The host drawing its frames with nobody connected: the VM's share, not
-# the server's, subtracted from each configuration's CPU (module_cpu).
+# The host drawing its frames without telling the module: the VM's share,
+# not the server's, subtracted from each configuration's CPU (module_cpu).
 draw_cpu=0
-start_host --prop VideoChannel/Enabled=false && {
+start_host --draw-only && {
 	cmd play >/dev/null
 	sleep 1
 	c0=$(cmd cpu)
@@ -158,8 +158,8 @@ done
 	echo "kbit/s and bytes/frame (kbit/s over the guest's $fps fps) come from"
 	echo "the module's byte counter over $seconds s; server CPU is the"
 	echo "video-host process (module included) in % of one core, then the"
-	echo "same less the host's own drawing of the frames with nobody"
-	echo "connected (row 'host drawing only': in a VM the guest draws), and its"
+	echo "same less the host's own drawing of the frames, measured alone"
+	echo "(row 'host drawing only': in a VM the guest draws), and its"
 	echo "CPU time per video frame (CPU time, not wall time: the machine is"
 	echo "shared, so the time the process got says little); client"
 	echo "updates/s are the probe's painted updates plus decoded TSMF frames"

@@ -3,7 +3,8 @@
  * video tests and benchmarks, without a VM.
  *
  *   video-host --module PATH [--size WxH] [--video X,Y,W,H] [--fps N]
- *              [--play-on-connect] [--frames N] [--prop K=V]...
+ *              [--play-on-connect] [--frames N] [--draw-only]
+ *              [--prop K=V]...
  *
  * It loads the module through the stand-in host of testsuite/lib/vhost.h
  * (any client may log on), draws one screen like the testcard guest
@@ -12,7 +13,8 @@
  * while playing, redraws the counter and the video rectangle N times a
  * second, reporting each as update() damage.  --play-on-connect starts
  * playing when a client connects, --frames N stops at frame N (the
- * picture then stays still).  It prints "VRDE server is listening on
+ * picture then stays still), --draw-only draws without telling the
+ * module (what the guest's drawing alone costs, for the benchmarks).  It prints "VRDE server is listening on
  * port N." and reads commands on stdin, one per line, each ended by "ok"
  * or "error ...":
  *   play | stop    start / stop the video (the last frame stays)
@@ -38,6 +40,7 @@ static struct vrde_rect video = {TESTCARD_VIDEO_X, TESTCARD_VIDEO_Y,
 static unsigned fps = TESTCARD_FPS;
 static atomic_bool playing;
 static bool play_on_connect;
+static bool draw_only;
 static unsigned stop_at; /* 0: never */
 static atomic_uint frame = 1;
 
@@ -79,6 +82,10 @@ show_frame(void)
 {
 	pthread_mutex_lock(&vh.screen[0].lock);
 	draw(atomic_load(&frame));
+	if (draw_only) {
+		pthread_mutex_unlock(&vh.screen[0].lock);
+		return;
+	}
 	vhost_damage(&vh, 0, 0, 0, TESTCARD_COUNTER_BLOCKS * 16, 16);
 	vhost_damage(&vh, 0, (uint32_t)video.x, (uint32_t)video.y, video.w,
 		     video.h);
@@ -137,6 +144,10 @@ parse_args(int argc, char **argv)
 			play_on_connect = true;
 			continue;
 		}
+		if (!strcmp(a, "--draw-only")) {
+			draw_only = true;
+			continue;
+		}
 		i++;
 		if (!strcmp(a, "--frames") && sscanf(v, "%u", &stop_at) == 1)
 			continue;
@@ -167,7 +178,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: video-host --module PATH [--size WxH] "
 			"[--video X,Y,W,H] [--fps N] [--play-on-connect] "
-			"[--frames N] [--prop K=V]...\n");
+			"[--frames N] [--draw-only] [--prop K=V]...\n");
 		return 2;
 	}
 	if (vhost_screen_alloc(&vh, 0, vh.width, vh.height) < 0)

@@ -14,11 +14,12 @@
  * second, reporting each as update() damage.  --play-on-connect starts
  * playing when a client connects, --frames N stops at frame N (the
  * picture then stays still), --draw-only draws without telling the
- * module (what the guest's drawing alone costs, for the benchmarks).  It prints
- * "VRDE server is listening on port N." and reads commands on stdin, one per
- * line, each ended by "ok" or "error ...": play | stop    start / stop the
- * video (the last frame stays) frame          "frame F": the frame number shown
- * now and those of every stand-in host (info, disconnect, cpu, quit).
+ * module (what the guest's drawing alone costs, for the benchmarks).
+ * It prints "VRDE server is listening on port N." and reads commands on
+ * stdin, one per line, each ended by "ok" or "error ...":
+ *   play | stop    start / stop the video (the last frame stays)
+ *   frame          "frame F": the frame number shown now
+ * and those of every stand-in host (info, disconnect, cpu, quit).
  */
 #include "config.h"
 
